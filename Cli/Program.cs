@@ -1,1 +1,47 @@
-Console.WriteLine(TorchSharp.torch.ones(3).sum().item<float>());
+// distclip: the one entry point. Parses the command line and hands over to a command; nothing else.
+using System.CommandLine;
+using DistClip.Cli.Commands;
+
+namespace DistClip.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("DistClip: data-parallel TorchSharp training on Akka.NET with true-global-norm gradient clipping.")
+        {
+            TrainCommand.Create(),
+            EvalCommand.Create(),
+            BenchCommand.Create(),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"distclip: {parse.Errors[0].Message}");
+            return 2;
+        }
+        return parse.Invoke();
+    }
+
+    /// <summary>
+    /// Runs a command body; errors a user can cause (bad arguments, missing or corrupt files, a
+    /// non-finite gradient under --nonfinite error) become one line on stderr and exit code 2.
+    /// </summary>
+    public static int Guarded(Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (UserError(e) is { } message)
+        {
+            Console.Error.WriteLine($"distclip: {message}");
+            return 2;
+        }
+    }
+
+    private static string? UserError(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } a => UserError(a.InnerException!),
+        ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+            or DistClip.Coordinator.NonFiniteGradientException => e.Message,
+        _ => null,
+    };
+}

@@ -1,0 +1,104 @@
+// The command-line options of a training run and their mapping onto TrainingSettings.
+using System.CommandLine;
+using DistClip.Cli.Hosting;
+using DistClip.Coordinator;
+using DistClip.Coordinator.Clipping;
+using DistClip.Coordinator.Optimization;
+
+namespace DistClip.Cli.Commands;
+
+/// <summary>Every training option, declared once; shared by <c>train</c> and <c>bench</c>.</summary>
+public sealed class TrainingOptions
+{
+    private static readonly TrainingSettings D = new();  // defaults live in TrainingSettings only
+
+    private readonly Option<string> _model = new("--model") { Description = "Model: mlp or lenet.", DefaultValueFactory = _ => D.Model };
+    private readonly Option<int> _hidden = new("--hidden") { Description = "Hidden width of mlp.", DefaultValueFactory = _ => D.Hidden };
+    private readonly Option<string> _dataset = new("--dataset") { Description = "Data set: fashion-mnist, mnist or synthetic.", DefaultValueFactory = _ => D.Dataset };
+    private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (default: the Debian package's folder)." };
+    private readonly Option<int?> _trainSamples = new("--train-samples") { Description = "Use only the first N training samples." };
+    private readonly Option<int> _workers = new("--workers") { Description = "Number of worker actors (one device each).", DefaultValueFactory = _ => D.Workers };
+    private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (workers spread over the visible GPUs).", DefaultValueFactory = _ => D.Device };
+    private readonly Option<int> _threads = new("--threads") { Description = "Intra-op threads per worker.", DefaultValueFactory = _ => D.Threads };
+    private readonly Option<int> _globalBatch = new("--global-batch") { Description = "Samples per optimizer step, over all workers.", DefaultValueFactory = _ => D.GlobalBatch };
+    private readonly Option<int> _microBatch = new("--micro-batch") { Description = "Largest forward/backward pass on one worker; larger shards accumulate.", DefaultValueFactory = _ => D.MicroBatch };
+    private readonly Option<long?> _steps = new("--steps") { Description = "Number of optimizer steps (overrides --epochs)." };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training split.", DefaultValueFactory = _ => D.Epochs };
+    private readonly Option<int> _seed = new("--seed") { Description = "Seed of initial weights, shuffling and synthetic data.", DefaultValueFactory = _ => D.Seed };
+    private readonly Option<bool> _noShuffle = new("--no-shuffle") { Description = "Visit samples in file order: global batch b is samples [b*B, (b+1)*B)." };
+    private readonly Option<bool> _shuffle = new("--shuffle") { Description = "A seeded permutation per epoch, the same for any number of workers (default)." };
+    private readonly Option<double?> _clipNorm = new("--clip-norm") { Description = "Clip the global gradient norm to this value (PyTorch clip_grad_norm_)." };
+    private readonly Option<string> _clipNormType = new("--clip-norm-type") { Description = "Norm type for --clip-norm: 2, inf, or any p >= 1.", DefaultValueFactory = _ => "2" };
+    private readonly Option<double?> _clipValue = new("--clip-value") { Description = "Clamp every gradient element to [-V, V] (PyTorch clip_grad_value_)." };
+    private readonly Option<string> _nonFinite = new("--nonfinite") { Description = "Non-finite global norm: skip the step (default) or error.", DefaultValueFactory = _ => "skip" };
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => D.Optimizer.Name };
+    private readonly Option<double> _lr = new("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => D.Optimizer.LearningRate };
+    private readonly Option<double> _momentum = new("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => D.Optimizer.Momentum };
+    private readonly Option<bool> _nesterov = new("--nesterov") { Description = "SGD with Nesterov momentum." };
+    private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => D.Optimizer.WeightDecay };
+    private readonly Option<string> _lrSchedule = new("--lr-schedule") { Description = "constant, step or cosine.", DefaultValueFactory = _ => D.Schedule.Kind };
+    private readonly Option<int> _warmup = new("--warmup-steps") { Description = "Linear learning-rate warm-up steps.", DefaultValueFactory = _ => D.Schedule.WarmupSteps };
+    private readonly Option<int> _lrStepSize = new("--lr-step-size") { Description = "Steps between decays of the step schedule.", DefaultValueFactory = _ => D.Schedule.StepSize };
+    private readonly Option<double> _lrGamma = new("--lr-gamma") { Description = "Decay factor of the step schedule.", DefaultValueFactory = _ => D.Schedule.Gamma };
+    private readonly Option<string?> _initFrom = new("--init-from") { Description = "Start from these weights (safetensors, PyTorch state_dict names)." };
+    private readonly Option<string?> _save = new("--save") { Description = "Write the trained weights here (safetensors)." };
+    private readonly Option<string?> _metrics = new("--metrics") { Description = "Write one JSON object per step to this file." };
+    private readonly Option<int> _logEvery = new("--log-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => D.LogEvery };
+    private readonly Option<bool> _noEval = new("--no-eval") { Description = "Skip the test-split evaluation at the end." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _workers, _device, _threads, _globalBatch, _microBatch,
+                     _steps, _epochs, _seed, _shuffle, _noShuffle, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
+                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The settings the command line asks for; throws <see cref="ArgumentException"/> naming a bad option.</summary>
+    public TrainingSettings Read(ParseResult p)
+    {
+        if (p.GetValue(_shuffle) && p.GetValue(_noShuffle)) throw new ArgumentException("--shuffle and --no-shuffle contradict each other; give one.");
+        var clipNorm = p.GetValue(_clipNorm);
+        var clipValue = p.GetValue(_clipValue);
+        if (clipNorm is not null && clipValue is not null) throw new ArgumentException("--clip-norm and --clip-value are alternatives; give one.");
+        ClipPolicy clip = clipNorm is double c ? new ClipPolicy.GlobalNorm(c, ParseNormType(p.GetValue(_clipNormType)!))
+            : clipValue is double v ? new ClipPolicy.Value(v) : ClipPolicy.None;
+        return new TrainingSettings
+        {
+            Model = p.GetValue(_model)!,
+            Hidden = p.GetValue(_hidden),
+            Dataset = p.GetValue(_dataset)!,
+            DataDir = p.GetValue(_dataDir),
+            TrainSamples = p.GetValue(_trainSamples),
+            Workers = p.GetValue(_workers),
+            Device = p.GetValue(_device)!,
+            Threads = p.GetValue(_threads),
+            GlobalBatch = p.GetValue(_globalBatch),
+            MicroBatch = p.GetValue(_microBatch),
+            Steps = p.GetValue(_steps),
+            Epochs = p.GetValue(_epochs),
+            Seed = p.GetValue(_seed),
+            Shuffle = !p.GetValue(_noShuffle),
+            Clip = clip,
+            NonFinite = p.GetValue(_nonFinite) switch
+            {
+                "skip" => NonFinitePolicy.Skip,
+                "error" => NonFinitePolicy.Error,
+                var other => throw new ArgumentException($"--nonfinite must be skip or error (got '{other}')."),
+            },
+            Optimizer = new OptimizerSettings(p.GetValue(_optimizer)!, p.GetValue(_lr), p.GetValue(_momentum), p.GetValue(_nesterov), p.GetValue(_weightDecay)),
+            Schedule = new ScheduleSettings(p.GetValue(_lrSchedule)!, p.GetValue(_warmup), p.GetValue(_lrStepSize), p.GetValue(_lrGamma)),
+            InitFrom = p.GetValue(_initFrom),
+            SaveTo = p.GetValue(_save),
+            MetricsPath = p.GetValue(_metrics),
+            LogEvery = p.GetValue(_logEvery),
+            Evaluate = !p.GetValue(_noEval),
+        }.Validate();
+    }
+
+    private static double ParseNormType(string text)
+    {
+        try { return ClipPolicy.ParseNormType(text); }
+        catch (ArgumentException e) { throw new ArgumentException($"--clip-norm-type: {e.Message}"); }
+    }
+}

@@ -1,0 +1,46 @@
+// Plain progress lines, one per log interval, plus the metrics file.
+using System.Globalization;
+using System.Text.Json;
+using DistClip.Coordinator;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>
+/// Writes a progress line every <c>logEvery</c> steps (loss averaged over the interval, last pre-clip
+/// norm, clip rate and samples/s over the interval) and, when a path is given, one JSON object per step.
+/// </summary>
+public sealed class ProgressLog(TextWriter output, int logEvery, long totalSteps, string? metricsPath) : ITrainingObserver, IDisposable
+{
+    private readonly StreamWriter? _metrics = metricsPath is null ? null : new StreamWriter(metricsPath, append: false);
+    private double _lossSum, _seconds;
+    private int _steps, _clipped, _samples;
+
+    public void OnStep(StepReport r)
+    {
+        _metrics?.WriteLine(JsonSerializer.Serialize(new
+        {
+            step = r.Step,
+            epoch = r.Epoch,
+            loss = r.Loss,
+            grad_norm = JsonNumber(r.Outcome.GradNorm),
+            clip_coef = JsonNumber(r.Outcome.ClipCoefficient),
+            clipped = r.Outcome.Clipped,
+            skipped = r.Outcome.Skipped,
+            lr = r.Outcome.LearningRate,
+            samples = r.Samples,
+            workers = r.Workers,
+            seconds = r.Seconds,
+        }));
+        _lossSum += r.Loss; _seconds += r.Seconds; _steps++; _samples += r.Samples;
+        if (r.Outcome.Clipped) _clipped++;
+        if ((r.Step + 1) % logEvery != 0 && r.Step + 1 != totalSteps) return;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"step {r.Step + 1,6}/{totalSteps}  epoch {r.Epoch + 1}  loss {_lossSum / _steps:F4}  norm {r.Outcome.GradNorm:G4}  clip {100.0 * _clipped / _steps:F0}%  {_samples / Math.Max(_seconds, 1e-9):F0} samples/s"));
+        _lossSum = _seconds = 0; _steps = _clipped = _samples = 0;
+    }
+
+    // JSON has no NaN or infinity: those are written as strings so every line stays valid JSON.
+    private static object JsonNumber(double x) => double.IsFinite(x) ? x : x.ToString(CultureInfo.InvariantCulture);
+
+    public void Dispose() => _metrics?.Dispose();
+}

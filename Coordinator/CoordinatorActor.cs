@@ -1,0 +1,170 @@
+// The coordinator actor: admits workers, hands out shards, reduces, clips, steps and broadcasts.
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using DistClip.Coordinator.Planning;
+using DistClip.Protocol;
+
+namespace DistClip.Coordinator;
+
+/// <summary>
+/// Routes the step protocol of DESIGN.md. The math lives elsewhere: <see cref="ShardPlan"/> splits a
+/// batch, <see cref="StepInFlight{TWorker}"/> checks and reduces results in shard order,
+/// <see cref="MasterWeights"/> clips by the true global norm and steps the optimizer.
+/// Workers admitted during a step join at the next step; a worker that dies mid-step has its
+/// outstanding shards re-assigned to the survivors.
+/// </summary>
+public sealed class CoordinatorActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MasterWeights _master;
+    private readonly BatchSchedule _batches;
+    private readonly TrainingPlan _plan;
+    private readonly ITrainingObserver _observer;
+    private readonly TaskCompletionSource<TrainingSummary> _done;
+    private readonly List<IActorRef> _workers = [];   // active, in admission order (rank order)
+    private readonly List<IActorRef> _joining = [];   // admitted mid-step; active from the next step
+    private readonly Stopwatch _clock = new();
+    private readonly Stopwatch _stepClock = new();
+    private StepInFlight<IActorRef>? _inFlight;
+    private long _step, _skipped, _clipped, _samples;
+    private int _nextAssignee;
+
+    public CoordinatorActor(MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done)
+    {
+        (_master, _batches, _plan, _observer, _done) = (master, batches, plan.Validate(), observer, done);
+        Receive<RegisterWorker>(OnRegister);
+        Receive<ShardGradients>(OnShardGradients);
+        Receive<ShardRefused>(OnShardRefused);
+        Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
+    }
+
+    public static Props Props(MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
+        Akka.Actor.Props.Create(() => new CoordinatorActor(master, batches, plan, observer, done));
+
+    protected override void PostStop() =>
+        _done.TrySetException(new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}."));
+
+    private bool Started => _clock.IsRunning;
+
+    private void OnRegister(RegisterWorker register)
+    {
+        if (register.Signature.Hash != _master.Signature.Hash)
+        {
+            var reason = $"model mismatch: worker {register.WorkerName} has parameters {register.Signature.Description} " +
+                         $"(hash {register.Signature.Hash}), the coordinator's model has hash {_master.Signature.Hash}";
+            _log.Error("Refused worker {0}: {1}", register.WorkerName, reason);
+            Sender.Tell(new WorkerRefused(reason));
+            return;
+        }
+        if (_workers.Contains(Sender) || _joining.Contains(Sender)) return;
+        Context.Watch(Sender);
+        Sender.Tell(new WorkerAdmitted(_master.Snapshot()));
+        _log.Info("Admitted worker {0} on {1} ({2} parameters)", register.WorkerName, register.Device, register.Signature.ElementCount);
+        if (_inFlight is null) _workers.Add(Sender); else _joining.Add(Sender);
+
+        if (!Started && _workers.Count >= _plan.MinWorkers) StartTraining();
+        else if (_inFlight is not null) AssignOrphans();
+    }
+
+    private void StartTraining()
+    {
+        _log.Info("Training starts with {0} workers: {1} steps, {2} steps per epoch", _workers.Count, _plan.TotalSteps, _batches.StepsPerEpoch);
+        _clock.Start();
+        StartStep();
+    }
+
+    private void StartStep()
+    {
+        if (_step >= _plan.TotalSteps) { Finish(); return; }
+        _workers.AddRange(_joining);
+        _joining.Clear();
+        _stepClock.Restart();
+        var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _workers.Count);
+        _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _master.ElementCount);
+        for (int r = 0; r < shards.Length; r++) Send(r, _workers[r]);
+    }
+
+    private void Send(int shard, IActorRef worker)
+    {
+        _inFlight!.Assign(shard, worker);
+        worker.Tell(_inFlight.Request(shard));
+    }
+
+    private void OnShardGradients(ShardGradients result)
+    {
+        if (_inFlight is null) { _log.Warning("Dropped shard result for step {0}: no step is in flight", result.Step); return; }
+        var rejection = _inFlight.Accept(Sender, result);
+        if (rejection is not null) { _log.Warning("Dropped a shard result from {0}: {1}", Sender.Path, rejection); return; }
+        if (_inFlight.IsComplete) CompleteStep();
+    }
+
+    private void CompleteStep()
+    {
+        var step = _inFlight!;
+        var reducer = step.Reducer;
+        StepOutcome outcome;
+        try { outcome = _master.Apply(step.Step, reducer.MeanGradient()); }
+        catch (NonFiniteGradientException e)
+        {
+            _log.Error(e, "Training stopped at step {0}", step.Step);
+            _done.TrySetException(e);
+            Context.Stop(Self);
+            return;
+        }
+        _inFlight = null;
+        _samples += reducer.SampleCount;
+        if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
+        if (outcome.Clipped) _clipped++;
+        if (!outcome.Skipped) Broadcast(_master.Snapshot());
+        _observer.OnStep(new StepReport(step.Step, (int)(step.Step / _batches.StepsPerEpoch), reducer.LossSum / reducer.SampleCount,
+            (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds));
+        _step++;
+        StartStep();
+    }
+
+    private void Broadcast(ParameterUpdate update)
+    {
+        foreach (var w in _workers) w.Tell(update);
+        foreach (var w in _joining) w.Tell(update);
+    }
+
+    private void OnShardRefused(ShardRefused refused)
+    {
+        if (_inFlight is null || refused.Step != _inFlight.Step) return;
+        _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; resending parameters", Sender.Path, refused.Shard, refused.Step, refused.Reason);
+        if (!_inFlight.Outstanding(Sender).Contains(refused.Shard)) return;
+        Sender.Tell(_master.Snapshot());
+        Sender.Tell(_inFlight.Request(refused.Shard));
+    }
+
+    private void OnWorkerLost(IActorRef worker)
+    {
+        _workers.Remove(worker);
+        _joining.Remove(worker);
+        if (_inFlight is null) return;
+        var orphans = _inFlight.Release(worker);
+        _log.Warning("Worker {0} left during step {1}; re-assigning {2} shard(s) to {3} survivor(s)", worker.Path, _inFlight.Step, orphans.Count, _workers.Count);
+        AssignOrphans();
+    }
+
+    private void AssignOrphans()
+    {
+        var candidates = _workers.Count > 0 ? _workers : _joining;
+        if (candidates.Count == 0) { _log.Warning("No workers left; waiting for one to join"); return; }
+        foreach (var shard in _inFlight!.Unassigned())
+        {
+            var worker = candidates[_nextAssignee++ % candidates.Count];
+            if (_joining.Contains(worker)) { _workers.Add(worker); _joining.Remove(worker); }
+            Send(shard, worker);
+        }
+    }
+
+    private void Finish()
+    {
+        _clock.Stop();
+        var summary = new TrainingSummary(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version);
+        _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
+        _done.TrySetResult(summary);
+    }
+}

@@ -1,0 +1,19 @@
+// What the coordinator reports after each step and at the end of training.
+namespace DistClip.Coordinator;
+
+/// <summary>One finished step, as logged and written to the metrics file.</summary>
+/// <param name="Loss">Mean loss over the global batch (Σ loss sums / Σ samples).</param>
+/// <param name="Seconds">Wall time of the step, from planning to the optimizer step.</param>
+public sealed record StepReport(long Step, int Epoch, double Loss, int Samples, int Workers, StepOutcome Outcome, double Seconds);
+
+/// <summary>The end of a training run.</summary>
+public sealed record TrainingSummary(long Steps, long SkippedSteps, long ClippedSteps, long Samples, double Seconds, long FinalVersion)
+{
+    public double SamplesPerSecond => Seconds > 0 ? Samples / Seconds : 0;
+}
+
+/// <summary>Receives each step's report; called on the coordinator's thread, so it must be quick.</summary>
+public interface ITrainingObserver
+{
+    void OnStep(StepReport report);
+}

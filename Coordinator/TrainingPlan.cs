@@ -1,0 +1,15 @@
+// How long to train and when to start, as the coordinator sees it.
+namespace DistClip.Coordinator;
+
+/// <summary>The coordinator's run parameters.</summary>
+/// <param name="TotalSteps">Number of global steps to run.</param>
+/// <param name="MinWorkers">Training starts once this many workers are admitted.</param>
+public sealed record TrainingPlan(long TotalSteps, int MinWorkers)
+{
+    public TrainingPlan Validate()
+    {
+        if (TotalSteps < 1) throw new ArgumentOutOfRangeException(nameof(TotalSteps), TotalSteps, "must be at least 1");
+        if (MinWorkers < 1) throw new ArgumentOutOfRangeException(nameof(MinWorkers), MinWorkers, "must be at least 1");
+        return this;
+    }
+}

@@ -1,0 +1,34 @@
+// Builds models by name, with seeded initialisation so that every replica starts identical.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DistClip.Models.Zoo;
+
+/// <summary>The named models DistClip can train.</summary>
+public static class ModelZoo
+{
+    /// <summary>Model names accepted by <see cref="Create"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "lenet"];
+
+    // torch.manual_seed is process-global: building two models at once from different threads would
+    // interleave their random draws.
+    private static readonly Lock SeedLock = new();
+
+    /// <summary>
+    /// Builds <paramref name="spec"/> with parameters drawn from the global generator seeded with
+    /// <paramref name="seed"/> (PyTorch's default initialisers), on the CPU.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> Create(ModelSpec spec, long seed)
+    {
+        lock (SeedLock)
+        {
+            manual_seed(seed);
+            return spec.Name switch
+            {
+                "mlp" => new Mlp(spec.Channels * spec.Height * spec.Width, spec.Hidden, spec.Classes),
+                "lenet" => new LeNet(spec.Channels, spec.Height, spec.Width, spec.Classes),
+                _ => throw new ArgumentException($"Unknown model '{spec.Name}'; known models: {string.Join(", ", Names)}.", nameof(spec)),
+            };
+        }
+    }
+}

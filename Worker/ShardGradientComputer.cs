@@ -1,0 +1,46 @@
+// Computes the summed loss gradient of a model replica over a set of sample indices.
+using DistClip.Models.Data;
+using DistClip.Protocol;
+using static TorchSharp.torch;
+
+namespace DistClip.Worker;
+
+/// <summary>The gradient sum over one shard, in canonical flat order.</summary>
+public sealed record ShardResult(int SampleCount, double LossSum, float[] GradientSum);
+
+/// <summary>
+/// Forward and backward passes of a classifier replica with cross-entropy summed (not averaged) over
+/// the samples, so that the coordinator can form the exact whole-batch mean from any split. Shards
+/// larger than the micro-batch are processed in pieces whose gradients accumulate.
+/// </summary>
+public sealed class ShardGradientComputer
+{
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly FlatParameters _flat;
+    private readonly IImageDataset _data;
+    private readonly Device _device;
+    private readonly int _microBatch;
+
+    public ShardGradientComputer(nn.Module<Tensor, Tensor> model, FlatParameters flat, IImageDataset data, Device device, int microBatch)
+    {
+        if (microBatch < 1) throw new ArgumentOutOfRangeException(nameof(microBatch), microBatch, "must be at least 1");
+        (_model, _flat, _data, _device, _microBatch) = (model, flat, data, device, microBatch);
+    }
+
+    public ShardResult Compute(ReadOnlySpan<int> indices)
+    {
+        _model.zero_grad();
+        double lossSum = 0;
+        for (int start = 0; start < indices.Length; start += _microBatch)
+        {
+            using var scope = NewDisposeScope();
+            var (images, labels) = _data.Batch(indices.Slice(start, Math.Min(_microBatch, indices.Length - start)));
+            var logits = _model.forward(images.to(_device));                                             // (b, classes)
+            var loss = nn.functional.cross_entropy(logits, labels.to(_device), reduction: nn.Reduction.Sum); // Σ over samples
+            loss.backward();
+            lossSum += loss.item<float>();  // host sync, once per micro-batch
+        }
+        var gradients = indices.Length == 0 ? new float[_flat.ElementCount] : _flat.ReadGradients();
+        return new ShardResult(indices.Length, lossSum, gradients);
+    }
+}
