@@ -1,0 +1,60 @@
+// A plain single-process TorchSharp training loop: the ground truth the distributed trainer must match.
+using DistClip.Models.Data;
+using DistClip.Models.Zoo;
+using DistClip.Protocol;
+using static TorchSharp.torch;
+
+namespace DistClip.Tests.Equivalence;
+
+/// <summary>
+/// The textbook loop, written independently of DistClip's trainer: whole global batch, mean
+/// cross-entropy, backward, TorchSharp's own <c>clip_grad_norm_</c>, SGD step. Batches are visited in
+/// file order ([b·B, (b+1)·B), wrapping at the end of the data), as the trainer does with --no-shuffle.
+/// </summary>
+public static class ReferenceLoop
+{
+    /// <param name="perWorkerClipShards">
+    /// When set, clips the gradient of each of that many shards separately and averages them (the
+    /// classic bug): a foil proving that the tests can tell per-worker from global clipping.
+    /// </param>
+    public static float[] Train(ModelSpec spec, int seed, IImageDataset data, int globalBatch, int steps,
+        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0)
+    {
+        using var model = ModelZoo.Create(spec, seed);
+        var parameters = model.parameters().ToArray();
+        using var optimizer = optim.SGD(parameters, lr, momentum);
+        int stepsPerEpoch = (data.Count + globalBatch - 1) / globalBatch;
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            int start = step % stepsPerEpoch * globalBatch;
+            var indices = Enumerable.Range(start, Math.Min(globalBatch, data.Count - start)).ToArray();
+            optimizer.zero_grad();
+            if (perWorkerClipShards > 0) PerWorkerClippedGradient(model, data, indices, perWorkerClipShards, maxNorm!.Value, normType);
+            else
+            {
+                var (x, y) = data.Batch(indices);
+                nn.functional.cross_entropy(model.forward(x), y).backward();
+                if (maxNorm is double m) nn.utils.clip_grad_norm_(parameters, m, normType);
+            }
+            optimizer.step();
+        }
+        return new FlatParameters(model).ReadValues();
+    }
+
+    private static void PerWorkerClippedGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards, double maxNorm, double normType)
+    {
+        var parameters = model.parameters().ToArray();
+        var total = parameters.Select(p => zeros_like(p)).ToArray();
+        int per = (indices.Length + shards - 1) / shards;
+        foreach (var shard in indices.Chunk(per))
+        {
+            model.zero_grad();
+            var (x, y) = data.Batch(shard);
+            (nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum) / indices.Length).backward();
+            nn.utils.clip_grad_norm_(parameters, maxNorm / shards, normType);
+            for (int i = 0; i < parameters.Length; i++) total[i].add_(parameters[i].grad!);
+        }
+        for (int i = 0; i < parameters.Length; i++) parameters[i].grad!.copy_(total[i]);
+    }
+}
