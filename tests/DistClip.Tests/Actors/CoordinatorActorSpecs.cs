@@ -1,0 +1,99 @@
+// The coordinator's routing with probe workers: admission, refusal, re-planning on loss, dropping strays.
+using Akka.Actor;
+using Akka.TestKit;
+using DistClip.Coordinator;
+using DistClip.Coordinator.Clipping;
+using DistClip.Coordinator.Optimization;
+using DistClip.Coordinator.Planning;
+using DistClip.Models.Zoo;
+using DistClip.Protocol;
+using Xunit;
+
+namespace DistClip.Tests.Actors;
+
+public class CoordinatorActorSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly ModelSpec Spec = new("mlp", 1, 2, 2, 2, Hidden: 3);
+
+    private sealed class NullObserver : ITrainingObserver { public void OnStep(StepReport report) { } }
+
+    private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers)
+    {
+        var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings(), steps, ClipPolicy.None, NonFinitePolicy.Skip);
+        var done = new TaskCompletionSource<TrainingSummary>();
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers), new NullObserver(), done));
+        return (coordinator, master, done);
+    }
+
+    private static void Register(TestProbe probe, IActorRef coordinator, ModelSignature signature) =>
+        probe.Send(coordinator, new RegisterWorker(probe.Ref.Path.Name, signature, "cpu"));
+
+    private static ShardGradients Answer(ComputeGradients request, long elements) =>
+        new(request.Step, request.Version, request.Shard, request.SampleIndices.Length, request.SampleIndices.Length, new float[elements]);
+
+    [Fact]
+    public void Should_refuse_a_worker_whose_model_differs()
+    {
+        var (coordinator, _, _) = StartCoordinator(1, 1);
+        using var other = ModelZoo.Create(Spec with { Hidden = 4 }, 1);
+        var probe = CreateTestProbe();
+        Register(probe, coordinator, new FlatParameters(other).Signature);
+        var refused = probe.ExpectMsg<WorkerRefused>(Wait);
+        Assert.Contains("model mismatch", refused.Reason);
+        Assert.Contains("fc1.weight:4x4", refused.Reason);
+    }
+
+    [Fact]
+    public async Task Should_reassign_a_lost_workers_shard_drop_strays_and_admit_joiners_at_the_next_step()
+    {
+        var (coordinator, master, done) = StartCoordinator(3, 2);
+        var signature = master.Signature;
+        long n = master.ElementCount;
+        var (p1, p2, p3, stranger) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+
+        Register(p1, coordinator, signature);
+        Assert.Equal(0, p1.ExpectMsg<WorkerAdmitted>(Wait).Parameters.Version);
+        Register(p2, coordinator, signature);
+        p2.ExpectMsg<WorkerAdmitted>(Wait);
+
+        // Step 0: two shards of two samples; p2 dies before answering.
+        var s0 = p1.ExpectMsg<ComputeGradients>(Wait);
+        var s1 = p2.ExpectMsg<ComputeGradients>(Wait);
+        Assert.Equal((0L, 0, 1), (s0.Step, s0.Shard, s1.Shard));
+        Assert.Equal([0, 1, 2, 3], s0.SampleIndices.Concat(s1.SampleIndices));
+        p1.Reply(Answer(s0, n));
+        Watch(p2.Ref);
+        Sys.Stop(p2.Ref);
+        ExpectTerminated(p2.Ref, Wait);
+        var reassigned = p1.ExpectMsg<ComputeGradients>(Wait);
+        Assert.Equal((0L, 1), (reassigned.Step, reassigned.Shard));
+        Assert.Equal(s1.SampleIndices, reassigned.SampleIndices);
+        stranger.Send(coordinator, Answer(reassigned, n));   // not a registered worker: dropped
+        p1.Reply(Answer(reassigned, n));
+
+        // Step 1: p1 alone; a joiner is admitted now but computes only from step 2.
+        Assert.Equal(1, p1.ExpectMsg<ParameterUpdate>(Wait).Version);
+        var step1 = p1.ExpectMsg<ComputeGradients>(Wait);
+        Assert.Equal((1L, 1L, 4), (step1.Step, step1.Version, step1.SampleIndices.Length));
+        Register(p3, coordinator, signature);
+        Assert.Equal(1, p3.ExpectMsg<WorkerAdmitted>(Wait).Parameters.Version);
+        p3.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        p1.Reply(Answer(s0, n));                             // stale (step 0): dropped
+        p1.Reply(Answer(step1, n) with { GradientSum = new float[n + 1] });  // wrong length: dropped
+        p1.Reply(Answer(step1, n));
+
+        // Step 2: both.
+        p1.ExpectMsg<ParameterUpdate>(Wait);
+        p3.ExpectMsg<ParameterUpdate>(Wait);
+        var a = p1.ExpectMsg<ComputeGradients>(Wait);
+        var b = p3.ExpectMsg<ComputeGradients>(Wait);
+        Assert.Equal((2L, 0, 1), (a.Step, a.Shard, b.Shard));
+        p3.Reply(Answer(b, n));
+        p1.Reply(Answer(a, n));
+
+        var summary = await done.Task.WaitAsync(Wait);
+        Assert.Equal(3, summary.Steps);
+        Assert.Equal(12, summary.Samples);
+    }
+}

@@ -1,0 +1,83 @@
+// The real CLI end to end: train, metrics, safetensors, eval, and one clear line for bad input.
+using System.Text.Json;
+using DistClip.Models;
+using Xunit;
+
+namespace DistClip.Tests.Cli;
+
+public sealed class CliSpecs : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    private readonly string _dir = Directory.CreateTempSubdirectory("distclip-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Should_train_write_metrics_and_weights_then_evaluate_them()
+    {
+        var metrics = Path.Combine(_dir, "m.jsonl");
+        var weights = Path.Combine(_dir, "w.safetensors");
+        var run = CliProcess.Run(Timeout, "train", "--model", "mlp", "--hidden", "32", "--train-samples", "2000", "--epochs", "1",
+            "--workers", "3", "--global-batch", "100", "--clip-norm", "0.5", "--metrics", metrics, "--save", weights, "--log-every", "5");
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        var lines = File.ReadAllLines(metrics).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(20, lines.Length);
+        Assert.Equal(Enumerable.Range(0, 20), lines.Select(l => l.GetProperty("step").GetInt32()));
+        foreach (var key in new[] { "loss", "grad_norm", "clip_coef", "clipped", "skipped", "samples", "seconds" })
+            Assert.True(lines[0].TryGetProperty(key, out _), $"metrics line lacks '{key}': {lines[0]}");
+        Assert.All(lines, l => Assert.Equal(100, l.GetProperty("samples").GetInt32()));
+        Assert.True(lines[^1].GetProperty("loss").GetDouble() < lines[0].GetProperty("loss").GetDouble(), "loss did not fall");
+        Assert.Contains("step     20/20", run.Stdout);
+        Assert.Contains("test: loss", run.Stdout);
+        var trainAccuracy = double.Parse(run.Stdout.Split("accuracy ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+        var eval = CliProcess.Run(Timeout, "eval", "--model", "mlp", "--hidden", "32", "--weights", weights, "--dataset", "fashion-mnist");
+        Assert.True(eval.ExitCode == 0, $"eval exit {eval.ExitCode}\n{eval.Stderr}");
+        Assert.Contains($"accuracy {trainAccuracy:F4}", eval.Stdout);
+        Assert.True(trainAccuracy > 0.4, $"test accuracy {trainAccuracy} after an epoch on 2000 samples (chance is 0.1)");
+        Assert.Equal(4, Safetensors.Read(weights).Count);
+    }
+
+    [Fact]
+    public void Should_resume_from_saved_weights()
+    {
+        var weights = Path.Combine(_dir, "w.safetensors");
+        var first = CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--model", "mlp", "--steps", "30", "--save", weights);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resumed = CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--model", "mlp", "--steps", "1", "--lr", "1e-9", "--init-from", weights);
+        var fresh = CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--model", "mlp", "--steps", "1", "--lr", "1e-9");
+        string Accuracy(CliRun r) => r.Stdout.Split("accuracy ")[1][..6];
+        Assert.Equal(Accuracy(first), Accuracy(resumed));
+        Assert.NotEqual(Accuracy(first), Accuracy(fresh));
+    }
+
+    [Theory]
+    [InlineData("--model resnet9000", "--model 'resnet9000'")]
+    [InlineData("--clip-norm -1", "--clip-norm")]
+    [InlineData("--workers 0", "--workers")]
+    [InlineData("--clip-norm-type 0.3 --clip-norm 1", "--clip-norm-type")]
+    [InlineData("--dataset mnist --data-dir /nonexistent", "/nonexistent")]
+    [InlineData("--init-from /nonexistent.safetensors", "/nonexistent.safetensors")]
+    [InlineData("--optimizer lion", "--optimizer")]
+    [InlineData("--workers two", "two")]
+    public void Should_reject_bad_input_with_one_clear_line(string args, string named)
+    {
+        string[] dataset = args.Contains("--dataset") ? [] : ["--dataset", "synthetic"];
+        var run = CliProcess.Run(Timeout, ["train", .. dataset, .. args.Split(' ')]);
+        Assert.Equal(2, run.ExitCode);
+        var errorLines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(errorLines.Length == 1, $"expected one line on stderr, got:\n{run.Stderr}");
+        Assert.Contains(named, errorLines[0]);
+        Assert.DoesNotContain("   at ", run.Stderr);
+    }
+
+    [Fact]
+    public void Should_stop_with_a_clear_message_on_a_non_finite_norm_under_error_policy()
+    {
+        var run = CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--model", "mlp", "--steps", "20", "--lr", "1e30", "--momentum", "0", "--nonfinite", "error");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("global gradient norm", run.Stderr);
+        Assert.Contains("--nonfinite skip", run.Stderr);
+    }
+}
