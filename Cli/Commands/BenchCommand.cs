@@ -1,9 +1,86 @@
-// `distclip bench`: placeholder wired below once the benchmark exists.
+// `distclip bench`: samples/s of the embedded trainer against a plain single-process TorchSharp loop, in one run.
 using System.CommandLine;
+using System.Globalization;
+using DistClip.Cli.Bench;
+using DistClip.Cli.Hosting;
+using DistClip.Coordinator;
 
 namespace DistClip.Cli.Commands;
 
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmark (not yet available).");
+    public static Command Create()
+    {
+        var o = new TrainingOptions();
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps before measuring.", DefaultValueFactory = _ => 10 };
+        var report = new Option<string?>("--report") { Description = "Append the results as a Markdown section to this file." };
+        var command = new Command("bench", "Compare samples/s of the embedded trainer (N workers x T threads) with a single-process TorchSharp loop on the same global batch.")
+        {
+            warmup, report,
+        };
+        o.AddTo(command);
+        command.SetAction(p => Program.Guarded(() => Run(o.Read(p) with { Evaluate = false, LogEvery = int.MaxValue }, p.GetValue(warmup), p.GetValue(report))));
+        return command;
+    }
+
+    private sealed class StepTimes(int skip) : ITrainingObserver
+    {
+        public double Seconds { get; private set; }
+        public long Samples { get; private set; }
+        public void OnStep(StepReport r)
+        {
+            if (r.Step < skip) return;
+            Seconds += r.Seconds;
+            Samples += r.Samples;
+        }
+    }
+
+    private static int Run(TrainingSettings s, int warmup, string? reportPath)
+    {
+        var train = EmbeddedTrainer.LoadTrainSplit(s);
+        int timed = (int)(s.Steps ?? 200);
+        var settings = s with { Steps = warmup + timed };
+        Console.WriteLine($"bench: {s.Model}, global batch {s.GlobalBatch}, {timed} timed steps after {warmup} warm-up steps, {train.Name}");
+
+        int n = s.Workers, t = s.Threads;
+        double single1 = SingleProcessBaseline.SamplesPerSecond(settings, train, 1, 1, warmup, timed);
+        double singleNT = SingleProcessBaseline.SamplesPerSecond(settings, train, 1, n * t, warmup, timed);
+        double ceiling = SingleProcessBaseline.SamplesPerSecond(settings, train, n, t, warmup, timed);
+        var times = new StepTimes(warmup);
+        EmbeddedTrainer.RunAsync(settings, times, train).GetAwaiter().GetResult().Model.Dispose();
+        double distclip = times.Samples / times.Seconds;
+
+        var lines = new[]
+        {
+            "| configuration | samples/s |",
+            "| --- | ---: |",
+            $"| single process, 1 thread, whole batch | {single1:F0} |",
+            $"| single process, {n * t} threads, whole batch | {singleNT:F0} |",
+            $"| {n} independent loops x {t} thread(s), 1/{n} of each batch, no exchange (parallel ceiling) | {ceiling:F0} |",
+            $"| DistClip embedded, {n} workers x {t} thread(s) | {distclip:F0} |",
+            "",
+            $"DistClip / ({n} x single-process 1-thread) = **{distclip / (n * single1):F3}**; " +
+            $"DistClip / single-process {n * t}-thread = **{distclip / singleNT:F3}**; " +
+            $"DistClip / parallel ceiling = **{distclip / ceiling:F3}**; " +
+            $"ceiling / ({n} x single-process 1-thread) = {ceiling / (n * single1):F3}",
+        }.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
+        foreach (var line in lines) Console.WriteLine(line);
+
+        if (reportPath is not null)
+        {
+            var header = $"\n### {s.Model}, global batch {s.GlobalBatch}, {s.Workers} workers x {s.Threads} threads ({DateTime.UtcNow:yyyy-MM-dd})\n\n" +
+                         $"Machine: {MachineDescription()}. Command: `./distclip bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(2))}`\n\n";
+            File.AppendAllText(reportPath, header + string.Join('\n', lines) + "\n");
+        }
+        return 0;
+    }
+
+    private static string MachineDescription()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+            : "unknown CPU";
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+        return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores ({cpu}), {memory:F0} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+    }
 }
