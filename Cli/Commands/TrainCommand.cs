@@ -23,7 +23,6 @@ public static class TrainCommand
 
     private static int Run(TrainingSettings settings)
     {
-        settings.Validate();
         var train = EmbeddedTrainer.LoadTrainSplit(settings);
         var test = settings.Evaluate ? DatasetCatalog.Load(settings.Dataset, Split.Test, settings.DataDir, settings.Seed) : null;
         var batches = new Coordinator.Planning.BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);

@@ -46,7 +46,8 @@ public static class DatasetCatalog
 
     private static string Find(string dir, string stem)
     {
-        foreach (var candidate in new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx") , stem.Replace("-idx", ".idx") + ".gz" })
+        var dotted = stem.Replace("-idx", ".idx");  // some mirrors name the files train-images.idx3-ubyte
+        foreach (var candidate in new[] { stem, stem + ".gz", dotted, dotted + ".gz" })
         {
             var path = Path.Combine(dir, candidate);
             if (File.Exists(path)) return path;
