@@ -26,6 +26,7 @@ public sealed class CoordinatorActor : ReceiveActor
     private readonly List<IActorRef> _joining = [];   // admitted mid-step; active from the next step
     private readonly Stopwatch _clock = new();
     private readonly Stopwatch _stepClock = new();
+    private readonly float[] _reductionBuffer;       // reused every step: the mean gradient is formed here
     private StepInFlight<IActorRef>? _inFlight;
     private long _step, _skipped, _clipped, _samples;
     private int _nextAssignee;
@@ -33,6 +34,7 @@ public sealed class CoordinatorActor : ReceiveActor
     public CoordinatorActor(MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done)
     {
         (_master, _batches, _plan, _observer, _done) = (master, batches, plan.Validate(), observer, done);
+        _reductionBuffer = new float[master.ElementCount];
         Receive<RegisterWorker>(OnRegister);
         Receive<ShardGradients>(OnShardGradients);
         Receive<ShardRefused>(OnShardRefused);
@@ -41,6 +43,9 @@ public sealed class CoordinatorActor : ReceiveActor
 
     public static Props Props(MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
         Akka.Actor.Props.Create(() => new CoordinatorActor(master, batches, plan, observer, done));
+
+    /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets the pinned thread's intra-op threads.</summary>
+    protected override void PreStart() => TorchSharp.torch.set_num_threads(_plan.IntraOpThreads);
 
     protected override void PostStop() =>
         _done.TrySetException(new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}."));
@@ -81,7 +86,7 @@ public sealed class CoordinatorActor : ReceiveActor
         _joining.Clear();
         _stepClock.Restart();
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _workers.Count);
-        _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _master.ElementCount);
+        _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer);
         for (int r = 0; r < shards.Length; r++) Send(r, _workers[r]);
     }
 

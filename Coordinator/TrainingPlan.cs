@@ -4,12 +4,14 @@ namespace DistClip.Coordinator;
 /// <summary>The coordinator's run parameters.</summary>
 /// <param name="TotalSteps">Number of global steps to run.</param>
 /// <param name="MinWorkers">Training starts once this many workers are admitted.</param>
-public sealed record TrainingPlan(long TotalSteps, int MinWorkers)
+/// <param name="IntraOpThreads">Threads for the coordinator's own tensor work (clipping, optimizer step).</param>
+public sealed record TrainingPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1)
 {
     public TrainingPlan Validate()
     {
         if (TotalSteps < 1) throw new ArgumentOutOfRangeException(nameof(TotalSteps), TotalSteps, "must be at least 1");
         if (MinWorkers < 1) throw new ArgumentOutOfRangeException(nameof(MinWorkers), MinWorkers, "must be at least 1");
+        if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "must be at least 1");
         return this;
     }
 }

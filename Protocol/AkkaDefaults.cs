@@ -7,6 +7,13 @@ public static class AkkaDefaults
     /// <summary>Name of the dispatcher that gives each worker actor its own OS thread.</summary>
     public const string WorkerDispatcher = "distclip.worker-dispatcher";
 
+    /// <summary>
+    /// Name of the dispatcher of the coordinator: its own OS thread too, so that its intra-op thread
+    /// count can be set (libtorch's OpenMP setting is per thread; a thread-pool thread would run the
+    /// optimizer step with one OpenMP thread per core, whose spinning steals the workers' cores).
+    /// </summary>
+    public const string CoordinatorDispatcher = "distclip.coordinator-dispatcher";
+
     public const string Hocon = """
         akka {
           loglevel = WARNING
@@ -17,6 +24,9 @@ public static class AkkaDefaults
         distclip {
           # Tensor work blocks a thread for the whole forward/backward pass: one OS thread per worker.
           worker-dispatcher {
+            type = PinnedDispatcher
+          }
+          coordinator-dispatcher {
             type = PinnedDispatcher
           }
         }

@@ -47,7 +47,9 @@ public static class BenchCommand
         double singleNT = SingleProcessBaseline.SamplesPerSecond(settings, train, 1, n * t, warmup, timed);
         double ceiling = SingleProcessBaseline.SamplesPerSecond(settings, train, n, t, warmup, timed);
         var times = new StepTimes(warmup);
+        int[] gcBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         EmbeddedTrainer.RunAsync(settings, times, train).GetAwaiter().GetResult().Model.Dispose();
+        Console.WriteLine($"garbage collections during the DistClip run: gen0 {GC.CollectionCount(0) - gcBefore[0]}, gen1 {GC.CollectionCount(1) - gcBefore[1]}, gen2 {GC.CollectionCount(2) - gcBefore[2]}");
         double distclip = times.Samples / times.Seconds;
 
         var lines = new[]

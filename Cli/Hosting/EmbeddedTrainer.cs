@@ -53,7 +53,8 @@ public static class EmbeddedTrainer
         using var system = ActorSystem.Create("distclip", ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         try
         {
-            var coordinator = system.ActorOf(CoordinatorActor.Props(master, batches, new TrainingPlan(totalSteps, settings.Workers), observer, done), "coordinator");
+            var coordinator = system.ActorOf(CoordinatorActor.Props(master, batches, new TrainingPlan(totalSteps, settings.Workers), observer, done)
+                .WithDispatcher(AkkaDefaults.CoordinatorDispatcher), "coordinator");
             for (int i = 0; i < settings.Workers; i++)
             {
                 var ws = new WorkerSettings($"worker-{i}", spec, devices[i], settings.Threads, settings.MicroBatch);

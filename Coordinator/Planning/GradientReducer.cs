@@ -21,11 +21,16 @@ public sealed class GradientReducer
     public double LossSum { get; private set; }
     public bool IsComplete => _nextShard == ShardCount;
 
-    public GradientReducer(int shardCount, long elementCount)
+    /// <param name="sumBuffer">
+    /// Where the sum (then the mean) is formed; cleared here. The coordinator passes the same buffer
+    /// every step rather than allocating a model-sized array per step.
+    /// </param>
+    public GradientReducer(int shardCount, float[] sumBuffer)
     {
         if (shardCount < 1) throw new ArgumentOutOfRangeException(nameof(shardCount), shardCount, "must be at least 1");
         ShardCount = shardCount;
-        _sum = new float[elementCount];
+        _sum = sumBuffer;
+        Array.Clear(_sum);
         _waiting = new ShardGradients?[shardCount];
     }
 

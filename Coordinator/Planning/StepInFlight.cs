@@ -16,11 +16,12 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
     public int[][] Shards { get; }
     public GradientReducer Reducer { get; }
 
-    public StepInFlight(long step, long version, int[][] shards, long elementCount)
+    /// <param name="sumBuffer">The reduction buffer (see <see cref="GradientReducer"/>); one element per parameter.</param>
+    public StepInFlight(long step, long version, int[][] shards, float[] sumBuffer)
     {
         (Step, Version, Shards) = (step, version, shards);
         _assignee = new TWorker?[shards.Length];
-        Reducer = new GradientReducer(shards.Length, elementCount);
+        Reducer = new GradientReducer(shards.Length, sumBuffer);
     }
 
     public bool IsComplete => Reducer.IsComplete;

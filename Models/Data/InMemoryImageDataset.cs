@@ -1,4 +1,5 @@
 // A data set held as bytes in memory (one byte per pixel), batched into float32 tensors on demand.
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace DistClip.Models.Data;
@@ -41,18 +42,22 @@ public sealed class InMemoryImageDataset : IImageDataset
 
     public (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices)
     {
-        var images = new float[indices.Length * _imageSize];
-        var labels = new long[indices.Length];
+        // Written straight into the tensors' native memory: no managed staging arrays, which at these
+        // sizes would land on the large-object heap every step.
+        var images = empty([indices.Length, Channels, Height, Width], ScalarType.Float32);  // (B, C, H, W)
+        var labels = empty([indices.Length], ScalarType.Int64);                             // (B)
+        var pixels = MemoryMarshal.Cast<byte, float>(images.bytes);
+        var classes = MemoryMarshal.Cast<byte, long>(labels.bytes);
         for (int b = 0; b < indices.Length; b++)
         {
             int i = indices[b];
             if ((uint)i >= (uint)Count)
                 throw new ArgumentOutOfRangeException(nameof(indices), i, $"{Name} has {Count} samples");
             var source = _pixels.AsSpan(i * _imageSize, _imageSize);
-            var target = images.AsSpan(b * _imageSize, _imageSize);
+            var target = pixels.Slice(b * _imageSize, _imageSize);
             for (int k = 0; k < source.Length; k++) target[k] = source[k] / 255f;
-            labels[b] = _labels[i];
+            classes[b] = _labels[i];
         }
-        return (tensor(images, [indices.Length, Channels, Height, Width]), tensor(labels));
+        return (images, labels);
     }
 }

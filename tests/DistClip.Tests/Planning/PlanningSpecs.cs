@@ -54,7 +54,7 @@ public class PlanningSpecs
         float[]? first = null;
         foreach (var order in new[] { new[] { 0, 1, 2, 3 }, new[] { 3, 2, 1, 0 }, new[] { 2, 0, 3, 1 } })
         {
-            var reducer = new GradientReducer(4, 1000);
+            var reducer = new GradientReducer(4, new float[1000]);
             foreach (var s in order) Assert.True(reducer.Add(shards[s]));
             Assert.True(reducer.IsComplete);
             Assert.Equal(10, reducer.SampleCount);
@@ -72,7 +72,7 @@ public class PlanningSpecs
     [Fact]
     public void Should_refuse_duplicates_and_wrong_lengths()
     {
-        var reducer = new GradientReducer(2, 3);
+        var reducer = new GradientReducer(2, new float[3]);
         Assert.True(reducer.Add(Shard(1, 1, 1, 2, 3)));
         Assert.False(reducer.Add(Shard(1, 1, 1, 2, 3)));
         Assert.False(reducer.Add(Shard(0, 1, 1, 2)));
@@ -83,7 +83,7 @@ public class PlanningSpecs
     [Fact]
     public void Should_accept_only_the_assigned_worker_for_the_current_step()
     {
-        var step = new StepInFlight<string>(4, 9, [[0, 1], [2]], 2);
+        var step = new StepInFlight<string>(4, 9, [[0, 1], [2]], new float[2]);
         step.Assign(0, "a");
         step.Assign(1, "b");
         Assert.Contains("not assigned", step.Accept("b", new ShardGradients(4, 9, 0, 2, 1, [1, 1])));
