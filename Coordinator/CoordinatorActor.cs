@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using DistClip.Coordinator.Planning;
 using DistClip.Protocol;
+using DistClip.Protocol.Wire;
 
 namespace DistClip.Coordinator;
 
@@ -12,7 +13,8 @@ namespace DistClip.Coordinator;
 /// batch, <see cref="StepInFlight{TWorker}"/> checks and reduces results in shard order,
 /// <see cref="MasterWeights"/> clips by the true global norm and steps the optimizer.
 /// Workers admitted during a step join at the next step; a worker that dies mid-step has its
-/// outstanding shards re-assigned to the survivors.
+/// outstanding shards re-assigned to the survivors. Gradients from remote workers arrive as chunks
+/// and are reassembled before they are checked and reduced.
 /// </summary>
 public sealed class CoordinatorActor : ReceiveActor
 {
@@ -22,6 +24,8 @@ public sealed class CoordinatorActor : ReceiveActor
     private readonly TrainingPlan _plan;
     private readonly ITrainingObserver _observer;
     private readonly TaskCompletionSource<TrainingSummary> _done;
+    private readonly TrainingJob _job;
+    private readonly ChunkAssembler<(IActorRef Sender, long Step, int Shard)> _gradientChunks = new();
     private readonly List<IActorRef> _workers = [];   // active, in admission order (rank order)
     private readonly List<IActorRef> _joining = [];   // admitted mid-step; active from the next step
     private readonly Stopwatch _clock = new();
@@ -31,18 +35,20 @@ public sealed class CoordinatorActor : ReceiveActor
     private long _step, _skipped, _clipped, _samples;
     private int _nextAssignee;
 
-    public CoordinatorActor(MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done)
+    public CoordinatorActor(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done)
     {
-        (_master, _batches, _plan, _observer, _done) = (master, batches, plan.Validate(), observer, done);
+        (_job, _master, _batches, _plan, _observer, _done) = (job, master, batches, plan.Validate(), observer, done);
         _reductionBuffer = new float[master.ElementCount];
+        Receive<JoinRequest>(OnJoinRequest);
         Receive<RegisterWorker>(OnRegister);
-        Receive<ShardGradients>(OnShardGradients);
+        Receive<ShardGradients>(g => OnShardGradients(g, Sender));
+        Receive<GradientChunk>(OnGradientChunk);
         Receive<ShardRefused>(OnShardRefused);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
     }
 
-    public static Props Props(MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
-        Akka.Actor.Props.Create(() => new CoordinatorActor(master, batches, plan, observer, done));
+    public static Props Props(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
+        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done));
 
     /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets the pinned thread's intra-op threads.</summary>
     protected override void PreStart() => TorchSharp.torch.set_num_threads(_plan.IntraOpThreads);
@@ -51,6 +57,18 @@ public sealed class CoordinatorActor : ReceiveActor
         _done.TrySetException(new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}."));
 
     private bool Started => _clock.IsRunning;
+
+    private void OnJoinRequest(JoinRequest join)
+    {
+        if (join.Protocol != ProtocolVersion.Current)
+        {
+            var reason = $"protocol mismatch: worker {join.WorkerName} speaks DistClip protocol v{join.Protocol}, the coordinator v{ProtocolVersion.Current}";
+            _log.Error("Refused worker {0}: {1}", join.WorkerName, reason);
+            Sender.Tell(new WorkerRefused(reason));
+            return;
+        }
+        Sender.Tell(new JobOffer(_job));
+    }
 
     private void OnRegister(RegisterWorker register)
     {
@@ -64,7 +82,8 @@ public sealed class CoordinatorActor : ReceiveActor
         }
         if (_workers.Contains(Sender) || _joining.Contains(Sender)) return;
         Context.Watch(Sender);
-        Sender.Tell(new WorkerAdmitted(_master.Snapshot()));
+        Sender.Tell(new WorkerAdmitted(_master.Version));
+        Chunking.Send(Sender, _master.Snapshot(), Self);
         _log.Info("Admitted worker {0} on {1} ({2} parameters)", register.WorkerName, register.Device, register.Signature.ElementCount);
         if (_inFlight is null) _workers.Add(Sender); else _joining.Add(Sender);
 
@@ -96,11 +115,19 @@ public sealed class CoordinatorActor : ReceiveActor
         worker.Tell(_inFlight.Request(shard));
     }
 
-    private void OnShardGradients(ShardGradients result)
+    private void OnGradientChunk(GradientChunk c)
+    {
+        if (_inFlight is null || c.Step != _inFlight.Step) { _log.Warning("Dropped a gradient chunk of step {0} from {1}: not the current step", c.Step, Sender.Path); return; }
+        var values = _gradientChunks.Add((Sender, c.Step, c.Shard), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out var rejection);
+        if (rejection is not null) _log.Warning("Dropped a gradient chunk from {0}: {1}", Sender.Path, rejection);
+        if (values is not null) OnShardGradients(new ShardGradients(c.Step, c.Version, c.Shard, c.SampleCount, c.LossSum, values), Sender);
+    }
+
+    private void OnShardGradients(ShardGradients result, IActorRef sender)
     {
         if (_inFlight is null) { _log.Warning("Dropped shard result for step {0}: no step is in flight", result.Step); return; }
-        var rejection = _inFlight.Accept(Sender, result);
-        if (rejection is not null) { _log.Warning("Dropped a shard result from {0}: {1}", Sender.Path, rejection); return; }
+        var rejection = _inFlight.Accept(sender, result);
+        if (rejection is not null) { _log.Warning("Dropped a shard result from {0}: {1}", sender.Path, rejection); return; }
         if (_inFlight.IsComplete) CompleteStep();
     }
 
@@ -118,6 +145,7 @@ public sealed class CoordinatorActor : ReceiveActor
             return;
         }
         _inFlight = null;
+        _gradientChunks.Forget(k => k.Step <= step.Step);
         _samples += reducer.SampleCount;
         if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
         if (outcome.Clipped) _clipped++;
@@ -130,8 +158,7 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private void Broadcast(ParameterUpdate update)
     {
-        foreach (var w in _workers) w.Tell(update);
-        foreach (var w in _joining) w.Tell(update);
+        foreach (var w in _workers.Concat(_joining)) Chunking.Send(w, update, Self);
     }
 
     private void OnShardRefused(ShardRefused refused)
@@ -139,7 +166,7 @@ public sealed class CoordinatorActor : ReceiveActor
         if (_inFlight is null || refused.Step != _inFlight.Step) return;
         _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; resending parameters", Sender.Path, refused.Shard, refused.Step, refused.Reason);
         if (!_inFlight.Outstanding(Sender).Contains(refused.Shard)) return;
-        Sender.Tell(_master.Snapshot());
+        Chunking.Send(Sender, _master.Snapshot(), Self);
         Sender.Tell(_inFlight.Request(refused.Shard));
     }
 
@@ -170,6 +197,7 @@ public sealed class CoordinatorActor : ReceiveActor
         _clock.Stop();
         var summary = new TrainingSummary(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version);
         _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
+        foreach (var w in _workers.Concat(_joining)) w.Tell(new TrainingFinished(summary.Steps));
         _done.TrySetResult(summary);
     }
 }

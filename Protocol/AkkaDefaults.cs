@@ -20,6 +20,17 @@ public static class AkkaDefaults
           stdout-loglevel = WARNING
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
+          actor {
+            serializers {
+              distclip = "DistClip.Protocol.Wire.DistClipSerializer, DistClip.Protocol"
+              distclip-hyperion = "DistClip.Protocol.Wire.HyperionFallbackSerializer, DistClip.Protocol"
+            }
+            serialization-bindings {
+              "DistClip.Protocol.IWireMessage, DistClip.Protocol" = distclip
+              # Never Akka's Newtonsoft default on the wire.
+              "System.Object" = distclip-hyperion
+            }
+          }
         }
         distclip {
           # Tensor work blocks a thread for the whole forward/backward pass: one OS thread per worker.

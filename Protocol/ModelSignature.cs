@@ -1,6 +1,7 @@
 // A model's identity on the wire: the ordered parameter names and shapes, and a hash of them.
 using System.Security.Cryptography;
 using System.Text;
+using MessagePack;
 
 namespace DistClip.Protocol;
 
@@ -9,7 +10,11 @@ namespace DistClip.Protocol;
 /// element count, and a SHA-256 over both. Two replicas may exchange flat buffers only when their
 /// signatures are equal.
 /// </summary>
-public sealed record ModelSignature(string Hash, long ElementCount, string Description)
+[MessagePackObject]
+public sealed record ModelSignature(
+    [property: Key(0)] string Hash,
+    [property: Key(1)] long ElementCount,
+    [property: Key(2)] string Description)
 {
     /// <summary>Builds the signature of the given (name, shape) list, in the order given.</summary>
     public static ModelSignature Of(IEnumerable<(string Name, long[] Shape)> parameters)

@@ -1,14 +1,46 @@
-// How a worker joins the coordinator and how it is turned away.
+// How a worker joins the coordinator, learns the job, and is admitted or turned away.
+using MessagePack;
+
 namespace DistClip.Protocol;
 
-/// <summary>
-/// Worker → coordinator: a worker replica is ready. <paramref name="Signature"/> identifies the model
-/// architecture (parameter names and shapes) so that a mismatched replica is refused.
-/// </summary>
-public sealed record RegisterWorker(string WorkerName, ModelSignature Signature, string Device);
+/// <summary>The protocol version this build speaks; a coordinator refuses workers of another.</summary>
+public static class ProtocolVersion
+{
+    public const int Current = 1;
+}
 
-/// <summary>Coordinator → worker: admitted; load <paramref name="Parameters"/> before the next step.</summary>
-public sealed record WorkerAdmitted(ParameterUpdate Parameters);
+/// <summary>Worker → coordinator: a worker actor on <paramref name="Device"/> wants to take part.</summary>
+[MessagePackObject]
+public sealed record JoinRequest(
+    [property: Key(0)] string WorkerName,
+    [property: Key(1)] string Device,
+    [property: Key(2)] int Protocol) : IWireMessage;
+
+/// <summary>Coordinator → worker: the job; the worker builds its replica and answers with <see cref="RegisterWorker"/>.</summary>
+[MessagePackObject]
+public sealed record JobOffer([property: Key(0)] TrainingJob Job) : IWireMessage;
+
+/// <summary>
+/// Worker → coordinator: the replica is built. <paramref name="Signature"/> identifies its architecture
+/// (parameter names and shapes) so that a mismatched replica is refused.
+/// </summary>
+[MessagePackObject]
+public sealed record RegisterWorker(
+    [property: Key(0)] string WorkerName,
+    [property: Key(1)] ModelSignature Signature,
+    [property: Key(2)] string Device) : IWireMessage;
+
+/// <summary>
+/// Coordinator → worker: admitted at parameter version <paramref name="Version"/>; the parameters
+/// follow as a <see cref="ParameterUpdate"/> (chunked when remote).
+/// </summary>
+[MessagePackObject]
+public sealed record WorkerAdmitted([property: Key(0)] long Version) : IWireMessage;
 
 /// <summary>Coordinator → worker: not admitted, with the reason in one sentence.</summary>
-public sealed record WorkerRefused(string Reason);
+[MessagePackObject]
+public sealed record WorkerRefused([property: Key(0)] string Reason) : IWireMessage;
+
+/// <summary>Coordinator → workers: training is over; worker actors stop.</summary>
+[MessagePackObject]
+public sealed record TrainingFinished([property: Key(0)] long Steps) : IWireMessage;

@@ -1,4 +1,6 @@
 // The messages of one training step (see DESIGN.md, "One training step").
+using MessagePack;
+
 namespace DistClip.Protocol;
 
 /// <summary>
@@ -10,21 +12,42 @@ namespace DistClip.Protocol;
 /// <param name="Version">Parameter version the gradient must be computed at.</param>
 /// <param name="Shard">Index of this shard within the step's plan; reduction runs in shard order.</param>
 /// <param name="SampleIndices">Indices into the training split; read-only by convention.</param>
-public sealed record ComputeGradients(long Step, long Version, int Shard, int[] SampleIndices);
+[MessagePackObject]
+public sealed record ComputeGradients(
+    [property: Key(0)] long Step,
+    [property: Key(1)] long Version,
+    [property: Key(2)] int Shard,
+    [property: Key(3)] int[] SampleIndices) : IWireMessage;
 
 /// <summary>
 /// Worker → coordinator: the summed gradient of one shard, flattened in the model's canonical
-/// parameter order (<see cref="FlatParameters"/>). Inside one process the array travels by reference.
+/// parameter order (<see cref="FlatParameters"/>). Inside one process the array travels by reference;
+/// between processes as <see cref="GradientChunk"/>s.
 /// </summary>
 /// <param name="LossSum">Sum over the shard's samples of the per-sample loss.</param>
 /// <param name="GradientSum">Σ over samples of ∂loss_i/∂θ, float32, one entry per parameter element.</param>
-public sealed record ShardGradients(long Step, long Version, int Shard, int SampleCount, double LossSum, float[] GradientSum);
+[MessagePackObject]
+public sealed record ShardGradients(
+    [property: Key(0)] long Step,
+    [property: Key(1)] long Version,
+    [property: Key(2)] int Shard,
+    [property: Key(3)] int SampleCount,
+    [property: Key(4)] double LossSum,
+    [property: Key(5)] float[] GradientSum) : IWireMessage;
 
 /// <summary>Worker → coordinator: the shard could not be computed (for example a stale parameter version).</summary>
-public sealed record ShardRefused(long Step, int Shard, string Reason);
+[MessagePackObject]
+public sealed record ShardRefused(
+    [property: Key(0)] long Step,
+    [property: Key(1)] int Shard,
+    [property: Key(2)] string Reason) : IWireMessage;
 
 /// <summary>
 /// Coordinator → workers: the master parameters after a step (or at admission), flattened in canonical
-/// order. Workers load them before computing any step at <paramref name="Version"/>.
+/// order. Workers load them before computing any step at <paramref name="Version"/>. Between processes
+/// it travels as <see cref="ParameterChunk"/>s.
 /// </summary>
-public sealed record ParameterUpdate(long Version, float[] Values);
+[MessagePackObject]
+public sealed record ParameterUpdate(
+    [property: Key(0)] long Version,
+    [property: Key(1)] float[] Values) : IWireMessage;

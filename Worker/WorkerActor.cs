@@ -1,18 +1,20 @@
-// The worker actor: registers with the coordinator, keeps its replica at the master's version, computes shards.
+// The worker actor: joins the coordinator, keeps its replica at the master's version, computes shards.
 using Akka.Actor;
 using Akka.Event;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
+using DistClip.Protocol.Wire;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistClip.Worker;
 
 /// <summary>
-/// One model replica on one device. It registers with the coordinator, loads every
-/// <see cref="ParameterUpdate"/> it receives and answers each <see cref="ComputeGradients"/> with the
-/// shard's gradient sum, or with <see cref="ShardRefused"/> when its parameters are not at the step's
+/// One model replica on one device. It asks to join (<see cref="JoinRequest"/>), builds the replica
+/// the <see cref="JobOffer"/> describes and registers it, loads every <see cref="ParameterUpdate"/>
+/// (whole, or reassembled from chunks), and answers each <see cref="ComputeGradients"/> with the
+/// shard's gradient sum — or with <see cref="ShardRefused"/> when its parameters are not at the step's
 /// version. Run it on a pinned dispatcher: the tensor work blocks its thread.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor
@@ -20,43 +22,64 @@ public sealed class WorkerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _coordinator;
     private readonly WorkerSettings _settings;
-    private readonly IImageDataset _data;
+    private readonly Func<TrainingJob, IImageDataset> _dataFor;
+    private readonly ChunkAssembler<long> _parameterChunks = new();
     private nn.Module<Tensor, Tensor>? _model;
     private FlatParameters? _flat;
     private ShardGradientComputer? _computer;
     private long _version = -1;
 
-    public WorkerActor(IActorRef coordinator, WorkerSettings settings, IImageDataset data)
+    /// <param name="coordinator">The coordinator, or a proxy to it (a cluster singleton proxy).</param>
+    /// <param name="dataFor">This node's training split for a job.</param>
+    public WorkerActor(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor)
     {
-        (_coordinator, _settings, _data) = (coordinator, settings, data);
-        Receive<WorkerAdmitted>(m => Load(m.Parameters));
+        (_coordinator, _settings, _dataFor) = (coordinator, settings, dataFor);
+        Receive<JobOffer>(OnJobOffer);
+        Receive<WorkerAdmitted>(m => _log.Info("Worker {0} admitted at parameter version {1}", _settings.Name, m.Version));
         Receive<WorkerRefused>(OnRefused);
         Receive<ParameterUpdate>(Load);
+        Receive<ParameterChunk>(OnParameterChunk);
         Receive<ComputeGradients>(OnComputeGradients);
+        Receive<TrainingFinished>(_ => Context.Stop(Self));
     }
 
-    public static Props Props(IActorRef coordinator, WorkerSettings settings, IImageDataset data) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(coordinator, settings, data));
+    public static Props Props(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(coordinator, settings, dataFor));
 
     protected override void PreStart()
     {
         // Intra-op threads are per OS thread (OpenMP); the pinned dispatcher gives this actor its own.
         set_num_threads(_settings.Threads);
-        var device = new Device(_settings.Device);
-        _model = ModelZoo.Create(_settings.Model, seed: 0).to(device);  // values arrive from the coordinator
-        _model.train();
-        _flat = new FlatParameters(_model);
-        _computer = new ShardGradientComputer(_model, _flat, _data, device, _settings.MicroBatch);
-        _coordinator.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device));
+        _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
     }
 
     protected override void PostStop() => _model?.Dispose();
 
+    private void OnJobOffer(JobOffer offer)
+    {
+        if (_model is not null) return;  // a repeated offer
+        var device = new Device(_settings.Device);
+        _model = ModelZoo.Create(offer.Job.Model, seed: 0).to(device);  // values arrive from the coordinator
+        _model.train();
+        _flat = new FlatParameters(_model);
+        _computer = new ShardGradientComputer(_model, _flat, _dataFor(offer.Job), device, offer.Job.MicroBatch);
+        Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device));
+    }
+
     private void Load(ParameterUpdate update)
     {
-        if (update.Version <= _version) return;  // late or duplicate broadcast
-        _flat!.WriteValues(update.Values);
+        if (_flat is null || update.Version <= _version) return;  // not built yet, or a late or duplicate broadcast
+        _flat.WriteValues(update.Values);
         _version = update.Version;
+        _parameterChunks.Forget(v => v <= _version);
+    }
+
+    private void OnParameterChunk(ParameterChunk chunk)
+    {
+        if (chunk.Version <= _version) return;
+        var values = _parameterChunks.Add(chunk.Version, chunk.ElementCount, chunk.ChunkCount, chunk.Offset, chunk.Data, out var rejection);
+        if (rejection is not null) _log.Warning("Worker {0} dropped a parameter chunk: {1}", _settings.Name, rejection);
+        if (values is not null) Load(new ParameterUpdate(chunk.Version, values));
     }
 
     private void OnRefused(WorkerRefused refused)
@@ -67,12 +90,12 @@ public sealed class WorkerActor : ReceiveActor
 
     private void OnComputeGradients(ComputeGradients request)
     {
-        if (request.Version != _version)
+        if (_computer is null || request.Version != _version)
         {
             Sender.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
             return;
         }
-        var result = _computer!.Compute(request.SampleIndices);
-        Sender.Tell(new ShardGradients(request.Step, request.Version, request.Shard, result.SampleCount, result.LossSum, result.GradientSum));
+        var result = _computer.Compute(request.SampleIndices);
+        Chunking.Send(Sender, new ShardGradients(request.Step, request.Version, request.Shard, result.SampleCount, result.LossSum, result.GradientSum), Self);
     }
 }

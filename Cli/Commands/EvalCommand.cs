@@ -1,4 +1,5 @@
 // `distclip eval`: loss and accuracy of saved weights on a data set's test split.
+using DistClip.Protocol;
 using System.CommandLine;
 using System.Globalization;
 using DistClip.Models;

@@ -53,12 +53,13 @@ public static class EmbeddedTrainer
         using var system = ActorSystem.Create("distclip", ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         try
         {
-            var coordinator = system.ActorOf(CoordinatorActor.Props(master, batches, new TrainingPlan(totalSteps, settings.Workers), observer, done)
+            var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch);
+            var coordinator = system.ActorOf(CoordinatorActor.Props(job, master, batches, new TrainingPlan(totalSteps, settings.Workers), observer, done)
                 .WithDispatcher(AkkaDefaults.CoordinatorDispatcher), "coordinator");
             for (int i = 0; i < settings.Workers; i++)
             {
-                var ws = new WorkerSettings($"worker-{i}", spec, devices[i], settings.Threads, settings.MicroBatch);
-                system.ActorOf(WorkerActor.Props(coordinator, ws, train).WithDispatcher(AkkaDefaults.WorkerDispatcher), ws.Name);
+                var ws = new WorkerSettings($"worker-{i}", devices[i], settings.Threads);
+                system.ActorOf(WorkerActor.Props(coordinator, ws, _ => train).WithDispatcher(AkkaDefaults.WorkerDispatcher), ws.Name);
             }
             var summary = await done.Task.ConfigureAwait(false);
             return new TrainingResult(summary, model, new FlatParameters(model).ReadValues(), spec);

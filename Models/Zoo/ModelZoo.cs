@@ -1,4 +1,5 @@
 // Builds models by name, with seeded initialisation so that every replica starts identical.
+using DistClip.Protocol;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -11,7 +11,7 @@ using Xunit;
 
 namespace DistClip.Tests.Actors;
 
-public class CoordinatorActorSpecs : Akka.TestKit.Xunit2.TestKit
+public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly ModelSpec Spec = new("mlp", 1, 2, 2, 2, Hidden: 3);
@@ -22,15 +22,37 @@ public class CoordinatorActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings(), steps, ClipPolicy.None, NonFinitePolicy.Skip);
         var done = new TaskCompletionSource<TrainingSummary>();
-        var coordinator = Sys.ActorOf(CoordinatorActor.Props(master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers), new NullObserver(), done));
+        var job = new TrainingJob(Spec, "synthetic", 0, null, 256);
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers), new NullObserver(), done));
         return (coordinator, master, done);
     }
 
-    private static void Register(TestProbe probe, IActorRef coordinator, ModelSignature signature) =>
+    private static void Register(TestProbe probe, IActorRef coordinator, ModelSignature signature)
+    {
+        probe.Send(coordinator, new JoinRequest(probe.Ref.Path.Name, "cpu", ProtocolVersion.Current));
+        Assert.Equal(Spec, probe.ExpectMsg<JobOffer>(Wait).Job.Model);
         probe.Send(coordinator, new RegisterWorker(probe.Ref.Path.Name, signature, "cpu"));
+    }
+
+    /// <summary>Admission: the version, then the parameters at that version.</summary>
+    private static long ExpectAdmission(TestProbe probe)
+    {
+        long version = probe.ExpectMsg<WorkerAdmitted>(Wait).Version;
+        Assert.Equal(version, probe.ExpectMsg<ParameterUpdate>(Wait).Version);
+        return version;
+    }
 
     private static ShardGradients Answer(ComputeGradients request, long elements) =>
         new(request.Step, request.Version, request.Shard, request.SampleIndices.Length, request.SampleIndices.Length, new float[elements]);
+
+    [Fact]
+    public void Should_refuse_a_worker_of_another_protocol_version()
+    {
+        var (coordinator, _, _) = StartCoordinator(1, 1);
+        var probe = CreateTestProbe();
+        probe.Send(coordinator, new JoinRequest("old", "cpu", ProtocolVersion.Current - 1));
+        Assert.Contains("protocol mismatch", probe.ExpectMsg<WorkerRefused>(Wait).Reason);
+    }
 
     [Fact]
     public void Should_refuse_a_worker_whose_model_differs()
@@ -53,9 +75,9 @@ public class CoordinatorActorSpecs : Akka.TestKit.Xunit2.TestKit
         var (p1, p2, p3, stranger) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
 
         Register(p1, coordinator, signature);
-        Assert.Equal(0, p1.ExpectMsg<WorkerAdmitted>(Wait).Parameters.Version);
+        Assert.Equal(0, ExpectAdmission(p1));
         Register(p2, coordinator, signature);
-        p2.ExpectMsg<WorkerAdmitted>(Wait);
+        ExpectAdmission(p2);
 
         // Step 0: two shards of two samples; p2 dies before answering.
         var s0 = p1.ExpectMsg<ComputeGradients>(Wait);
@@ -77,7 +99,7 @@ public class CoordinatorActorSpecs : Akka.TestKit.Xunit2.TestKit
         var step1 = p1.ExpectMsg<ComputeGradients>(Wait);
         Assert.Equal((1L, 1L, 4), (step1.Step, step1.Version, step1.SampleIndices.Length));
         Register(p3, coordinator, signature);
-        Assert.Equal(1, p3.ExpectMsg<WorkerAdmitted>(Wait).Parameters.Version);
+        Assert.Equal(1, ExpectAdmission(p3));
         p3.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         p1.Reply(Answer(s0, n));                             // stale (step 0): dropped
         p1.Reply(Answer(step1, n) with { GradientSum = new float[n + 1] });  // wrong length: dropped
@@ -93,6 +115,10 @@ public class CoordinatorActorSpecs : Akka.TestKit.Xunit2.TestKit
         p1.Reply(Answer(a, n));
 
         var summary = await done.Task.WaitAsync(Wait);
+        p1.ExpectMsg<ParameterUpdate>(Wait);
+        p1.ExpectMsg<TrainingFinished>(Wait);
+        p3.ExpectMsg<ParameterUpdate>(Wait);
+        p3.ExpectMsg<TrainingFinished>(Wait);
         Assert.Equal(3, summary.Steps);
         Assert.Equal(12, summary.Samples);
     }
