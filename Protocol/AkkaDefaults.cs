@@ -20,6 +20,12 @@ public static class AkkaDefaults
           stdout-loglevel = WARNING
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
+          remote.dot-netty.tcp {
+            # Bulk data travels in chunks of 512 KiB (Wire.Chunking); frames are bounded just above that.
+            maximum-frame-size = 1 MiB
+            send-buffer-size = 4 MiB
+            receive-buffer-size = 4 MiB
+          }
           actor {
             serializers {
               distclip = "DistClip.Protocol.Wire.DistClipSerializer, DistClip.Protocol"

@@ -1,0 +1,119 @@
+// Every protocol message through Akka's real serialization, chunking and reassembly.
+using Akka.Actor;
+using Akka.Serialization;
+using DistClip.Protocol;
+using DistClip.Protocol.Wire;
+using Xunit;
+
+namespace DistClip.Tests.Wire;
+
+public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
+{
+    private static readonly ModelSpec Spec = new("lenet", 1, 28, 28, 10, 64);
+    private static readonly ModelSignature Signature = new("00ff", 61706, "conv1.weight:6x1x5x5;");
+
+    private static readonly IWireMessage[] All =
+    [
+        new JoinRequest("worker-0", "cuda:1", ProtocolVersion.Current),
+        new JobOffer(new TrainingJob(Spec, "fashion-mnist", 3, 2000, 256)),
+        new JobOffer(new TrainingJob(Spec, "synthetic", 3, null, 64)),
+        new RegisterWorker("worker-0", Signature, "cpu"),
+        new WorkerAdmitted(42),
+        new WorkerRefused("model mismatch"),
+        new TrainingFinished(938),
+        new ComputeGradients(7, 6, 2, [5, 9, 13]),
+        new ShardGradients(7, 6, 2, 3, 1.25, [1f, -2f, float.NaN]),
+        new ShardRefused(7, 2, "stale"),
+        new ParameterUpdate(6, [0.5f, float.PositiveInfinity]),
+        new GradientChunk(7, 6, 2, 3, 1.25, 10, 2, 5, new byte[20]),
+        new ParameterChunk(6, 10, 2, 0, new byte[20]),
+    ];
+
+    public static TheoryData<IWireMessage> Messages() => new(All);
+
+    [Fact]
+    public void Should_cover_every_message_type()
+    {
+        var covered = All.Select(m => m.GetType()).ToHashSet();
+        Assert.Equal(DistClipSerializer.MessageTypes.OrderBy(t => t.Name), covered.OrderBy(t => t.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Should_round_trip_through_the_distclip_serializer(IWireMessage message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<DistClipSerializer>(serializer);
+        var manifest = Serialization.ManifestFor(serializer, message);
+        var back = Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
+        Assert.Equal(Describe(message), Describe(back));
+    }
+
+    // Records with arrays compare by reference; compare their contents instead.
+    private static string Describe(object m) => m switch
+    {
+        ComputeGradients c => $"{c with { SampleIndices = [] }} {string.Join(',', c.SampleIndices)}",
+        ShardGradients g => $"{g with { GradientSum = [] }} {string.Join(',', g.GradientSum)}",
+        ParameterUpdate u => $"{u with { Values = [] }} {string.Join(',', u.Values)}",
+        GradientChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
+        ParameterChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
+        _ => m.ToString()!,
+    };
+
+    [Fact]
+    public void Should_reject_an_unknown_manifest_naming_the_protocol_version()
+    {
+        var serializer = (DistClipSerializer)Sys.Serialization.FindSerializerForType(typeof(WorkerAdmitted));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0x91, 0x01], "worker-admitted.v0"));
+        Assert.Contains("protocol version", e.Message);
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0xc1, 0xff, 0x00], "worker-admitted.v1"));
+    }
+
+    [Fact]
+    public void Should_send_other_objects_through_hyperion_not_newtonsoft()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(new List<string> { "a" });
+        Assert.IsType<HyperionFallbackSerializer>(serializer);
+        var back = (List<string>)serializer.FromBinary(serializer.ToBinary(new List<string> { "a", "b" }), typeof(object));
+        Assert.Equal(["a", "b"], back);
+    }
+
+    [Fact]
+    public void Should_split_a_large_gradient_into_bounded_chunks_that_fit_a_frame_and_reassemble_it()
+    {
+        var gradient = Enumerable.Range(0, 3 * Chunking.ChunkElements + 17).Select(i => (float)Math.Sin(i)).ToArray();
+        var message = new ShardGradients(3, 2, 1, 64, 9.5, gradient);
+        var chunks = Chunking.Split(message).ToArray();
+        Assert.Equal(4, chunks.Length);
+
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(chunks[0]);
+        long frame = Sys.Settings.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 0;
+        var assembler = new ChunkAssembler<int>();
+        float[]? whole = null;
+        foreach (var chunk in chunks.Reverse())  // any order
+        {
+            var bytes = serializer.ToBinary(chunk);
+            Assert.True(bytes.Length < frame, $"a maximal chunk serializes to {bytes.Length} bytes; the frame is {frame}");
+            var back = (GradientChunk)serializer.FromBinary(bytes, Serialization.ManifestFor(serializer, chunk));
+            whole = assembler.Add(back.Shard, back.ElementCount, back.ChunkCount, back.Offset, back.Data, out var rejection) ?? whole;
+            Assert.Null(rejection);
+        }
+        Assert.Equal(gradient, whole);
+        Assert.Equal(0, assembler.OpenTransfers);
+    }
+
+    [Fact]
+    public void Should_reject_chunks_that_do_not_fit_their_transfer()
+    {
+        var assembler = new ChunkAssembler<int>();
+        Assert.Null(assembler.Add(1, 4, 2, 0, new byte[8], out var ok));
+        Assert.Null(ok);
+        assembler.Add(1, 4, 2, 0, new byte[8], out var duplicate);
+        Assert.Contains("duplicate", duplicate);
+        assembler.Add(1, 6, 2, 2, new byte[8], out var contradicting);
+        Assert.Contains("began with 4", contradicting);
+        assembler.Add(2, 4, 2, 3, new byte[8], out var outOfRange);
+        Assert.Contains("does not fit", outOfRange);
+        Assert.NotNull(assembler.Add(1, 4, 2, 2, new byte[8], out _));
+    }
+}
