@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("DistClip: data-parallel TorchSharp training on Akka.NET with true-global-norm gradient clipping.")
         {
             TrainCommand.Create(),
+            CoordinatorCommand.Create(),
+            WorkerCommand.Create(),
             EvalCommand.Create(),
             BenchCommand.Create(),
         };

@@ -25,6 +25,9 @@ public static class AkkaDefaults
             maximum-frame-size = 1 MiB
             send-buffer-size = 4 MiB
             receive-buffer-size = 4 MiB
+            # The step protocol is request/response: write batching would hold each small message
+            # for up to its flush interval (40 ms by default).
+            batching.enabled = false
           }
           actor {
             serializers {

@@ -11,7 +11,7 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var o = new TrainingOptions();
+        var o = new TrainingOptions(workerOptions: true);
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps before measuring.", DefaultValueFactory = _ => 10 };
         var report = new Option<string?>("--report") { Description = "Append the results as a Markdown section to this file." };
         var command = new Command("bench", "Compare samples/s of the embedded trainer (N workers x T threads) with a single-process TorchSharp loop on the same global batch.")

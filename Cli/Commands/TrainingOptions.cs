@@ -8,7 +8,7 @@ using DistClip.Coordinator.Optimization;
 namespace DistClip.Cli.Commands;
 
 /// <summary>Every training option, declared once; shared by <c>train</c> and <c>bench</c>.</summary>
-public sealed class TrainingOptions
+public sealed class TrainingOptions(bool workerOptions)
 {
     private static readonly TrainingSettings D = new();  // defaults live in TrainingSettings only
 
@@ -48,10 +48,16 @@ public sealed class TrainingOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _workers, _device, _threads, _globalBatch, _microBatch,
+        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
                      _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval })
             command.Options.Add(option);
+        // Where the workers live (in this process, or on worker nodes with options of their own).
+        if (workerOptions)
+        {
+            command.Options.Add(_workers);
+            command.Options.Add(_device);
+        }
     }
 
     /// <summary>The settings the command line asks for; throws <see cref="ArgumentException"/> naming a bad option.</summary>
@@ -70,8 +76,8 @@ public sealed class TrainingOptions
             Dataset = p.GetValue(_dataset)!,
             DataDir = p.GetValue(_dataDir),
             TrainSamples = p.GetValue(_trainSamples),
-            Workers = p.GetValue(_workers),
-            Device = p.GetValue(_device)!,
+            Workers = workerOptions ? p.GetValue(_workers) : D.Workers,
+            Device = workerOptions ? p.GetValue(_device)! : D.Device,
             Threads = p.GetValue(_threads),
             GlobalBatch = p.GetValue(_globalBatch),
             MicroBatch = p.GetValue(_microBatch),

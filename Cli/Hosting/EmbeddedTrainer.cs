@@ -2,10 +2,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using DistClip.Coordinator;
-using DistClip.Coordinator.Planning;
-using DistClip.Models;
 using DistClip.Models.Data;
-using DistClip.Models.Zoo;
 using DistClip.Protocol;
 using DistClip.Worker;
 using static TorchSharp.torch;
@@ -32,37 +29,25 @@ public static class EmbeddedTrainer
     public static ModelSpec SpecFor(TrainingSettings s, IImageDataset data) =>
         new(s.Model, data.Channels, data.Height, data.Width, data.Classes, s.Hidden);
 
-    /// <summary>Total optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
-    public static long TotalSteps(TrainingSettings s, BatchSchedule batches) => s.Steps ?? (long)s.Epochs * batches.StepsPerEpoch;
-
     public static async Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null)
     {
         settings.Validate();
         train ??= LoadTrainSplit(settings);
-        var spec = SpecFor(settings, train);
-        var devices = WorkerDevices(settings);
+        var devices = WorkerDevices(settings.Device, settings.Workers);
         set_num_threads(settings.Threads);
-
-        var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
-        long totalSteps = TotalSteps(settings, batches);
-        var model = ModelZoo.Create(spec, settings.Seed);
-        if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
-        var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite);
+        var setup = CoordinatorSetup.Create(settings, train, minWorkers: settings.Workers);
 
         var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var system = ActorSystem.Create("distclip", ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
+        using var system = ActorSystem.Create(NodeSettings.SystemName, ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         try
         {
-            var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch);
-            var coordinator = system.ActorOf(CoordinatorActor.Props(job, master, batches, new TrainingPlan(totalSteps, settings.Workers), observer, done)
-                .WithDispatcher(AkkaDefaults.CoordinatorDispatcher), "coordinator");
+            var coordinator = system.ActorOf(setup.Props(observer, done), "coordinator");
             for (int i = 0; i < settings.Workers; i++)
             {
                 var ws = new WorkerSettings($"worker-{i}", devices[i], settings.Threads);
                 system.ActorOf(WorkerActor.Props(coordinator, ws, _ => train).WithDispatcher(AkkaDefaults.WorkerDispatcher), ws.Name);
             }
-            var summary = await done.Task.ConfigureAwait(false);
-            return new TrainingResult(summary, model, new FlatParameters(model).ReadValues(), spec);
+            return setup.Result(await done.Task.ConfigureAwait(false));
         }
         finally
         {
@@ -70,13 +55,14 @@ public static class EmbeddedTrainer
         }
     }
 
-    /// <summary>The device string of each worker.</summary>
-    public static string[] WorkerDevices(TrainingSettings s)
+    /// <summary>The device string of each of <paramref name="workers"/> workers: all cpu, or cuda:i round-robin over the visible GPUs.</summary>
+    public static string[] WorkerDevices(string device, int workers)
     {
-        if (s.Device == "cpu") return Enumerable.Repeat("cpu", s.Workers).ToArray();
+        if (device == "cpu") return Enumerable.Repeat("cpu", workers).ToArray();
+        if (device != "cuda") throw new ArgumentException($"--device must be cpu or cuda (got '{device}').");
         int gpus = cuda.is_available() ? cuda.device_count() : 0;
         if (gpus == 0)
             throw new ArgumentException("--device cuda: no CUDA device is visible (this build may be the CPU one; build with -p:TorchBackend=cuda).");
-        return Enumerable.Range(0, s.Workers).Select(i => $"cuda:{i % gpus}").ToArray();
+        return Enumerable.Range(0, workers).Select(i => $"cuda:{i % gpus}").ToArray();
     }
 }

@@ -32,6 +32,9 @@ public sealed record TrainingSettings
     public int LogEvery { get; init; } = 100;                // steps between progress lines
     public bool Evaluate { get; init; } = true;              // test-split accuracy at the end
 
+    /// <summary>Optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
+    public long TotalSteps(int stepsPerEpoch) => Steps ?? (long)Epochs * stepsPerEpoch;
+
     /// <summary>Rejects settings no run could use, naming the option and what would be valid.</summary>
     public TrainingSettings Validate()
     {

@@ -1,28 +1,67 @@
 // Runs the real distclip executable as a child process, as a user would.
 using System.Diagnostics;
+using System.Text;
 
 namespace DistClip.Tests.Cli;
 
 public sealed record CliRun(int ExitCode, string Stdout, string Stderr);
+
+/// <summary>A distclip process that is running; <see cref="Finish"/> waits for it (and kills it on time-out).</summary>
+public sealed class RunningCli : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new(), _stderr = new();
+    private readonly string _commandLine;
+
+    internal RunningCli(Process process, string commandLine)
+    {
+        (_process, _commandLine) = (process, commandLine);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public CliRun Finish(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"distclip {_commandLine} did not finish within {timeout}.\nstdout:\n{_stdout}\nstderr:\n{_stderr}");
+        }
+        _process.WaitForExit();  // drains the output readers
+        return new CliRun(_process.ExitCode, _stdout.ToString(), _stderr.ToString());
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}
 
 public static class CliProcess
 {
     /// <summary>The distclip.dll built next to the tests (the CLI project is a reference of this one).</summary>
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "distclip.dll");
 
-    public static CliRun Run(TimeSpan timeout, params string[] args)
+    public static RunningCli Start(params string[] args) => StartIn(null, args);
+
+    /// <summary>Starts distclip, inside network namespace <paramref name="netns"/> when given (needs root).</summary>
+    public static RunningCli StartIn(string? netns, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = netns is null ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("ip");
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
+        info.RedirectStandardOutput = info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         info.ArgumentList.Add(Dll);
         foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"distclip {string.Join(' ', args)} did not finish within {timeout}");
-        }
-        return new CliRun(process.ExitCode, stdout.Result, stderr.Result);
+        return new RunningCli(Process.Start(info)!, string.Join(' ', args));
+    }
+
+    public static CliRun Run(TimeSpan timeout, params string[] args)
+    {
+        using var run = Start(args);
+        return run.Finish(timeout);
     }
 }

@@ -1,0 +1,32 @@
+// `distclip coordinator`: the coordinator node of a multi-node training cluster.
+using System.CommandLine;
+using DistClip.Cli.Hosting;
+
+namespace DistClip.Cli.Commands;
+
+public static class CoordinatorCommand
+{
+    public static Command Create()
+    {
+        var training = new TrainingOptions(workerOptions: false);
+        var node = new NodeOptions();
+        var minWorkers = new Option<int>("--min-workers") { Description = "Start training once this many worker actors have joined.", DefaultValueFactory = _ => 1 };
+        var command = new Command("coordinator", "Run the coordinator of a training cluster: it plans steps, reduces, clips and steps; workers join it.") { minWorkers };
+        training.AddTo(command);
+        node.AddTo(command);
+        command.SetAction(p => Program.Guarded(() =>
+        {
+            var settings = training.Read(p);
+            int min = p.GetValue(minWorkers);
+            if (min < 1) throw new ArgumentException($"--min-workers must be at least 1 (got {min}).");
+            var nodeSettings = node.Read(p, "coordinator");
+            var train = EmbeddedTrainer.LoadTrainSplit(settings);
+            long totalSteps = TrainingConsole.Announce("coordinator", settings, train, min);
+            using var progress = new ProgressLog(Console.Out, settings.LogEvery, totalSteps, settings.MetricsPath);
+            var result = ClusterTrainer.RunCoordinatorAsync(settings, nodeSettings, min, progress, Console.Out).GetAwaiter().GetResult();
+            TrainingConsole.Finish(settings, result);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,31 @@
+// `distclip worker`: a worker node of a training cluster, one worker actor per local device.
+using System.CommandLine;
+using DistClip.Cli.Hosting;
+
+namespace DistClip.Cli.Commands;
+
+public static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var node = new NodeOptions();
+        var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node (one per device).", DefaultValueFactory = _ => 1 };
+        var device = new Option<string>("--device") { Description = "cpu, or cuda (workers spread over this node's GPUs).", DefaultValueFactory = _ => "cpu" };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker.", DefaultValueFactory = _ => 1 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (default: the data set's usual folder)." };
+        var command = new Command("worker", "Run a worker node: it joins the cluster at --seed-nodes and computes gradients for the coordinator.")
+        {
+            workers, device, threads, dataDir,
+        };
+        node.AddTo(command);
+        command.SetAction(p => Program.Guarded(() =>
+        {
+            int n = p.GetValue(workers), t = p.GetValue(threads);
+            if (n < 1) throw new ArgumentException($"--workers must be at least 1 (got {n}).");
+            if (t < 1) throw new ArgumentException($"--threads must be at least 1 (got {t}).");
+            ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir)).GetAwaiter().GetResult();
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,32 @@
+// Builds what a coordinator needs from the settings: the job, the master weights, the batch plan.
+using DistClip.Coordinator;
+using DistClip.Coordinator.Planning;
+using DistClip.Models;
+using DistClip.Models.Data;
+using DistClip.Models.Zoo;
+using DistClip.Protocol;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>Everything a <see cref="CoordinatorActor"/> is built from, for the embedded and the cluster deployment alike.</summary>
+public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, BatchSchedule Batches, TrainingPlan Plan)
+{
+    /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
+    public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers)
+    {
+        var spec = new ModelSpec(settings.Model, train.Channels, train.Height, train.Width, train.Classes, settings.Hidden);
+        var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
+        long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
+        var model = ModelZoo.Create(spec, settings.Seed);
+        if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
+        var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite);
+        var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch);
+        return new CoordinatorSetup(job, master, batches, new TrainingPlan(totalSteps, minWorkers, settings.Threads));
+    }
+
+    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
+        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
+
+    public TrainingResult Result(TrainingSummary summary) =>
+        new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model);
+}

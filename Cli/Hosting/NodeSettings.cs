@@ -1,0 +1,57 @@
+// Where a cluster node listens and which seed nodes it joins: flags first, then DISTCLIP_* variables.
+using System.Globalization;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>
+/// Network settings of one cluster node. Every value can come from a flag or, when the flag is absent,
+/// from an environment variable, so containers and Kubernetes pods need no files:
+/// <c>DISTCLIP_HOSTNAME</c> (bind address), <c>DISTCLIP_PUBLIC_HOSTNAME</c> (address peers use),
+/// <c>DISTCLIP_PORT</c>, <c>DISTCLIP_SEED_NODES</c> (comma-separated <c>akka.tcp://distclip@host:port</c>).
+/// </summary>
+public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes)
+{
+    /// <summary>Name of the actor system on every node; part of every node address.</summary>
+    public const string SystemName = "distclip";
+
+    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        hostname ??= environment("DISTCLIP_HOSTNAME") ?? "127.0.0.1";
+        publicHostname ??= environment("DISTCLIP_PUBLIC_HOSTNAME");
+        if (port is null && environment("DISTCLIP_PORT") is { } portText)
+            port = int.TryParse(portText, CultureInfo.InvariantCulture, out var p) ? p
+                : throw new ArgumentException($"DISTCLIP_PORT must be a port number (got '{portText}').");
+        int resolvedPort = port ?? (role == "coordinator" ? 4053 : 0);
+        if (resolvedPort is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {resolvedPort}).");
+        var seeds = (seedNodes ?? environment("DISTCLIP_SEED_NODES") ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        foreach (var seed in seeds)
+            if (!seed.StartsWith($"akka.tcp://{SystemName}@", StringComparison.Ordinal) || !Uri.TryCreate(seed, UriKind.Absolute, out _))
+                throw new ArgumentException($"Seed node '{seed}' is not an address like akka.tcp://{SystemName}@host:4053.");
+        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds);
+    }
+
+    /// <summary>This node's own address as a seed (what a coordinator that starts the cluster joins).</summary>
+    public string OwnAddress(int boundPort) => $"akka.tcp://{SystemName}@{PublicHostname ?? Hostname}:{boundPort}";
+
+    /// <summary>The HOCON of this node, layered over <see cref="Protocol.AkkaDefaults.Hocon"/>.</summary>
+    public string Hocon() => $$"""
+        akka {
+          actor.provider = cluster
+          remote.dot-netty.tcp {
+            hostname = "{{Hostname}}"
+            {{(PublicHostname is null ? "" : $"public-hostname = \"{PublicHostname}\"")}}
+            port = {{Port}}
+          }
+          cluster {
+            roles = ["{{Role}}"]
+            seed-nodes = [{{string.Join(", ", SeedNodes.Select(s => $"\"{s}\""))}}]
+            # A worker node that is gone does not come back with its state: remove it and re-plan.
+            downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+            split-brain-resolver.active-strategy = keep-oldest
+          }
+          coordinated-shutdown.exit-clr = off
+        }
+        """;
+}

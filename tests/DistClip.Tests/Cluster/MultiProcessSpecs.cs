@@ -1,0 +1,80 @@
+// The transport changes nothing: a coordinator process and worker processes on loopback train what the embedded trainer trains.
+using System.Net;
+using System.Net.Sockets;
+using DistClip.Cli.Hosting;
+using DistClip.Coordinator.Clipping;
+using DistClip.Coordinator.Optimization;
+using DistClip.Models;
+using DistClip.Tests.Cli;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DistClip.Tests.Cluster;
+
+public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private readonly string _dir = Directory.CreateTempSubdirectory("distclip-cluster-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The job of the test, as CLI arguments and as the embedded trainer's settings.</summary>
+    internal static readonly string[] JobArgs =
+        ["--model", "lenet", "--train-samples", "600", "--no-shuffle", "--global-batch", "50", "--steps", "24", "--seed", "11",
+         "--lr-schedule", "constant", "--lr", "0.05", "--momentum", "0.9", "--clip-norm", "0.16", "--no-eval"];
+
+    internal static TrainingSettings JobSettings(int workers) => new()
+    {
+        Model = "lenet", TrainSamples = 600, Shuffle = false, GlobalBatch = 50, Steps = 24, Seed = 11, Workers = workers,
+        Schedule = new ScheduleSettings("constant"), Optimizer = new OptimizerSettings("sgd", 0.05, 0.9),
+        Clip = new ClipPolicy.GlobalNorm(0.16, 2.0), Evaluate = false,
+    };
+
+    internal static float[] Embedded(int workers)
+    {
+        var result = EmbeddedTrainer.RunAsync(JobSettings(workers), new ProgressLog(TextWriter.Null, 1000, 24, null)).WaitAsync(Timeout).GetAwaiter().GetResult();
+        result.Model.Dispose();
+        return result.Parameters;
+    }
+
+    internal static float[] Saved(string path)
+    {
+        var tensors = Safetensors.Read(path);
+        using var model = Models.Zoo.ModelZoo.Create(new Protocol.ModelSpec("lenet", 1, 28, 28, 10), 0);
+        Safetensors.Load(model, path);
+        return new Protocol.FlatParameters(model).ReadValues();
+    }
+
+    [Fact]
+    public void Should_train_across_processes_exactly_what_the_embedded_trainer_trains()
+    {
+        int port = FreePort();
+        var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+        var weights = Path.Combine(_dir, "cluster.safetensors");
+
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "3", "--save", weights, .. JobArgs]);
+        using var twoWorkers = CliProcess.Start("worker", "--seed-nodes", seed, "--workers", "2");
+        using var oneWorker = CliProcess.Start("worker", "--seed-nodes", seed, "--workers", "1");
+
+        var run = coordinator.Finish(Timeout);
+        output.WriteLine(run.Stdout);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 24 steps, 1200 samples", run.Stdout);
+        var w2 = twoWorkers.Finish(TimeSpan.FromSeconds(60));
+        var w1 = oneWorker.Finish(TimeSpan.FromSeconds(60));
+        Assert.True(w2.ExitCode == 0 && w1.ExitCode == 0, $"worker exits {w2.ExitCode}, {w1.ExitCode}\n{w2.Stderr}\n{w1.Stderr}");
+
+        var cluster = Saved(weights);
+        var embedded = Embedded(3);
+        double diff = cluster.Zip(embedded, (a, b) => Math.Abs((double)a - b)).Max();
+        output.WriteLine($"max |Δθ| cluster vs embedded (N = 3): {diff:E2}");
+        Assert.True(diff <= 1e-5, $"cluster and embedded trainer differ by {diff:E3}");
+    }
+}
