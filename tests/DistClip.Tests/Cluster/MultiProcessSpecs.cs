@@ -77,4 +77,47 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         output.WriteLine($"max |Δθ| cluster vs embedded (N = 3): {diff:E2}");
         Assert.True(diff <= 1e-5, $"cluster and embedded trainer differ by {diff:E3}");
     }
+
+    [Fact]
+    public async Task Should_keep_training_when_a_foreign_client_sends_garbage_to_the_coordinator_port()
+    {
+        int port = FreePort();
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "150", "--no-eval"]);
+        await WaitForPortAsync(port);
+        var random = new Random(5);
+        for (int i = 0; i < 5; i++) await SendGarbageAsync(port, random);   // before any worker joined
+        using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}");
+        for (int i = 0; i < 20; i++) await SendGarbageAsync(port, random);  // while it trains
+
+        var run = coordinator.Finish(Timeout);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 150 steps", run.Stdout);
+        Assert.Equal(0, worker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            try { using var probe = new TcpClient(); await probe.ConnectAsync(IPAddress.Loopback, port); return; }
+            catch (SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
+        }
+    }
+
+    /// <summary>Random bytes, a length-prefixed frame of junk, or an HTTP request: what a port scanner or a confused client sends.</summary>
+    private static async Task SendGarbageAsync(int port, Random random)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        byte[] payload = random.Next(3) switch
+        {
+            0 => System.Text.Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            1 => [0, 0, 0, 64, .. Enumerable.Range(0, 64).Select(_ => (byte)random.Next(256))],
+            _ => Enumerable.Range(0, random.Next(1, 4096)).Select(_ => (byte)random.Next(256)).ToArray(),
+        };
+        try { await stream.WriteAsync(payload); await Task.Delay(20); }
+        catch (IOException) { /* the node may close the connection at once: that is fine */ }
+    }
 }
