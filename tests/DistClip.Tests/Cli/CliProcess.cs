@@ -47,8 +47,11 @@ public static class CliProcess
 
     public static RunningCli Start(params string[] args) => StartIn(null, args);
 
+    /// <summary>Starts distclip with extra environment variables.</summary>
+    public static RunningCli StartWith(IReadOnlyDictionary<string, string> environment, params string[] args) => StartIn(null, args, environment);
+
     /// <summary>Starts distclip, inside network namespace <paramref name="netns"/> when given (needs root).</summary>
-    public static RunningCli StartIn(string? netns, params string[] args)
+    public static RunningCli StartIn(string? netns, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = netns is null ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("ip");
         if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
@@ -56,6 +59,7 @@ public static class CliProcess
         info.UseShellExecute = false;
         info.ArgumentList.Add(Dll);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         return new RunningCli(Process.Start(info)!, string.Join(' ', args));
     }
 

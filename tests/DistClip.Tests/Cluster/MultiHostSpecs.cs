@@ -21,8 +21,9 @@ public sealed class MultiHostSpecs(ITestOutputHelper output) : IDisposable
 
         using var coordinator = CliProcess.StartIn(coordinatorNs, ["coordinator", "--hostname", coordinatorIp, "--port", "4053", "--min-workers", "3",
             "--save", weights, .. MultiProcessSpecs.JobArgs]);
-        using var first = CliProcess.StartIn(network.Hosts[1].Namespace, "worker", "--hostname", network.Hosts[1].Address, "--seed-nodes", seed, "--workers", "2");
-        using var second = CliProcess.StartIn(network.Hosts[2].Namespace, "worker", "--hostname", network.Hosts[2].Address, "--seed-nodes", seed, "--workers", "1");
+        using var first = CliProcess.StartIn(network.Hosts[1].Namespace, ["worker", "--hostname", network.Hosts[1].Address, "--seed-nodes", seed, "--workers", "2"]);
+        using var second = CliProcess.StartIn(network.Hosts[2].Namespace, ["worker"],  // configured the container way: environment only
+            new Dictionary<string, string> { ["DISTCLIP_HOSTNAME"] = network.Hosts[2].Address, ["DISTCLIP_SEED_NODES"] = seed, ["DISTCLIP_WORKERS"] = "1" });
 
         var run = coordinator.Finish(TimeSpan.FromMinutes(4));
         output.WriteLine(run.Stdout);
