@@ -15,6 +15,7 @@ public static class Program
             WorkerCommand.Create(),
             EvalCommand.Create(),
             BenchCommand.Create(),
+            BenchNetworkCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

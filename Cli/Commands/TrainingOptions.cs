@@ -12,7 +12,7 @@ public sealed class TrainingOptions(bool workerOptions)
 {
     private static readonly TrainingSettings D = new();  // defaults live in TrainingSettings only
 
-    private readonly Option<string> _model = new("--model") { Description = "Model: mlp or lenet.", DefaultValueFactory = _ => D.Model };
+    private readonly Option<string> _model = new("--model") { Description = "Model: mlp, lenet or cnn.", DefaultValueFactory = _ => D.Model };
     private readonly Option<int> _hidden = new("--hidden") { Description = "Hidden width of mlp.", DefaultValueFactory = _ => D.Hidden };
     private readonly Option<string> _dataset = new("--dataset") { Description = "Data set: fashion-mnist, mnist or synthetic.", DefaultValueFactory = _ => D.Dataset };
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (default: the Debian package's folder)." };

@@ -9,7 +9,7 @@ namespace DistClip.Models.Zoo;
 public static class ModelZoo
 {
     /// <summary>Model names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "lenet"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "lenet", "cnn"];
 
     // torch.manual_seed is process-global: building two models at once from different threads would
     // interleave their random draws.
@@ -28,6 +28,7 @@ public static class ModelZoo
             {
                 "mlp" => new Mlp(spec.Channels * spec.Height * spec.Width, spec.Hidden, spec.Classes),
                 "lenet" => new LeNet(spec.Channels, spec.Height, spec.Width, spec.Classes),
+                "cnn" => new MnistCnn(spec.Channels, spec.Height, spec.Width, spec.Classes),
                 _ => throw new ArgumentException($"Unknown model '{spec.Name}'; known models: {string.Join(", ", Names)}.", nameof(spec)),
             };
         }

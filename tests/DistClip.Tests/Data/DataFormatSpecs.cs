@@ -96,11 +96,13 @@ public sealed class DataFormatSpecs : IDisposable
     }
 
     [Fact]
-    public void Should_count_lenet_and_mlp_parameters()
+    public void Should_count_the_parameters_of_each_model()
     {
         using var lenet = ModelZoo.Create(new ModelSpec("lenet", 1, 28, 28, 10), 1);
         using var mlp = ModelZoo.Create(new ModelSpec("mlp", 1, 28, 28, 10, 256), 1);
+        using var cnn = ModelZoo.Create(new ModelSpec("cnn", 1, 28, 28, 10), 1);
         Assert.Equal(61_706, new FlatParameters(lenet).ElementCount);
+        Assert.Equal(3_274_634, new FlatParameters(cnn).ElementCount);
         Assert.Equal(784 * 256 + 256 + 256 * 10 + 10, new FlatParameters(mlp).ElementCount);
     }
 }

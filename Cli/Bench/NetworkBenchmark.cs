@@ -1,0 +1,107 @@
+// Throughput of raw TCP on loopback and of DistClip's chunked gradient exchange through real Akka remoting.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Configuration;
+using DistClip.Protocol;
+using DistClip.Protocol.Wire;
+
+namespace DistClip.Cli.Bench;
+
+/// <summary>
+/// Two measurements between this process and a child process of the same executable:
+/// (a) raw TCP — bytes written as fast as a socket takes them to a child that discards them;
+/// (b) DistClip's exchange — a <see cref="ShardGradients"/> of N floats sent to an echo actor in the
+/// child through the DistClip serializer, chunked over Akka.Remote, and a <see cref="ParameterUpdate"/>
+/// of N floats sent back the same way (worker → coordinator → worker).
+/// </summary>
+public static class NetworkBenchmark
+{
+    public const string SystemName = "distclip-bench";
+
+    /// <summary>GB/s (10^9 bytes) of raw TCP to a child discarding on <paramref name="port"/>.</summary>
+    public static async Task<double> RawTcpAsync(int port, long bytes)
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        var buffer = new byte[1 << 20];
+        Random.Shared.NextBytes(buffer);
+        var clock = Stopwatch.StartNew();
+        for (long sent = 0; sent < bytes; sent += buffer.Length) await stream.WriteAsync(buffer);
+        client.Client.Shutdown(SocketShutdown.Send);
+        await stream.ReadExactlyAsync(new byte[1]);  // the sink's acknowledgement: everything arrived
+        return bytes / clock.Elapsed.TotalSeconds / 1e9;
+    }
+
+    /// <summary>The child's side of <see cref="RawTcpAsync"/>: read one connection to its end, acknowledge.</summary>
+    public static async Task ServeSinkAsync(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        using var connection = await listener.AcceptTcpClientAsync();
+        var stream = connection.GetStream();
+        var buffer = new byte[1 << 20];
+        while (await stream.ReadAsync(buffer) > 0) { }
+        await stream.WriteAsync(new byte[] { 1 });
+    }
+
+    private static Config RemoteConfig(int port) => ConfigurationFactory.ParseString($$"""
+        akka.actor.provider = remote
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = {{port}} }
+        """).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
+
+    /// <summary>The child's side of the exchange: an echo actor at <c>/user/echo</c>, until killed.</summary>
+    public static async Task ServeEchoAsync(int port)
+    {
+        using var system = ActorSystem.Create(SystemName, RemoteConfig(port));
+        system.ActorOf(Props.Create(() => new Echo()), "echo");
+        await system.WhenTerminated;
+    }
+
+    /// <summary>Round trips of <paramref name="elements"/> floats; returns GB/s counting both directions.</summary>
+    public static async Task<double[]> ExchangeAsync(int echoPort, int elements, int repetitions)
+    {
+        using var system = ActorSystem.Create(SystemName, RemoteConfig(0));
+        var echo = await system.ActorSelection($"akka.tcp://{SystemName}@127.0.0.1:{echoPort}/user/echo").ResolveOne(TimeSpan.FromSeconds(30));
+        var gradient = new float[elements];
+        for (int i = 0; i < elements; i++) gradient[i] = i * 1e-7f;
+        var results = new double[repetitions];
+        for (int r = 0; r < repetitions; r++)
+        {
+            var done = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var client = system.ActorOf(Props.Create(() => new ExchangeClient(done)));
+            var clock = Stopwatch.StartNew();
+            Chunking.Send(echo, new ShardGradients(r, r, 0, 1, 0, gradient), client);
+            var back = await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+            results[r] = 2.0 * elements * sizeof(float) / clock.Elapsed.TotalSeconds / 1e9;
+            if (back.Length != elements || back[^1] != gradient[^1]) throw new InvalidDataException("The echo returned other values than were sent.");
+            system.Stop(client);
+        }
+        await system.Terminate();
+        return results;
+    }
+
+    /// <summary>Reassembles a gradient and sends it back as parameters, both chunked.</summary>
+    private sealed class Echo : ReceiveActor
+    {
+        private readonly ChunkAssembler<(IActorRef, long)> _chunks = new();
+
+        public Echo() => Receive<GradientChunk>(c =>
+        {
+            var values = _chunks.Add((Sender, c.Step), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out _);
+            if (values is not null) Chunking.Send(Sender, new ParameterUpdate(c.Version, values), Self);
+        });
+    }
+
+    private sealed class ExchangeClient : ReceiveActor
+    {
+        private readonly ChunkAssembler<long> _chunks = new();
+
+        public ExchangeClient(TaskCompletionSource<float[]> done) => Receive<ParameterChunk>(c =>
+        {
+            if (_chunks.Add(c.Version, c.ElementCount, c.ChunkCount, c.Offset, c.Data, out _) is { } values) done.TrySetResult(values);
+        });
+    }
+}

@@ -1,0 +1,139 @@
+// `distclip bench-network`: raw TCP vs DistClip's exchange on loopback, and N worker processes vs the embedded trainer.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using DistClip.Cli.Bench;
+
+namespace DistClip.Cli.Commands;
+
+public static partial class BenchNetworkCommand
+{
+    public static Command Create()
+    {
+        var elements = new Option<string>("--elements") { Description = "Comma-separated parameter counts to exchange.", DefaultValueFactory = _ => "10000000,100000000" };
+        var rawBytes = new Option<long>("--raw-bytes") { Description = "Bytes to send in the raw TCP measurement.", DefaultValueFactory = _ => 4_000_000_000 };
+        var e2eSteps = new Option<int>("--e2e-steps") { Description = "Steps of the end-to-end comparison (cnn, 2 workers); 0 skips it.", DefaultValueFactory = _ => 40 };
+        var report = new Option<string?>("--report") { Description = "Append the results as Markdown to this file." };
+        var serve = new Option<string?>("--serve") { Description = "Internal: run the child side (sink or echo).", Hidden = true };
+        var port = new Option<int>("--port") { Description = "Internal: the child's port.", Hidden = true };
+        var command = new Command("bench-network", "Measure raw TCP on loopback, DistClip's gradient exchange through the real serializer and transport, and worker processes vs the embedded trainer.")
+        {
+            elements, rawBytes, e2eSteps, report, serve, port,
+        };
+        command.SetAction(p => Program.Guarded(() =>
+        {
+            switch (p.GetValue(serve))
+            {
+                case "sink": NetworkBenchmark.ServeSinkAsync(p.GetValue(port)).GetAwaiter().GetResult(); return 0;
+                case "echo": NetworkBenchmark.ServeEchoAsync(p.GetValue(port)).GetAwaiter().GetResult(); return 0;
+                case null: break;
+                case var other: throw new ArgumentException($"--serve must be sink or echo (got '{other}').");
+            }
+            var sizes = p.GetValue(elements)!.Split(',').Select(s => int.TryParse(s, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                : throw new ArgumentException($"--elements: '{s}' is not a positive whole number.")).ToArray();
+            return Run(sizes, p.GetValue(rawBytes), p.GetValue(e2eSteps), p.GetValue(report));
+        }));
+        return command;
+    }
+
+    private static int Run(int[] sizes, long rawBytes, int e2eSteps, string? reportPath)
+    {
+        var lines = new List<string> { "| measurement | GB/s | fraction of raw TCP |", "| --- | ---: | ---: |" };
+        double raw;
+        using (var sink = Child("sink", out int sinkPort))
+            raw = NetworkBenchmark.RawTcpAsync(sinkPort, rawBytes).GetAwaiter().GetResult();
+        lines.Add(F($"| (a) raw TCP, one connection, {rawBytes / 1e9:F1} GB | {raw:F2} | 1 |"));
+        Console.WriteLine(lines[^1]);
+        using (var echo = Child("echo", out int echoPort))
+        {
+            foreach (var n in sizes)
+            {
+                var runs = NetworkBenchmark.ExchangeAsync(echoPort, n, n >= 50_000_000 ? 2 : 4).GetAwaiter().GetResult();
+                double best = runs.Max();
+                lines.Add(F($"| (b) DistClip exchange of {n / 1e6:F0} M float32 (gradient there, parameters back; best of {runs.Length}: {string.Join(", ", runs.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}) | {best:F2} | {best / raw:F2} |"));
+                Console.WriteLine(lines[^1]);
+            }
+        }
+        if (e2eSteps > 0)
+        {
+            lines.Add("");
+            lines.AddRange(EndToEnd(e2eSteps));
+        }
+        if (reportPath is not null)
+            File.AppendAllText(reportPath, $"\n### bench-network ({DateTime.UtcNow:yyyy-MM-dd})\n\nCommand: `./distclip {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}`\n\n{string.Join('\n', lines)}\n");
+        return 0;
+    }
+
+    /// <summary>(c) samples/s of a coordinator and 2 worker processes vs the embedded trainer, same job.</summary>
+    private static IEnumerable<string> EndToEnd(int steps)
+    {
+        string[] job = ["--model", "cnn", "--global-batch", "128", "--steps", $"{steps}", "--train-samples", "20000", "--no-eval", "--log-every", "1000000", "--threads", "1"];
+        double embedded = SamplesPerSecond(Exec(["train", "--workers", "2", .. job]));
+        int port = FreePort();
+        using var coordinator = Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. job]);
+        using var w0 = Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]);
+        using var w1 = Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]);
+        string output = coordinator.StandardOutput.ReadToEnd();
+        coordinator.WaitForExit();
+        double cluster = SamplesPerSecond(output);
+        yield return "| (c) cnn (3,274,634 parameters), global batch 128, 2 workers x 1 thread | samples/s |";
+        yield return "| --- | ---: |";
+        yield return F($"| embedded trainer (one process) | {embedded:F0} |");
+        yield return F($"| coordinator process + 2 worker processes on loopback | {cluster:F0} |");
+        yield return F($"| **ratio** | **{cluster / embedded:F3}** |");
+        foreach (var line in new[] { "", F($"(c) worker processes / embedded = {cluster / embedded:F3}") }) Console.WriteLine(line);
+    }
+
+    private static double SamplesPerSecond(string output) =>
+        DoneLine().Match(output) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"No 'done:' line in the run's output:\n{output}");
+
+    [GeneratedRegex(@"done: .*\((\d+) samples/s\)")]
+    private static partial Regex DoneLine();
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static Process Start(string[] args)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") info.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
+    private static string Exec(string[] args)
+    {
+        using var process = Start(args);
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output;
+    }
+
+    /// <summary>A child process serving <paramref name="role"/>; killed when disposed.</summary>
+    private static ChildProcess Child(string role, out int port)
+    {
+        port = FreePort();
+        var process = Start(["bench-network", "--serve", role, "--port", $"{port}"]);
+        Thread.Sleep(role == "echo" ? 3000 : 500);  // let it bind
+        return new ChildProcess(process);
+    }
+
+    private sealed class ChildProcess(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.Dispose();
+        }
+    }
+}
