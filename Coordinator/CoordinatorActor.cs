@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using DistClip.Coordinator.Planning;
 using DistClip.Protocol;
+using DistClip.Protocol.Bulk;
 using DistClip.Protocol.Wire;
 
 namespace DistClip.Coordinator;
@@ -16,8 +17,10 @@ namespace DistClip.Coordinator;
 /// outstanding shards re-assigned to the survivors. Gradients from remote workers arrive as chunks
 /// and are reassembled before they are checked and reduced.
 /// </summary>
-public sealed class CoordinatorActor : ReceiveActor
+public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
+    private sealed record StepTimedOut(long Step);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MasterWeights _master;
     private readonly BatchSchedule _batches;
@@ -26,6 +29,11 @@ public sealed class CoordinatorActor : ReceiveActor
     private readonly TaskCompletionSource<TrainingSummary> _done;
     private readonly TrainingJob _job;
     private readonly ChunkAssembler<(IActorRef Sender, long Step, int Shard)> _gradientChunks = new();
+    private readonly BulkSettings? _bulkSettings;
+    private readonly long _bulkToken = Random.Shared.NextInt64();
+    private readonly Dictionary<IActorRef, string> _bulkEndpointOf = [];   // workers with a bulk channel
+    private readonly Dictionary<string, IActorRef> _workerNamed = [];      // registered workers by name, for bulk arrivals
+    private BulkChannel? _bulk;
     private readonly List<IActorRef> _workers = [];   // active, in admission order (rank order)
     private readonly List<IActorRef> _joining = [];   // admitted mid-step; active from the next step
     private readonly Stopwatch _clock = new();
@@ -35,26 +43,44 @@ public sealed class CoordinatorActor : ReceiveActor
     private long _step, _skipped, _clipped, _samples;
     private int _nextAssignee;
 
-    public CoordinatorActor(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done)
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="bulk">Where to open the bulk channel remote workers send gradients to; null inside one process.</param>
+    public CoordinatorActor(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer,
+        TaskCompletionSource<TrainingSummary> done, BulkSettings? bulk = null)
     {
-        (_job, _master, _batches, _plan, _observer, _done) = (job, master, batches, plan.Validate(), observer, done);
+        (_job, _master, _batches, _plan, _observer, _done, _bulkSettings) = (job, master, batches, plan.Validate(), observer, done, bulk);
         _reductionBuffer = new float[master.ElementCount];
         Receive<JoinRequest>(OnJoinRequest);
         Receive<RegisterWorker>(OnRegister);
         Receive<ShardGradients>(g => OnShardGradients(g, Sender));
         Receive<GradientChunk>(OnGradientChunk);
+        Receive<BulkArrival>(OnBulkArrival);
         Receive<ShardRefused>(OnShardRefused);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
+        Receive<StepTimedOut>(OnStepTimedOut);
     }
 
-    public static Props Props(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
-        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done));
+    public static Props Props(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer,
+        TaskCompletionSource<TrainingSummary> done, BulkSettings? bulk = null) =>
+        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, bulk));
 
     /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets the pinned thread's intra-op threads.</summary>
-    protected override void PreStart() => TorchSharp.torch.set_num_threads(_plan.IntraOpThreads);
+    protected override void PreStart()
+    {
+        TorchSharp.torch.set_num_threads(_plan.IntraOpThreads);
+        if (_bulkSettings is null) return;
+        var self = Self;
+        var log = _log;
+        _bulk = _bulkSettings.Open((int)_master.ElementCount, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
+        _log.Info("Bulk channel listening at {0}", _bulk.Endpoint);
+    }
 
-    protected override void PostStop() =>
+    protected override void PostStop()
+    {
+        _bulk?.Dispose();
         _done.TrySetException(new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}."));
+    }
 
     private bool Started => _clock.IsRunning;
 
@@ -67,7 +93,7 @@ public sealed class CoordinatorActor : ReceiveActor
             Sender.Tell(new WorkerRefused(reason));
             return;
         }
-        Sender.Tell(new JobOffer(_job));
+        Sender.Tell(new JobOffer(_job, _bulk?.Endpoint, _bulkToken));
     }
 
     private void OnRegister(RegisterWorker register)
@@ -82,8 +108,10 @@ public sealed class CoordinatorActor : ReceiveActor
         }
         if (_workers.Contains(Sender) || _joining.Contains(Sender)) return;
         Context.Watch(Sender);
+        _workerNamed[register.WorkerName] = Sender;
+        if (register.BulkEndpoint is not null && _bulk is not null) _bulkEndpointOf[Sender] = register.BulkEndpoint;
         Sender.Tell(new WorkerAdmitted(_master.Version));
-        Chunking.Send(Sender, _master.Snapshot(), Self);
+        SendParameters(Sender, _master.Snapshot());
         _log.Info("Admitted worker {0} on {1} ({2} parameters)", register.WorkerName, register.Device, register.Signature.ElementCount);
         if (_inFlight is null) _workers.Add(Sender); else _joining.Add(Sender);
 
@@ -107,6 +135,19 @@ public sealed class CoordinatorActor : ReceiveActor
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _workers.Count);
         _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer);
         for (int r = 0; r < shards.Length; r++) Send(r, _workers[r]);
+        Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step), TimeSpan.FromSeconds(_plan.StepTimeoutSeconds));
+    }
+
+    private void OnStepTimedOut(StepTimedOut timeout)
+    {
+        if (_inFlight is null || _inFlight.Step != timeout.Step) return;
+        foreach (var worker in _workers.ToList())
+            foreach (var shard in _inFlight.Outstanding(worker))
+            {
+                _log.Warning("Step {0}: no result for shard {1} from {2} after {3} s; asking again", timeout.Step, shard, worker.Path, _plan.StepTimeoutSeconds);
+                worker.Tell(_inFlight.Request(shard));
+            }
+        Timers.StartSingleTimer(nameof(StepTimedOut), timeout, TimeSpan.FromSeconds(_plan.StepTimeoutSeconds));
     }
 
     private void Send(int shard, IActorRef worker)
@@ -121,6 +162,17 @@ public sealed class CoordinatorActor : ReceiveActor
         var values = _gradientChunks.Add((Sender, c.Step, c.Shard), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out var rejection);
         if (rejection is not null) _log.Warning("Dropped a gradient chunk from {0}: {1}", Sender.Path, rejection);
         if (values is not null) OnShardGradients(new ShardGradients(c.Step, c.Version, c.Shard, c.SampleCount, c.LossSum, values), Sender);
+    }
+
+    private void OnBulkArrival(BulkArrival arrival)
+    {
+        var m = arrival.Message;
+        if (m.Token != _bulkToken || m.Kind != BulkKind.Gradients || !_workerNamed.TryGetValue(m.From, out var worker))
+        {
+            _log.Warning("Dropped a bulk frame from '{0}': not a registered worker's gradients for this run", m.From);
+            return;
+        }
+        OnShardGradients(m.AsGradients(), worker);
     }
 
     private void OnShardGradients(ShardGradients result, IActorRef sender)
@@ -158,7 +210,21 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private void Broadcast(ParameterUpdate update)
     {
-        foreach (var w in _workers.Concat(_joining)) Chunking.Send(w, update, Self);
+        foreach (var w in _workers.Concat(_joining)) SendParameters(w, update);
+    }
+
+    /// <summary>Over the worker's bulk channel when it has one, else through Akka (whole when local, chunked when remote).</summary>
+    private void SendParameters(IActorRef worker, ParameterUpdate update)
+    {
+        if (_bulk is not null && _bulkEndpointOf.TryGetValue(worker, out var endpoint))
+        {
+            try { _bulk.Send(endpoint, BulkMessage.Of(update, _bulkToken, "coordinator")); return; }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                _log.Warning("Bulk channel to {0} at {1} failed ({2}); sending through Akka instead", worker.Path, endpoint, e.Message);
+            }
+        }
+        Chunking.Send(worker, update, Self);
     }
 
     private void OnShardRefused(ShardRefused refused)
@@ -166,7 +232,7 @@ public sealed class CoordinatorActor : ReceiveActor
         if (_inFlight is null || refused.Step != _inFlight.Step) return;
         _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; resending parameters", Sender.Path, refused.Shard, refused.Step, refused.Reason);
         if (!_inFlight.Outstanding(Sender).Contains(refused.Shard)) return;
-        Chunking.Send(Sender, _master.Snapshot(), Self);
+        SendParameters(Sender, _master.Snapshot());
         Sender.Tell(_inFlight.Request(refused.Shard));
     }
 
@@ -174,6 +240,8 @@ public sealed class CoordinatorActor : ReceiveActor
     {
         _workers.Remove(worker);
         _joining.Remove(worker);
+        _bulkEndpointOf.Remove(worker);
+        foreach (var name in _workerNamed.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList()) _workerNamed.Remove(name);
         if (_inFlight is null) return;
         var orphans = _inFlight.Release(worker);
         _log.Warning("Worker {0} left during step {1}; re-assigning {2} shard(s) to {3} survivor(s)", worker.Path, _inFlight.Step, orphans.Count, _workers.Count);
@@ -194,6 +262,7 @@ public sealed class CoordinatorActor : ReceiveActor
 
     private void Finish()
     {
+        Timers.CancelAll();
         _clock.Stop();
         var summary = new TrainingSummary(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version);
         _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);

@@ -5,12 +5,17 @@ namespace DistClip.Coordinator;
 /// <param name="TotalSteps">Number of global steps to run.</param>
 /// <param name="MinWorkers">Training starts once this many workers are admitted.</param>
 /// <param name="IntraOpThreads">Threads for the coordinator's own tensor work (clipping, optimizer step).</param>
-public sealed record TrainingPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1)
+/// <param name="StepTimeoutSeconds">
+/// A shard whose result has not arrived this long after it was asked for is asked for again (a result
+/// lost with a dropped connection must not stall training; duplicates are dropped).
+/// </param>
+public sealed record TrainingPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120)
 {
     public TrainingPlan Validate()
     {
         if (TotalSteps < 1) throw new ArgumentOutOfRangeException(nameof(TotalSteps), TotalSteps, "must be at least 1");
         if (MinWorkers < 1) throw new ArgumentOutOfRangeException(nameof(MinWorkers), MinWorkers, "must be at least 1");
+        if (!(StepTimeoutSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StepTimeoutSeconds), StepTimeoutSeconds, "must be positive");
         if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "must be at least 1");
         return this;
     }

@@ -16,19 +16,28 @@ public sealed record JoinRequest(
     [property: Key(1)] string Device,
     [property: Key(2)] int Protocol) : IWireMessage;
 
-/// <summary>Coordinator → worker: the job; the worker builds its replica and answers with <see cref="RegisterWorker"/>.</summary>
+/// <summary>
+/// Coordinator → worker: the job; the worker builds its replica and answers with <see cref="RegisterWorker"/>.
+/// <paramref name="BulkEndpoint"/> is where a remote worker sends gradients (<c>host:port</c> of the
+/// coordinator's bulk channel; null inside one process), and every bulk frame carries <paramref name="BulkToken"/>.
+/// </summary>
 [MessagePackObject]
-public sealed record JobOffer([property: Key(0)] TrainingJob Job) : IWireMessage;
+public sealed record JobOffer(
+    [property: Key(0)] TrainingJob Job,
+    [property: Key(1)] string? BulkEndpoint = null,
+    [property: Key(2)] long BulkToken = 0) : IWireMessage;
 
 /// <summary>
 /// Worker → coordinator: the replica is built. <paramref name="Signature"/> identifies its architecture
-/// (parameter names and shapes) so that a mismatched replica is refused.
+/// (parameter names and shapes) so that a mismatched replica is refused. <paramref name="BulkEndpoint"/>
+/// is where a remote coordinator sends it parameters (null inside one process).
 /// </summary>
 [MessagePackObject]
 public sealed record RegisterWorker(
     [property: Key(0)] string WorkerName,
     [property: Key(1)] ModelSignature Signature,
-    [property: Key(2)] string Device) : IWireMessage;
+    [property: Key(2)] string Device,
+    [property: Key(3)] string? BulkEndpoint = null) : IWireMessage;
 
 /// <summary>
 /// Coordinator → worker: admitted at parameter version <paramref name="Version"/>; the parameters

@@ -4,6 +4,7 @@ using Akka.Event;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
+using DistClip.Protocol.Bulk;
 using DistClip.Protocol.Wire;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,6 +25,9 @@ public sealed class WorkerActor : ReceiveActor
     private readonly WorkerSettings _settings;
     private readonly Func<TrainingJob, IImageDataset> _dataFor;
     private readonly ChunkAssembler<long> _parameterChunks = new();
+    private readonly BulkSettings? _bulkSettings;
+    private BulkChannel? _bulk;              // this worker's end of the bulk data plane (remote deployments)
+    private JobOffer? _offer;
     private nn.Module<Tensor, Tensor>? _model;
     private FlatParameters? _flat;
     private ShardGradientComputer? _computer;
@@ -31,20 +35,22 @@ public sealed class WorkerActor : ReceiveActor
 
     /// <param name="coordinator">The coordinator, or a proxy to it (a cluster singleton proxy).</param>
     /// <param name="dataFor">This node's training split for a job.</param>
-    public WorkerActor(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor)
+    /// <param name="bulk">Where to open a bulk channel for parameters; null inside one process.</param>
+    public WorkerActor(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor, BulkSettings? bulk = null)
     {
-        (_coordinator, _settings, _dataFor) = (coordinator, settings, dataFor);
+        (_coordinator, _settings, _dataFor, _bulkSettings) = (coordinator, settings, dataFor, bulk);
         Receive<JobOffer>(OnJobOffer);
         Receive<WorkerAdmitted>(m => _log.Info("Worker {0} admitted at parameter version {1}", _settings.Name, m.Version));
         Receive<WorkerRefused>(OnRefused);
         Receive<ParameterUpdate>(Load);
         Receive<ParameterChunk>(OnParameterChunk);
+        Receive<BulkArrival>(OnBulkArrival);
         Receive<ComputeGradients>(OnComputeGradients);
         Receive<TrainingFinished>(_ => Context.Stop(Self));
     }
 
-    public static Props Props(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(coordinator, settings, dataFor));
+    public static Props Props(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor, BulkSettings? bulk = null) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(coordinator, settings, dataFor, bulk));
 
     protected override void PreStart()
     {
@@ -53,7 +59,11 @@ public sealed class WorkerActor : ReceiveActor
         _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
     }
 
-    protected override void PostStop() => _model?.Dispose();
+    protected override void PostStop()
+    {
+        _bulk?.Dispose();
+        _model?.Dispose();
+    }
 
     private void OnJobOffer(JobOffer offer)
     {
@@ -63,7 +73,14 @@ public sealed class WorkerActor : ReceiveActor
         _model.train();
         _flat = new FlatParameters(_model);
         _computer = new ShardGradientComputer(_model, _flat, _dataFor(offer.Job), device, offer.Job.MicroBatch);
-        Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device));
+        _offer = offer;
+        if (_bulkSettings is not null && offer.BulkEndpoint is not null)
+        {
+            var self = Self;
+            var log = _log;
+            _bulk = _bulkSettings.Open((int)_flat.ElementCount, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
+        }
+        Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device, _bulk?.Endpoint));
     }
 
     private void Load(ParameterUpdate update)
@@ -82,6 +99,13 @@ public sealed class WorkerActor : ReceiveActor
         if (values is not null) Load(new ParameterUpdate(chunk.Version, values));
     }
 
+    private void OnBulkArrival(BulkArrival arrival)
+    {
+        var m = arrival.Message;
+        if (m.Token != _offer?.BulkToken || m.Kind != BulkKind.Parameters) { _log.Warning("Worker {0} dropped a bulk frame that is not its coordinator's parameters", _settings.Name); return; }
+        Load(m.AsParameters());
+    }
+
     private void OnRefused(WorkerRefused refused)
     {
         _log.Error("Worker {0} was refused by the coordinator: {1}", _settings.Name, refused.Reason);
@@ -96,6 +120,20 @@ public sealed class WorkerActor : ReceiveActor
             return;
         }
         var result = _computer.Compute(request.SampleIndices);
-        Chunking.Send(Sender, new ShardGradients(request.Step, request.Version, request.Shard, result.SampleCount, result.LossSum, result.GradientSum), Self);
+        SendGradients(Sender, new ShardGradients(request.Step, request.Version, request.Shard, result.SampleCount, result.LossSum, result.GradientSum));
+    }
+
+    /// <summary>Over the bulk channel when both ends have one, else through Akka (whole when local, chunked when remote).</summary>
+    private void SendGradients(IActorRef coordinator, ShardGradients gradients)
+    {
+        if (_bulk is not null && _offer?.BulkEndpoint is { } endpoint)
+        {
+            try { _bulk.Send(endpoint, BulkMessage.Of(gradients, _offer.BulkToken, _settings.Name)); return; }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                _log.Warning("Worker {0}: bulk channel to {1} failed ({2}); sending through Akka instead", _settings.Name, endpoint, e.Message);
+            }
+        }
+        Chunking.Send(coordinator, gradients, Self);
     }
 }

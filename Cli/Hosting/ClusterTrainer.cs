@@ -27,7 +27,7 @@ public static class ClusterTrainer
         var system = ClusterNode.Start(node);
         try
         {
-            ClusterNode.StartCoordinatorSingleton(system, setup.Props(observer, done));
+            ClusterNode.StartCoordinatorSingleton(system, setup.Props(observer, done, node.Bulk(0)));
             output.WriteLine($"coordinator listening at {Cluster.Get(system).SelfAddress}; waiting for {minWorkers} worker actor(s)");
             var summary = await done.Task.ConfigureAwait(false);
             await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);  // let TrainingFinished reach the workers
@@ -56,7 +56,7 @@ public static class ClusterTrainer
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
                 var ws = new WorkerSettings($"{Cluster.Get(system).SelfAddress.Host}:{Cluster.Get(system).SelfAddress.Port}/worker-{i}", devices[i], threads);
-                var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
+                var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
             var coordinatorLeft = CoordinatorLeft(system);

@@ -24,8 +24,9 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
         return new CoordinatorSetup(job, master, batches, new TrainingPlan(totalSteps, minWorkers, settings.Threads));
     }
 
-    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done) =>
-        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
+    /// <param name="bulk">The coordinator's bulk channel for remote workers; null inside one process.</param>
+    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Protocol.Bulk.BulkSettings? bulk = null) =>
+        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
 
     public TrainingResult Result(TrainingSummary summary) =>
         new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model);

@@ -7,14 +7,18 @@ namespace DistClip.Cli.Hosting;
 /// Network settings of one cluster node. Every value can come from a flag or, when the flag is absent,
 /// from an environment variable, so containers and Kubernetes pods need no files:
 /// <c>DISTCLIP_HOSTNAME</c> (bind address), <c>DISTCLIP_PUBLIC_HOSTNAME</c> (address peers use),
-/// <c>DISTCLIP_PORT</c>, <c>DISTCLIP_SEED_NODES</c> (comma-separated <c>akka.tcp://distclip@host:port</c>).
+/// <c>DISTCLIP_PORT</c>, <c>DISTCLIP_SEED_NODES</c> (comma-separated <c>akka.tcp://distclip@host:port</c>),
+/// <c>DISTCLIP_BULK_PORT</c> (first port of the bulk data plane; 0 = any free port).
 /// </summary>
-public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes)
+public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0)
 {
+    /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
+    public Protocol.Bulk.BulkSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index);
+
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";
 
-    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null)
+    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null, int? bulkPort = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         hostname ??= environment("DISTCLIP_HOSTNAME") ?? "127.0.0.1";
@@ -29,7 +33,11 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
         foreach (var seed in seeds)
             if (!seed.StartsWith($"akka.tcp://{SystemName}@", StringComparison.Ordinal) || !Uri.TryCreate(seed, UriKind.Absolute, out _))
                 throw new ArgumentException($"Seed node '{seed}' is not an address like akka.tcp://{SystemName}@host:4053.");
-        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds);
+        if (bulkPort is null && environment("DISTCLIP_BULK_PORT") is { } bulkText)
+            bulkPort = int.TryParse(bulkText, CultureInfo.InvariantCulture, out var b) ? b
+                : throw new ArgumentException($"DISTCLIP_BULK_PORT must be a port number (got '{bulkText}').");
+        if (bulkPort is < 0 or > 65535) throw new ArgumentException($"--bulk-port must be in [0, 65535] (got {bulkPort}).");
+        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0);
     }
 
     /// <summary>This node's own address as a seed (what a coordinator that starts the cluster joins).</summary>

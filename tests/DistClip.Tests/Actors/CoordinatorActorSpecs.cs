@@ -18,12 +18,12 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
     private sealed class NullObserver : ITrainingObserver { public void OnStep(StepReport report) { } }
 
-    private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers)
+    private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers, double stepTimeout = 120)
     {
         var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings(), steps, ClipPolicy.None, NonFinitePolicy.Skip);
         var done = new TaskCompletionSource<TrainingSummary>();
         var job = new TrainingJob(Spec, "synthetic", 0, null, 256);
-        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers), new NullObserver(), done));
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done));
         return (coordinator, master, done);
     }
 
@@ -44,6 +44,20 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
     private static ShardGradients Answer(ComputeGradients request, long elements) =>
         new(request.Step, request.Version, request.Shard, request.SampleIndices.Length, request.SampleIndices.Length, new float[elements]);
+
+    [Fact]
+    public async Task Should_ask_again_for_a_shard_whose_result_was_lost()
+    {
+        var (coordinator, master, done) = StartCoordinator(1, 1, stepTimeout: 0.3);
+        var probe = CreateTestProbe();
+        Register(probe, coordinator, master.Signature);
+        ExpectAdmission(probe);
+        var lost = probe.ExpectMsg<ComputeGradients>(Wait);   // its answer "gets lost"
+        var again = probe.ExpectMsg<ComputeGradients>(Wait);
+        Assert.Equal((lost.Step, lost.Shard), (again.Step, again.Shard));
+        probe.Reply(Answer(again, master.ElementCount));
+        Assert.Equal(1, (await done.Task.WaitAsync(Wait)).Steps);
+    }
 
     [Fact]
     public void Should_refuse_a_worker_of_another_protocol_version()

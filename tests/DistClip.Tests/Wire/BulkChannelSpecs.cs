@@ -1,0 +1,81 @@
+// The bulk data plane: frames round-trip between two channels; junk closes a connection, never the channel.
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using DistClip.Protocol;
+using DistClip.Protocol.Bulk;
+using Xunit;
+
+namespace DistClip.Tests.Wire;
+
+public sealed class BulkChannelSpecs : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly BlockingCollection<BulkMessage> _received = [];
+    private readonly ConcurrentQueue<string> _warnings = new();
+    private readonly BulkChannel _receiver, _sender;
+
+    public BulkChannelSpecs()
+    {
+        var settings = new BulkSettings("127.0.0.1", "127.0.0.1", 0);
+        _receiver = settings.Open(1000, _received.Add, _warnings.Enqueue);
+        _sender = settings.Open(1000, _ => { }, _warnings.Enqueue);
+    }
+
+    public void Dispose()
+    {
+        _receiver.Dispose();
+        _sender.Dispose();
+    }
+
+    private BulkMessage Next()
+    {
+        Assert.True(_received.TryTake(out var m, Wait), "no frame arrived");
+        return m!;
+    }
+
+    [Fact]
+    public void Should_deliver_gradients_and_parameters_intact_and_in_order()
+    {
+        var gradients = new ShardGradients(4, 3, 2, 17, 12.5, Enumerable.Range(0, 1000).Select(i => i * 0.5f - 7).ToArray());
+        var parameters = new ParameterUpdate(4, [float.NaN, -0f, 1e-30f]);
+
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(gradients, 99, "host:1/worker-0"));
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(parameters, 99, "coordinator"));
+
+        var g = Next();
+        Assert.Equal((BulkKind.Gradients, 99L, "host:1/worker-0"), (g.Kind, g.Token, g.From));
+        Assert.Equal(gradients with { GradientSum = [] }, g.AsGradients() with { GradientSum = [] });
+        Assert.Equal(gradients.GradientSum, g.Values);
+        var p = Next();
+        Assert.Equal(BulkKind.Parameters, p.Kind);
+        Assert.Equal(parameters.Values.Select(BitConverter.SingleToInt32Bits), p.Values.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public async Task Should_close_a_connection_that_sends_junk_and_keep_serving()
+    {
+        int colon = _receiver.Endpoint.LastIndexOf(':');
+        int port = int.Parse(_receiver.Endpoint[(colon + 1)..]);
+        foreach (var junk in new[] { "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: a-confused-client/1.0\r\n\r\n"u8.ToArray(), new byte[7], [(byte)'D', (byte)'C', (byte)'B', 9, .. new byte[60]] })
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port);
+            var stream = client.GetStream();
+            await stream.WriteAsync(junk);
+            client.Client.Shutdown(SocketShutdown.Send);
+            Assert.Equal(0, await stream.ReadAtLeastAsync(new byte[1], 1, throwOnEndOfStream: false));  // the channel closed it
+        }
+        // An oversized frame is refused before its payload is allocated (and its connection closed).
+        _sender.Send(_receiver.Endpoint, new BulkMessage(BulkKind.Gradients, 1, "x", 0, 0, 0, 0, 0, new float[1001]));
+        using var another = new BulkSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
+        another.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, [1f]), 1, "coordinator"));
+
+        Assert.Equal([1f], Next().Values);
+        for (var deadline = DateTime.UtcNow + Wait; _warnings.Count < 4 && DateTime.UtcNow < deadline;) await Task.Delay(20);
+        Assert.Contains(_warnings, w => w.Contains("bad magic"));
+        Assert.Contains(_warnings, w => w.Contains("Truncated"));
+        Assert.Contains(_warnings, w => w.Contains("protocol v9"));
+        Assert.Contains(_warnings, w => w.Contains("at most 1000"));
+        Assert.Empty(_received);
+    }
+}
