@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using DistClip.Protocol;
+using DistClip.Protocol.Bulk;
 using DistClip.Protocol.Wire;
 
 namespace DistClip.Cli.Bench;
@@ -12,9 +13,9 @@ namespace DistClip.Cli.Bench;
 /// <summary>
 /// Two measurements between this process and a child process of the same executable:
 /// (a) raw TCP — bytes written as fast as a socket takes them to a child that discards them;
-/// (b) DistClip's exchange — a <see cref="ShardGradients"/> of N floats sent to an echo actor in the
-/// child through the DistClip serializer, chunked over Akka.Remote, and a <see cref="ParameterUpdate"/>
-/// of N floats sent back the same way (worker → coordinator → worker).
+/// (b) DistClip's exchange — a <see cref="ShardGradients"/> of N floats sent to the child and a
+/// <see cref="ParameterUpdate"/> of N floats sent back (worker → coordinator → worker), once over the
+/// bulk channel the cluster uses, once as DistClip-serialized chunks over Akka.Remote (the fallback).
 /// </summary>
 public static class NetworkBenchmark
 {
@@ -52,12 +53,39 @@ public static class NetworkBenchmark
         akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = {{port}} }
         """).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
 
-    /// <summary>The child's side of the exchange: an echo actor at <c>/user/echo</c>, until killed.</summary>
+    /// <summary>
+    /// The child's side of the exchange, until killed: an echo actor at <c>/user/echo</c> on
+    /// <paramref name="port"/>, and a bulk channel on <paramref name="port"/> + 1 that answers each
+    /// gradient frame with a parameter frame of the same values to the endpoint named in the frame.
+    /// </summary>
     public static async Task ServeEchoAsync(int port)
     {
         using var system = ActorSystem.Create(SystemName, RemoteConfig(port));
         system.ActorOf(Props.Create(() => new Echo()), "echo");
+        BulkChannel? channel = null;
+        channel = new BulkSettings("127.0.0.1", "127.0.0.1", port + 1).Open(int.MaxValue / sizeof(float),
+            m => channel!.Send(m.From, BulkMessage.Of(m.AsParameters(), m.Token, "echo")), Console.Error.WriteLine);
         await system.WhenTerminated;
+    }
+
+    /// <summary>Round trips over the bulk channel to the echo's port + 1; GB/s counting both directions.</summary>
+    public static async Task<double[]> BulkExchangeAsync(int echoPort, int elements, int repetitions)
+    {
+        TaskCompletionSource<float[]>? pending = null;
+        using var channel = new BulkSettings("127.0.0.1", "127.0.0.1", 0).Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
+        var gradient = new float[elements];
+        for (int i = 0; i < elements; i++) gradient[i] = i * 1e-7f;
+        var results = new double[repetitions];
+        for (int r = 0; r < repetitions; r++)
+        {
+            pending = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var clock = Stopwatch.StartNew();
+            channel.Send($"127.0.0.1:{echoPort + 1}", BulkMessage.Of(new ShardGradients(r, r, 0, 1, 0, gradient), r, channel.Endpoint));
+            var back = await pending.Task.WaitAsync(TimeSpan.FromMinutes(5));
+            results[r] = 2.0 * elements * sizeof(float) / clock.Elapsed.TotalSeconds / 1e9;
+            if (back.Length != elements || back[^1] != gradient[^1]) throw new InvalidDataException("The echo returned other values than were sent.");
+        }
+        return results;
     }
 
     /// <summary>Round trips of <paramref name="elements"/> floats; returns GB/s counting both directions.</summary>

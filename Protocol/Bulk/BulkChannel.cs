@@ -22,6 +22,9 @@ public sealed class BulkChannel : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, TcpClient> _outgoing = new();
 
+    // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
+    private const int SocketBuffer = 4 << 20;
+
     /// <summary>The endpoint peers send to, <c>host:port</c>.</summary>
     public string Endpoint { get; }
 
@@ -60,7 +63,7 @@ public sealed class BulkChannel : IDisposable
     private static TcpClient Connect(string endpoint)
     {
         int colon = endpoint.LastIndexOf(':');
-        var client = new TcpClient { NoDelay = true };
+        var client = new TcpClient { NoDelay = true, SendBufferSize = SocketBuffer };
         client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         return client;
     }
@@ -73,6 +76,7 @@ public sealed class BulkChannel : IDisposable
             try { connection = await _listener.AcceptTcpClientAsync(_stop.Token); }
             catch (Exception) when (_stop.IsCancellationRequested) { return; }
             catch (SocketException e) { _warn($"bulk channel: accept failed: {e.Message}"); continue; }
+            connection.ReceiveBufferSize = SocketBuffer;
             _ = Task.Run(() => Serve(connection));
         }
     }

@@ -79,7 +79,7 @@ public static class BulkFrame
         if (count < 0 || count > maxElements) throw new InvalidDataException($"Bulk frame of {count} elements; at most {maxElements} are accepted.");
         var name = new byte[BinaryPrimitives.ReadUInt16LittleEndian(h[49..])];
         stream.ReadExactly(name);
-        var values = new float[count];
+        var values = GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
         stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
         return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]), Encoding.UTF8.GetString(name),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
