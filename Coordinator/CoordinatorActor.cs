@@ -210,11 +210,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Broadcast(ParameterUpdate update)
     {
-        foreach (var w in _workers.Concat(_joining)) SendParameters(w, update);
+        // In parallel: each bulk send blocks until its frame is written, and the workers wait for all of them.
+        var self = Self;
+        Parallel.ForEach(_workers.Concat(_joining).ToList(), w => SendParameters(w, update, self));
     }
 
     /// <summary>Over the worker's bulk channel when it has one, else through Akka (whole when local, chunked when remote).</summary>
-    private void SendParameters(IActorRef worker, ParameterUpdate update)
+    private void SendParameters(IActorRef worker, ParameterUpdate update) => SendParameters(worker, update, Self);
+
+    /// <remarks>Touches no actor state but the read-only endpoint map, so broadcasts may call it from several threads.</remarks>
+    private void SendParameters(IActorRef worker, ParameterUpdate update, IActorRef self)
     {
         if (_bulk is not null && _bulkEndpointOf.TryGetValue(worker, out var endpoint))
         {
@@ -224,7 +229,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
                 _log.Warning("Bulk channel to {0} at {1} failed ({2}); sending through Akka instead", worker.Path, endpoint, e.Message);
             }
         }
-        Chunking.Send(worker, update, Self);
+        Chunking.Send(worker, update, self);
     }
 
     private void OnShardRefused(ShardRefused refused)

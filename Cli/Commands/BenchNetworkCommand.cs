@@ -4,18 +4,18 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
+using System.Text.Json;
 using DistClip.Cli.Bench;
 
 namespace DistClip.Cli.Commands;
 
-public static partial class BenchNetworkCommand
+public static class BenchNetworkCommand
 {
     public static Command Create()
     {
         var elements = new Option<string>("--elements") { Description = "Comma-separated parameter counts to exchange.", DefaultValueFactory = _ => "10000000,100000000" };
         var rawBytes = new Option<long>("--raw-bytes") { Description = "Bytes to send in the raw TCP measurement.", DefaultValueFactory = _ => 4_000_000_000 };
-        var e2eSteps = new Option<int>("--e2e-steps") { Description = "Steps of the end-to-end comparison (cnn, 2 workers); 0 skips it.", DefaultValueFactory = _ => 40 };
+        var e2eSteps = new Option<int>("--e2e-steps") { Description = "Steps of the end-to-end comparison (cnn, 2 workers); 0 skips it.", DefaultValueFactory = _ => 60 };
         var report = new Option<string?>("--report") { Description = "Append the results as Markdown to this file." };
         var serve = new Option<string?>("--serve") { Description = "Internal: run the child side (sink or echo).", Hidden = true };
         var port = new Option<int>("--port") { Description = "Internal: the child's port.", Hidden = true };
@@ -72,32 +72,39 @@ public static partial class BenchNetworkCommand
         return 0;
     }
 
-    /// <summary>(c) samples/s of a coordinator and 2 worker processes vs the embedded trainer, same job.</summary>
+    /// <summary>(c) samples/s of a coordinator and 2 worker processes vs the embedded trainer, same job, after 10 warm-up steps.</summary>
     private static IEnumerable<string> EndToEnd(int steps)
     {
-        string[] job = ["--model", "cnn", "--global-batch", "128", "--steps", $"{steps}", "--train-samples", "20000", "--no-eval", "--log-every", "1000000", "--threads", "1"];
-        double embedded = SamplesPerSecond(Exec(["train", "--workers", "2", .. job]));
+        const int warmup = 10;
+        var dir = Directory.CreateTempSubdirectory("distclip-bench-").FullName;
+        string embeddedMetrics = Path.Combine(dir, "embedded.jsonl"), clusterMetrics = Path.Combine(dir, "cluster.jsonl");
+        string[] job = ["--model", "cnn", "--global-batch", "128", "--steps", $"{steps + warmup}", "--train-samples", "20000", "--no-eval", "--log-every", "1000000", "--threads", "1"];
+        Exec(["train", "--workers", "2", "--metrics", embeddedMetrics, .. job]);
         int port = FreePort();
-        using var coordinator = Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. job]);
-        using var w0 = Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]);
-        using var w1 = Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]);
-        string output = coordinator.StandardOutput.ReadToEnd();
-        coordinator.WaitForExit();
-        double cluster = SamplesPerSecond(output);
-        yield return "| (c) cnn (3,274,634 parameters), global batch 128, 2 workers x 1 thread | samples/s |";
+        using (var coordinator = Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--metrics", clusterMetrics, .. job]))
+        using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]))
+        using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]))
+        {
+            coordinator.StandardOutput.ReadToEnd();
+            coordinator.WaitForExit();
+        }
+        double embedded = SamplesPerSecond(embeddedMetrics, warmup), cluster = SamplesPerSecond(clusterMetrics, warmup);
+        Directory.Delete(dir, recursive: true);
+        Console.WriteLine(F($"(c) worker processes / embedded = {cluster / embedded:F3}"));
+        yield return F($"| (c) cnn (3,274,634 parameters), global batch 128, 2 workers x 1 thread, {steps} steps after {warmup} warm-up | samples/s |");
         yield return "| --- | ---: |";
         yield return F($"| embedded trainer (one process) | {embedded:F0} |");
-        yield return F($"| coordinator process + 2 worker processes on loopback | {cluster:F0} |");
+        yield return F($"| coordinator process + 2 worker processes on loopback (bulk channel) | {cluster:F0} |");
         yield return F($"| **ratio** | **{cluster / embedded:F3}** |");
-        foreach (var line in new[] { "", F($"(c) worker processes / embedded = {cluster / embedded:F3}") }) Console.WriteLine(line);
     }
 
-    private static double SamplesPerSecond(string output) =>
-        DoneLine().Match(output) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"No 'done:' line in the run's output:\n{output}");
-
-    [GeneratedRegex(@"done: .*\((\d+) samples/s\)")]
-    private static partial Regex DoneLine();
+    /// <summary>Samples per second of the steps after <paramref name="skip"/> in a metrics file.</summary>
+    private static double SamplesPerSecond(string metricsPath, int skip)
+    {
+        var steps = File.ReadLines(metricsPath).Select(l => JsonDocument.Parse(l).RootElement).Skip(skip).ToList();
+        if (steps.Count == 0) throw new InvalidOperationException($"{metricsPath} has no steps after the first {skip}.");
+        return steps.Sum(s => s.GetProperty("samples").GetDouble()) / steps.Sum(s => s.GetProperty("seconds").GetDouble());
+    }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
