@@ -7,7 +7,13 @@ using static TorchSharp.torch;
 namespace DistClip.Coordinator;
 
 /// <summary>What one optimizer step did, as reported in logs and metrics.</summary>
-public sealed record StepOutcome(double GradNorm, double ClipCoefficient, bool Clipped, bool Skipped, double LearningRate);
+/// <param name="GradNorm">Pre-clip global norm of the reduced gradient.</param>
+/// <param name="Clip">Everything the clipping policy reported (coefficient, units clipped, threshold).</param>
+public sealed record StepOutcome(double GradNorm, ClipOutcome Clip, bool Skipped, double LearningRate)
+{
+    public double ClipCoefficient => Clip.Coefficient;
+    public bool Clipped => Clip.Clipped;
+}
 
 /// <summary>
 /// Owns the master parameters, the optimizer and the schedule. <see cref="Apply"/> is the heart of a
@@ -20,7 +26,7 @@ public sealed class MasterWeights : IDisposable
     private readonly FlatParameters _flat;
     private readonly optim.Optimizer _optimizer;
     private readonly optim.lr_scheduler.LRScheduler _schedule;
-    private readonly ClipPolicy _clip;
+    private readonly Clipper _clipper;
     private readonly NonFinitePolicy _nonFinite;
 
     public long Version { get; private set; }
@@ -36,7 +42,7 @@ public sealed class MasterWeights : IDisposable
         _flat = new FlatParameters(model);
         _optimizer = OptimizerFactory.Create(_flat.Parameters, optimizer);
         _schedule = OptimizerFactory.CreateSchedule(_optimizer, schedule, totalSteps);
-        (_clip, _nonFinite) = (clip, nonFinite);
+        (_clipper, _nonFinite) = (new Clipper(clip, _flat.Names), nonFinite);
     }
 
     /// <summary>The current parameters, flat in canonical order.</summary>
@@ -53,7 +59,7 @@ public sealed class MasterWeights : IDisposable
         double learningRate = _optimizer.ParamGroups.First().LearningRate;
         _flat.WriteGradients(meanGradient);
         var gradients = _flat.Parameters.Select(p => p.grad!).ToArray();
-        var clip = GradientClipping.Apply(_clip, gradients);
+        var clip = _clipper.Apply(gradients, _flat.Parameters);
         bool skipped = !clip.NormIsFinite;
         if (skipped && _nonFinite == NonFinitePolicy.Error) throw new NonFiniteGradientException(step, clip.PreClipNorm);
         if (!skipped)
@@ -62,7 +68,7 @@ public sealed class MasterWeights : IDisposable
             Version++;
         }
         _schedule.step();  // the schedule follows the step count, taken or skipped
-        return new StepOutcome(clip.PreClipNorm, clip.Coefficient, clip.Clipped, skipped, learningRate);
+        return new StepOutcome(clip.PreClipNorm, clip, skipped, learningRate);
     }
 
     public void Dispose()

@@ -1,7 +1,6 @@
 // What a training command prints before and after the run, and the weights and evaluation at the end.
 using System.Globalization;
 using DistClip.Cli.Hosting;
-using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Planning;
 using DistClip.Models;
 using DistClip.Models.Data;
@@ -18,7 +17,7 @@ public static class TrainingConsole
         long totalSteps = s.TotalSteps(batches.StepsPerEpoch);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"distclip {command}: {s.Model} on {train.Name} ({train.Count} samples), {workers} worker(s) x {s.Threads} thread(s) on {s.Device}; " +
-            $"global batch {s.GlobalBatch} (~{(s.GlobalBatch + workers - 1) / workers} per worker), {batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; clip {Describe(s.Clip)}; " +
+            $"global batch {s.GlobalBatch} (~{(s.GlobalBatch + workers - 1) / workers} per worker), {batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; clip {s.Clip}; " +
             $"{s.Optimizer.Name} lr {s.Optimizer.LearningRate} ({s.Schedule.Kind})"));
         return totalSteps;
     }
@@ -40,11 +39,4 @@ public static class TrainingConsole
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test: loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
         }
     }
-
-    private static string Describe(ClipPolicy clip) => clip switch
-    {
-        ClipPolicy.GlobalNorm n => string.Create(CultureInfo.InvariantCulture, $"global norm {n.MaxNorm} (p = {n.NormType})"),
-        ClipPolicy.Value v => string.Create(CultureInfo.InvariantCulture, $"value {v.Limit}"),
-        _ => "none",
-    };
 }

@@ -27,6 +27,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of initial weights, shuffling and synthetic data.", DefaultValueFactory = _ => D.Seed };
     private readonly Option<bool> _noShuffle = new("--no-shuffle") { Description = "Visit samples in file order: global batch b is samples [b*B, (b+1)*B)." };
     private readonly Option<bool> _shuffle = new("--shuffle") { Description = "A seeded permutation per epoch, the same for any number of workers (default)." };
+    private readonly Option<string?> _clip = new("--clip") { Description = "Clipping policy spec: none, norm:C[:p], value:V, layer:C[:p], agc:λ[:all], auto:P[:p]." };
     private readonly Option<double?> _clipNorm = new("--clip-norm") { Description = "Clip the global gradient norm to this value (PyTorch clip_grad_norm_)." };
     private readonly Option<string> _clipNormType = new("--clip-norm-type") { Description = "Norm type for --clip-norm: 2, inf, or any p >= 1.", DefaultValueFactory = _ => "2" };
     private readonly Option<double?> _clipValue = new("--clip-value") { Description = "Clamp every gradient element to [-V, V] (PyTorch clip_grad_value_)." };
@@ -49,7 +50,7 @@ public sealed class TrainingOptions(bool workerOptions)
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _globalBatch, _microBatch,
-                     _steps, _epochs, _seed, _shuffle, _noShuffle, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
+                     _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
                      _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval })
             command.Options.Add(option);
         // Where the workers live (in this process, or on worker nodes with options of their own).
@@ -64,10 +65,13 @@ public sealed class TrainingOptions(bool workerOptions)
     public TrainingSettings Read(ParseResult p)
     {
         if (p.GetValue(_shuffle) && p.GetValue(_noShuffle)) throw new ArgumentException("--shuffle and --no-shuffle contradict each other; give one.");
+        var clipSpec = p.GetValue(_clip);
         var clipNorm = p.GetValue(_clipNorm);
         var clipValue = p.GetValue(_clipValue);
-        if (clipNorm is not null && clipValue is not null) throw new ArgumentException("--clip-norm and --clip-value are alternatives; give one.");
-        ClipPolicy clip = clipNorm is double c ? new ClipPolicy.GlobalNorm(c, ParseNormType(p.GetValue(_clipNormType)!))
+        if (new object?[] { clipSpec, clipNorm, clipValue }.Count(x => x is not null) > 1)
+            throw new ArgumentException("--clip, --clip-norm and --clip-value are alternatives; give one.");
+        ClipPolicy clip = clipSpec is not null ? ParseClip(clipSpec)
+            : clipNorm is double c ? new ClipPolicy.GlobalNorm(c, ParseNormType(p.GetValue(_clipNormType)!))
             : clipValue is double v ? new ClipPolicy.Value(v) : ClipPolicy.None;
         return new TrainingSettings
         {
@@ -100,6 +104,12 @@ public sealed class TrainingOptions(bool workerOptions)
             LogEvery = p.GetValue(_logEvery),
             Evaluate = !p.GetValue(_noEval),
         }.Validate();
+    }
+
+    private static ClipPolicy ParseClip(string spec)
+    {
+        try { return ClipPolicy.Parse(spec); }
+        catch (ArgumentException e) { throw new ArgumentException($"--clip: {e.Message}"); }
     }
 
     private static double ParseNormType(string text)

@@ -7,7 +7,11 @@ namespace DistClip.Coordinator.Clipping;
 /// <param name="PreClipNorm">The total norm of the gradients before clipping (of the policy's norm type).</param>
 /// <param name="Coefficient">The factor the gradients were multiplied by (1 when untouched; NaN for value clipping).</param>
 /// <param name="Clipped">Whether any gradient element changed.</param>
-public sealed record ClipOutcome(double PreClipNorm, double Coefficient, bool Clipped)
+/// <param name="ClippedUnits">How many units were clipped: the whole gradient (global norm), tensors
+/// (per-layer), rows or filters (AGC), elements (value).</param>
+/// <param name="Units">How many units were considered.</param>
+/// <param name="Threshold">The norm threshold applied, where the policy derives one (AutoClip); else NaN.</param>
+public sealed record ClipOutcome(double PreClipNorm, double Coefficient, bool Clipped, int ClippedUnits = 0, int Units = 0, double Threshold = double.NaN)
 {
     public bool NormIsFinite => double.IsFinite(PreClipNorm);
 }
@@ -56,9 +60,9 @@ public static class GradientClipping
         using var scope = NewDisposeScope();
         var total = TotalNorm(gradients, normType);
         double totalValue = total.item<float>();
-        if (!double.IsFinite(totalValue)) return new ClipOutcome(totalValue, double.NaN, false);
+        if (!double.IsFinite(totalValue)) return new ClipOutcome(totalValue, double.NaN, false, 0, 1);
         double coefficient = ScaleToNorm(gradients, maxNorm, total).item<float>();
-        return new ClipOutcome(totalValue, coefficient, coefficient < 1.0);
+        return new ClipOutcome(totalValue, coefficient, coefficient < 1.0, coefficient < 1.0 ? 1 : 0, 1, maxNorm);
     }
 
     /// <summary>
@@ -70,24 +74,18 @@ public static class GradientClipping
         if (!(limit > 0)) throw new ArgumentOutOfRangeException(nameof(limit), limit, "must be positive");
         using var scope = NewDisposeScope();
         double totalValue = TotalNorm(gradients, 2.0).item<float>();
-        if (!double.IsFinite(totalValue)) return new ClipOutcome(totalValue, double.NaN, false);
-        double maxAbs = TotalNorm(gradients, double.PositiveInfinity).item<float>();
+        long elements = gradients.Sum(g => g.numel());
+        if (!double.IsFinite(totalValue)) return new ClipOutcome(totalValue, double.NaN, false, 0, (int)elements);
+        long beyond = gradients.Sum(g => g.abs().gt(limit).sum().item<long>());
         using var noGrad = no_grad();
         foreach (var g in gradients) g.clamp_(-limit, limit);
-        return new ClipOutcome(totalValue, double.NaN, maxAbs > limit);
+        return new ClipOutcome(totalValue, double.NaN, beyond > 0, (int)beyond, (int)elements);
     }
 
-    /// <summary>Applies <paramref name="policy"/> in place and reports what it did.</summary>
-    public static ClipOutcome Apply(ClipPolicy policy, IReadOnlyList<Tensor> gradients) => policy switch
-    {
-        ClipPolicy.GlobalNorm n => ClipByNorm(gradients, n.MaxNorm, n.NormType),
-        ClipPolicy.Value v => ClipByValue(gradients, v.Limit),
-        _ => Measure(gradients),
-    };
-
-    private static ClipOutcome Measure(IReadOnlyList<Tensor> gradients)
+    /// <summary>Only measures: the L2 norm of all gradients, nothing clipped.</summary>
+    public static ClipOutcome Measure(IReadOnlyList<Tensor> gradients, double normType = 2.0)
     {
         using var scope = NewDisposeScope();
-        return new ClipOutcome(TotalNorm(gradients, 2.0).item<float>(), 1.0, false);
+        return new ClipOutcome(TotalNorm(gradients, normType).item<float>(), 1.0, false);
     }
 }

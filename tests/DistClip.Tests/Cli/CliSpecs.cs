@@ -18,15 +18,17 @@ public sealed class CliSpecs : IDisposable
         var metrics = Path.Combine(_dir, "m.jsonl");
         var weights = Path.Combine(_dir, "w.safetensors");
         var run = CliProcess.Run(Timeout, "train", "--model", "mlp", "--hidden", "32", "--train-samples", "2000", "--epochs", "1",
-            "--workers", "3", "--global-batch", "100", "--clip-norm", "0.5", "--metrics", metrics, "--save", weights, "--log-every", "5");
+            "--workers", "3", "--global-batch", "100", "--clip", "auto:50", "--metrics", metrics, "--save", weights, "--log-every", "5");
 
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         var lines = File.ReadAllLines(metrics).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(20, lines.Length);
         Assert.Equal(Enumerable.Range(0, 20), lines.Select(l => l.GetProperty("step").GetInt32()));
-        foreach (var key in new[] { "loss", "grad_norm", "clip_coef", "clipped", "skipped", "samples", "seconds" })
+        foreach (var key in new[] { "loss", "grad_norm", "clip_coef", "clipped", "clipped_units", "units", "clip_threshold", "skipped", "samples", "seconds" })
             Assert.True(lines[0].TryGetProperty(key, out _), $"metrics line lacks '{key}': {lines[0]}");
         Assert.All(lines, l => Assert.Equal(100, l.GetProperty("samples").GetInt32()));
+        Assert.Contains(lines, l => l.GetProperty("clipped").GetBoolean());  // AutoClip at the median binds about half the time
+        Assert.Contains("clip auto:50:2", run.Stdout);
         Assert.True(lines[^1].GetProperty("loss").GetDouble() < lines[0].GetProperty("loss").GetDouble(), "loss did not fall");
         Assert.Contains("step     20/20", run.Stdout);
         Assert.Contains("test: loss", run.Stdout);
@@ -61,6 +63,8 @@ public sealed class CliSpecs : IDisposable
     [InlineData("--init-from /nonexistent.safetensors", "/nonexistent.safetensors")]
     [InlineData("--optimizer lion", "--optimizer")]
     [InlineData("--workers two", "two")]
+    [InlineData("--clip agc:fast", "'agc:fast'")]
+    [InlineData("--clip layer:1 --clip-norm 1", "alternatives")]
     public void Should_reject_bad_input_with_one_clear_line(string args, string named)
     {
         string[] dataset = args.Contains("--dataset") ? [] : ["--dataset", "synthetic"];

@@ -131,4 +131,28 @@ public class EquivalenceSpecs(ITestOutputHelper output)
         Assert.True(toGlobal <= Tolerance, $"distributed vs global clipping: {toGlobal:E3}");
         Assert.True(toPerWorker > 100 * Tolerance, $"per-worker clipping is indistinguishable ({toPerWorker:E3}); the test would not catch it");
     }
+
+    [Theory]
+    [InlineData("layer:0.05")]
+    [InlineData("layer:0.02:inf")]
+    [InlineData("agc:0.002")]
+    [InlineData("agc:0.002:all")]
+    [InlineData("auto:25")]
+    [InlineData("value:0.004")]
+    public void Should_match_one_process_under_every_clipping_policy(string spec)
+    {
+        var data = Data;
+        var policy = ClipPolicy.Parse(spec);
+        var settings = Settings("lenet", 3, 1, 2.0) with { Clip = policy };
+        var spec3 = EmbeddedTrainer.SpecFor(settings, data);
+        var reference = ReferenceLoop.Train(spec3, settings.Seed, data, GlobalBatch, Steps, Lr, Momentum, null, 2.0, policy: policy);
+
+        var (distributed, reports) = RunDistClip(settings, data);
+
+        int binding = reports.Count(r => r.Outcome.Clipped);
+        double diff = MaxAbsDifference(reference, distributed);
+        output.WriteLine($"{spec}: max |Δθ| = {diff:E2}, clipping bound on {binding}/{reports.Count} steps, units clipped in the last step {reports[^1].Outcome.Clip.ClippedUnits}/{reports[^1].Outcome.Clip.Units}");
+        Assert.True(binding > 0, $"{spec} never clipped: the test would not see a difference");
+        Assert.True(diff <= Tolerance, $"{spec}: 3 workers vs one process differ by {diff:E3}");
+    }
 }

@@ -1,4 +1,5 @@
 // A plain single-process TorchSharp training loop: the ground truth the distributed trainer must match.
+using DistClip.Coordinator.Clipping;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
@@ -17,11 +18,16 @@ public static class ReferenceLoop
     /// When set, clips the gradient of each of that many shards separately and averages them (the
     /// classic bug): a foil proving that the tests can tell per-worker from global clipping.
     /// </param>
+    /// <param name="policy">
+    /// When set, the whole-batch gradient is clipped by DistClip's own <see cref="Clipper"/> instead of
+    /// TorchSharp's <c>clip_grad_norm_</c> (for the policies PyTorch has no function for).
+    /// </param>
     public static float[] Train(ModelSpec spec, int seed, IImageDataset data, int globalBatch, int steps,
-        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0)
+        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0, ClipPolicy? policy = null)
     {
         using var model = ModelZoo.Create(spec, seed);
         var parameters = model.parameters().ToArray();
+        var clipper = policy is null ? null : new Clipper(policy, model.named_parameters().Select(p => p.name).ToArray());
         using var optimizer = optim.SGD(parameters, lr, momentum);
         int stepsPerEpoch = (data.Count + globalBatch - 1) / globalBatch;
         for (int step = 0; step < steps; step++)
@@ -35,7 +41,8 @@ public static class ReferenceLoop
             {
                 var (x, y) = data.Batch(indices);
                 nn.functional.cross_entropy(model.forward(x), y).backward();
-                if (maxNorm is double m) nn.utils.clip_grad_norm_(parameters, m, normType);
+                if (clipper is not null) clipper.Apply(parameters.Select(p => p.grad!).ToArray(), parameters);
+                else if (maxNorm is double m) nn.utils.clip_grad_norm_(parameters, m, normType);
             }
             optimizer.step();
         }
