@@ -17,7 +17,17 @@ public static class Program
             BenchCommand.Create(),
             BenchNetworkCommand.Create(),
         };
-        var parse = root.Parse(args);
+        ParseResult parse;
+        try
+        {
+            var command = root.Subcommands.FirstOrDefault(c => args.Length > 0 && c.Name == args[0]);
+            parse = root.Parse(command is null ? args : ConfigFile.Expand(command, args));
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"distclip: {e.Message}");
+            return 2;
+        }
         if (parse.Errors.Count > 0)
         {
             Console.Error.WriteLine($"distclip: {parse.Errors[0].Message}");

@@ -8,8 +8,9 @@ namespace DistClip.Coordinator;
 
 /// <summary>What one optimizer step did, as reported in logs and metrics.</summary>
 /// <param name="GradNorm">Pre-clip global norm of the reduced gradient.</param>
+/// <param name="PostClipNorm">The same norm after clipping.</param>
 /// <param name="Clip">Everything the clipping policy reported (coefficient, units clipped, threshold).</param>
-public sealed record StepOutcome(double GradNorm, ClipOutcome Clip, bool Skipped, double LearningRate)
+public sealed record StepOutcome(double GradNorm, double PostClipNorm, ClipOutcome Clip, bool Skipped, double LearningRate)
 {
     public double ClipCoefficient => Clip.Coefficient;
     public bool Clipped => Clip.Clipped;
@@ -61,6 +62,7 @@ public sealed class MasterWeights : IDisposable
         var gradients = _flat.Parameters.Select(p => p.grad!).ToArray();
         var clip = _clipper.Apply(gradients, _flat.Parameters);
         bool skipped = !clip.NormIsFinite;
+        double postClipNorm = skipped ? clip.PreClipNorm : GradientClipping.TotalNorm(gradients, _clipper.Policy.ReportedNormType).item<float>();
         if (skipped && _nonFinite == NonFinitePolicy.Error) throw new NonFiniteGradientException(step, clip.PreClipNorm);
         if (!skipped)
         {
@@ -68,7 +70,7 @@ public sealed class MasterWeights : IDisposable
             Version++;
         }
         _schedule.step();  // the schedule follows the step count, taken or skipped
-        return new StepOutcome(clip.PreClipNorm, clip, skipped, learningRate);
+        return new StepOutcome(clip.PreClipNorm, postClipNorm, clip, skipped, learningRate);
     }
 
     public void Dispose()

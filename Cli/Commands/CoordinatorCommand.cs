@@ -21,10 +21,8 @@ public static class CoordinatorCommand
             if (min < 1) throw new ArgumentException($"--min-workers must be at least 1 (got {min}).");
             var nodeSettings = node.Read(p, "coordinator");
             var train = EmbeddedTrainer.LoadTrainSplit(settings);
-            long totalSteps = TrainingConsole.Announce("coordinator", settings, train, min);
-            using var progress = new ProgressLog(Console.Out, settings.LogEvery, totalSteps, settings.MetricsPath);
-            var result = ClusterTrainer.RunCoordinatorAsync(settings, nodeSettings, min, progress, Console.Out).GetAwaiter().GetResult();
-            TrainingConsole.Finish(settings, result);
+            using var run = TrainingRun.Start("coordinator", settings, ResolvedOptions.ToYaml(p), train, min, Console.Out);
+            run.Finish(ClusterTrainer.RunCoordinatorAsync(run.Settings, nodeSettings, min, run.Observer, Console.Out).GetAwaiter().GetResult());
             return 0;
         }));
         return command;

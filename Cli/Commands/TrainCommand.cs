@@ -11,17 +11,14 @@ public static class TrainCommand
         var o = new TrainingOptions(workerOptions: true);
         var command = new Command("train", "Train on this machine: a coordinator and --workers worker actors in one process.");
         o.AddTo(command);
-        command.SetAction(parse => Program.Guarded(() => Run(o.Read(parse))));
+        command.SetAction(parse => Program.Guarded(() =>
+        {
+            var settings = o.Read(parse);
+            var train = EmbeddedTrainer.LoadTrainSplit(settings);
+            using var run = TrainingRun.Start("train", settings, ResolvedOptions.ToYaml(parse), train, settings.Workers, Console.Out);
+            run.Finish(EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train).GetAwaiter().GetResult());
+            return 0;
+        }));
         return command;
-    }
-
-    private static int Run(TrainingSettings settings)
-    {
-        var train = EmbeddedTrainer.LoadTrainSplit(settings);
-        long totalSteps = TrainingConsole.Announce("train", settings, train, settings.Workers);
-        using var progress = new ProgressLog(Console.Out, settings.LogEvery, totalSteps, settings.MetricsPath);
-        var result = EmbeddedTrainer.RunAsync(settings, progress, train).GetAwaiter().GetResult();
-        TrainingConsole.Finish(settings, result);
-        return 0;
     }
 }

@@ -23,6 +23,7 @@ public sealed class ProgressLog(TextWriter output, int logEvery, long totalSteps
             epoch = r.Epoch,
             loss = r.Loss,
             grad_norm = JsonNumber(r.Outcome.GradNorm),
+            grad_norm_clipped = JsonNumber(r.Outcome.PostClipNorm),
             clip_coef = JsonNumber(r.Outcome.ClipCoefficient),
             clipped = r.Outcome.Clipped,
             clipped_units = r.Outcome.Clip.ClippedUnits,

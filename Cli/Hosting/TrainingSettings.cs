@@ -29,6 +29,7 @@ public sealed record TrainingSettings
     public string? InitFrom { get; init; }                   // safetensors to start from
     public string? SaveTo { get; init; }                     // safetensors to write at the end
     public string? MetricsPath { get; init; }                // one JSON object per step
+    public string? RunDir { get; init; }                     // folder for config, metrics, weights, TensorBoard, summary
     public int LogEvery { get; init; } = 100;                // steps between progress lines
     public bool Evaluate { get; init; } = true;              // test-split accuracy at the end
 

@@ -28,7 +28,7 @@ public sealed class CliSpecs : IDisposable
             Assert.True(lines[0].TryGetProperty(key, out _), $"metrics line lacks '{key}': {lines[0]}");
         Assert.All(lines, l => Assert.Equal(100, l.GetProperty("samples").GetInt32()));
         Assert.Contains(lines, l => l.GetProperty("clipped").GetBoolean());  // AutoClip at the median binds about half the time
-        Assert.Contains("clip auto:50:2", run.Stdout);
+        Assert.Contains("clip: 'auto:50'", run.Stdout);
         Assert.True(lines[^1].GetProperty("loss").GetDouble() < lines[0].GetProperty("loss").GetDouble(), "loss did not fall");
         Assert.Contains("step     20/20", run.Stdout);
         Assert.Contains("test: loss", run.Stdout);

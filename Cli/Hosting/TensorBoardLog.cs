@@ -1,0 +1,50 @@
+// TensorBoard event files of a run, written with TorchSharp's SummaryWriter.
+using DistClip.Coordinator;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>
+/// Per step: loss, learning rate, global norm before and after clipping, clip coefficient, whether the
+/// step clipped (its mean over steps is the clip rate) and the skipped-step count; at the end, the test metrics.
+/// </summary>
+public sealed class TensorBoardLog(string directory) : ITrainingObserver
+{
+    private readonly SummaryWriter _writer = utils.tensorboard.SummaryWriter(directory, createRunName: false);
+    private int _skipped;
+
+    public void OnStep(StepReport r)
+    {
+        int step = (int)r.Step;
+        if (r.Outcome.Skipped) _skipped++;
+        Scalar("train/loss", r.Loss, step);
+        Scalar("train/learning_rate", r.Outcome.LearningRate, step);
+        Scalar("clip/grad_norm_before", r.Outcome.GradNorm, step);
+        Scalar("clip/grad_norm_after", r.Outcome.PostClipNorm, step);
+        Scalar("clip/coefficient", r.Outcome.ClipCoefficient, step);
+        Scalar("clip/clipped", r.Outcome.Clipped ? 1 : 0, step);
+        Scalar("clip/threshold", r.Outcome.Clip.Threshold, step);
+        Scalar("train/skipped_steps", _skipped, step);
+    }
+
+    public void OnEvaluation(string split, double loss, double accuracy, long step)
+    {
+        Scalar($"{split}/loss", loss, (int)step);
+        Scalar($"{split}/accuracy", accuracy, (int)step);
+    }
+
+    private void Scalar(string tag, double value, int step)
+    {
+        if (double.IsFinite(value)) _writer.add_scalar(tag, (float)value, step);
+    }
+}
+
+/// <summary>Several observers as one.</summary>
+public sealed class Observers(params ITrainingObserver[] observers) : ITrainingObserver
+{
+    public void OnStep(StepReport report)
+    {
+        foreach (var o in observers) o.OnStep(report);
+    }
+}

@@ -1,0 +1,92 @@
+// One training run's outputs: the start banner, the run directory, the observers, and the end (weights, evaluation, summary).
+using System.Globalization;
+using System.Text.Json;
+using DistClip.Coordinator.Planning;
+using DistClip.Models;
+using DistClip.Models.Data;
+using DistClip.Models.Zoo;
+using DistClip.Protocol;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>
+public sealed record RunSummary(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,
+    long SkippedSteps, double? TestLoss, double? TestAccuracy);
+
+/// <summary>
+/// Everything around the trainer: prints the resolved configuration and derived quantities, lays out
+/// the run directory (<c>config.yaml</c>, <c>metrics.jsonl</c>, <c>weights.safetensors</c>,
+/// <c>tensorboard/</c>, <c>summary.json</c>) when <see cref="TrainingSettings.RunDir"/> is set, and at the
+/// end saves weights, evaluates on the test split and reports.
+/// </summary>
+public sealed class TrainingRun : IDisposable
+{
+    private readonly ProgressLog _progress;
+    private readonly TensorBoardLog? _tensorBoard;
+    private readonly TextWriter _output;
+
+    public TrainingSettings Settings { get; }
+    public Coordinator.ITrainingObserver Observer { get; }
+
+    private TrainingRun(TrainingSettings settings, long totalSteps, TextWriter output)
+    {
+        (Settings, _output) = (settings, output);
+        _progress = new ProgressLog(output, settings.LogEvery, totalSteps, settings.MetricsPath);
+        _tensorBoard = settings.RunDir is null ? null : new TensorBoardLog(Path.Combine(settings.RunDir, "tensorboard"));
+        Observer = _tensorBoard is null ? _progress : new Observers(_progress, _tensorBoard);
+    }
+
+    /// <param name="resolvedYaml">The run's configuration as a config file would give it.</param>
+    public static TrainingRun Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, int workers, TextWriter output)
+    {
+        if (settings.RunDir is { } dir)
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "config.yaml"), resolvedYaml);
+            settings = settings with
+            {
+                MetricsPath = settings.MetricsPath ?? Path.Combine(dir, "metrics.jsonl"),
+                SaveTo = settings.SaveTo ?? Path.Combine(dir, "weights.safetensors"),
+            };
+        }
+        var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
+        long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
+        long parameters;
+        using (var model = ModelZoo.Create(new ModelSpec(settings.Model, train.Channels, train.Height, train.Width, train.Classes, settings.Hidden), 0))
+            parameters = new FlatParameters(model).ElementCount;
+        output.WriteLine($"distclip {command}: resolved configuration");
+        foreach (var line in resolvedYaml.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.WriteLine($"  {line}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), ~{(settings.GlobalBatch + workers - 1) / workers} samples per worker per step; " +
+            $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
+        return new TrainingRun(settings, totalSteps, output);
+    }
+
+    /// <summary>Prints the end of the run, saves the weights, evaluates, writes the summary; returns it.</summary>
+    public RunSummary Finish(TrainingResult result)
+    {
+        var s = result.Summary;
+        double clipRate = (double)s.ClippedSteps / Math.Max(1, s.Steps);
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"done: {s.Steps} steps, {s.Samples} samples in {s.Seconds:F1} s ({s.SamplesPerSecond:F0} samples/s); clipped {100 * clipRate:F1}% of steps; skipped {s.SkippedSteps}"));
+        if (Settings.SaveTo is not null)
+        {
+            Safetensors.Save(result.Model, Settings.SaveTo, new Dictionary<string, string> { ["model"] = Settings.Model, ["steps"] = s.Steps.ToString(CultureInfo.InvariantCulture) });
+            _output.WriteLine($"saved weights to {Settings.SaveTo}");
+        }
+        EvaluationResult? eval = null;
+        if (Settings.Evaluate)
+        {
+            var test = DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed);
+            eval = Evaluation.Classify(result.Model, test);
+            _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test: loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
+            _tensorBoard?.OnEvaluation("test", eval.Loss, eval.Accuracy, s.Steps);
+        }
+        var summary = new RunSummary(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy);
+        if (Settings.RunDir is { } dir)
+            File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        return summary;
+    }
+
+    public void Dispose() => _progress.Dispose();
+}
