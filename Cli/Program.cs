@@ -16,6 +16,8 @@ public static class Program
             EvalCommand.Create(),
             BenchCommand.Create(),
             BenchNetworkCommand.Create(),
+            ReportCommand.Create(),
+            SweepCommand.Create(),
         };
         ParseResult parse;
         try
