@@ -7,9 +7,10 @@ namespace DistClip.Cli.Hosting;
 
 /// <summary>
 /// Writes a progress line every <c>logEvery</c> steps (loss averaged over the interval, last pre-clip
-/// norm, clip rate and samples/s over the interval) and, when a path is given, one JSON object per step.
+/// norm, clip rate and samples/s over the interval) unless <paramref name="output"/> is null, and, when
+/// a path is given, one JSON object per step.
 /// </summary>
-public sealed class ProgressLog(TextWriter output, int logEvery, long totalSteps, string? metricsPath) : ITrainingObserver, IDisposable
+public sealed class ProgressLog(TextWriter? output, int logEvery, long totalSteps, string? metricsPath) : ITrainingObserver, IDisposable
 {
     private readonly StreamWriter? _metrics = metricsPath is null ? null : new StreamWriter(metricsPath, append: false);
     private double _lossSum, _seconds;
@@ -37,7 +38,7 @@ public sealed class ProgressLog(TextWriter output, int logEvery, long totalSteps
         }));
         _lossSum += r.Loss; _seconds += r.Seconds; _steps++; _samples += r.Samples;
         if (r.Outcome.Clipped) _clipped++;
-        if ((r.Step + 1) % logEvery != 0 && r.Step + 1 != totalSteps) return;
+        if (output is null || (r.Step + 1) % logEvery != 0 && r.Step + 1 != totalSteps) return;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"step {r.Step + 1,6}/{totalSteps}  epoch {r.Epoch + 1}  loss {_lossSum / _steps:F4}  norm {r.Outcome.GradNorm:G4}  clip {100.0 * _clipped / _steps:F0}%  {_samples / Math.Max(_seconds, 1e-9):F0} samples/s"));
         _lossSum = _seconds = 0; _steps = _clipped = _samples = 0;

@@ -22,6 +22,7 @@ public sealed record RunSummary(string Clip, long Steps, long Samples, double Se
 public sealed class TrainingRun : IDisposable
 {
     private readonly ProgressLog _progress;
+    private readonly LiveProgress? _live;
     private readonly TensorBoardLog? _tensorBoard;
     private readonly TextWriter _output;
 
@@ -31,9 +32,11 @@ public sealed class TrainingRun : IDisposable
     private TrainingRun(TrainingSettings settings, long totalSteps, TextWriter output)
     {
         (Settings, _output) = (settings, output);
-        _progress = new ProgressLog(output, settings.LogEvery, totalSteps, settings.MetricsPath);
+        // A terminal gets a live display; CI logs and containers get plain lines.
+        _live = output == Console.Out && LiveProgress.Available ? new LiveProgress(totalSteps) : null;
+        _progress = new ProgressLog(_live is null ? output : null, settings.LogEvery, totalSteps, settings.MetricsPath);
         _tensorBoard = settings.RunDir is null ? null : new TensorBoardLog(Path.Combine(settings.RunDir, "tensorboard"));
-        Observer = _tensorBoard is null ? _progress : new Observers(_progress, _tensorBoard);
+        Observer = new Observers(new Coordinator.ITrainingObserver?[] { _progress, _live, _tensorBoard }.OfType<Coordinator.ITrainingObserver>().ToArray());
     }
 
     /// <param name="resolvedYaml">The run's configuration as a config file would give it.</param>
@@ -65,6 +68,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Prints the end of the run, saves the weights, evaluates, writes the summary; returns it.</summary>
     public RunSummary Finish(TrainingResult result)
     {
+        _live?.Dispose();
         var s = result.Summary;
         double clipRate = (double)s.ClippedSteps / Math.Max(1, s.Steps);
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -88,5 +92,9 @@ public sealed class TrainingRun : IDisposable
         return summary;
     }
 
-    public void Dispose() => _progress.Dispose();
+    public void Dispose()
+    {
+        _live?.Dispose();
+        _progress.Dispose();
+    }
 }

@@ -84,4 +84,30 @@ public sealed class CliSpecs : IDisposable
         Assert.Contains("global gradient norm", run.Stderr);
         Assert.Contains("--nonfinite skip", run.Stderr);
     }
+
+    [Fact]
+    public void Should_show_a_live_display_on_a_terminal_and_plain_lines_otherwise()
+    {
+        // util-linux's script gives the program a pseudo-terminal, as a user's shell would.
+        var dll = Path.Combine(AppContext.BaseDirectory, "distclip.dll");
+        var info = new System.Diagnostics.ProcessStartInfo("script", ["-qec", $"dotnet {dll} train --dataset synthetic --model mlp --steps 200 --no-eval --log-every 50", "/dev/null"])
+        {
+            RedirectStandardOutput = true, UseShellExecute = false,
+            RedirectStandardInput = true,  // script needs an open stdin; CI may run the tests with none
+        };
+        info.Environment["TERM"] = "xterm-256color";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        string screen = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(Timeout), "the run under a terminal did not finish");
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("\u001b[", screen);                    // redrawn in place with escape sequences
+        Assert.Contains("200/200", screen);
+        Assert.Contains("samples/s", screen);
+        Assert.DoesNotContain("step     50/200", screen);      // not the plain lines
+        Assert.Contains("done: 200 steps", screen);
+
+        var plain = CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--model", "mlp", "--steps", "200", "--no-eval", "--log-every", "50");
+        Assert.Contains("step     50/200", plain.Stdout);
+        Assert.DoesNotContain("\u001b[", plain.Stdout);
+    }
 }
