@@ -271,7 +271,15 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _clock.Stop();
         var summary = new TrainingSummary(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version);
         _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
+        Context.Parent.Tell(JobFinished.Instance);  // before the workers hear it: they will ask the parent for the next job
         foreach (var w in _workers.Concat(_joining)) w.Tell(new TrainingFinished(summary.Steps));
         _done.TrySetResult(summary);
+        Become(Finished);
+    }
+
+    /// <summary>After the last step: late results and join requests are for nobody.</summary>
+    private void Finished()
+    {
+        ReceiveAny(m => _log.Debug("Training is over; ignored {0} from {1}", m.GetType().Name, Sender.Path));
     }
 }

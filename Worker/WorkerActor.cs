@@ -46,7 +46,7 @@ public sealed class WorkerActor : ReceiveActor
         Receive<ParameterChunk>(OnParameterChunk);
         Receive<BulkArrival>(OnBulkArrival);
         Receive<ComputeGradients>(OnComputeGradients);
-        Receive<TrainingFinished>(_ => Context.Stop(Self));
+        Receive<TrainingFinished>(_ => ReadyForNextJob());
     }
 
     public static Props Props(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor, BulkSettings? bulk = null) =>
@@ -56,6 +56,19 @@ public sealed class WorkerActor : ReceiveActor
     {
         // Intra-op threads are per OS thread (OpenMP); the pinned dispatcher gives this actor its own.
         set_num_threads(_settings.Threads);
+        _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
+    }
+
+    /// <summary>
+    /// A job ended: drop the replica and ask to join again, so that one set of worker processes serves
+    /// job after job (a sweep). The worker's host decides when the process ends.
+    /// </summary>
+    private void ReadyForNextJob()
+    {
+        _bulk?.Dispose();
+        _model?.Dispose();
+        (_bulk, _model, _flat, _computer, _offer, _version) = (null, null, null, null, null, -1);
+        _parameterChunks.Forget(_ => true);
         _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
     }
 

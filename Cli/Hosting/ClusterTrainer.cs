@@ -1,7 +1,6 @@
-// The multi-node deployment: a coordinator node that runs the singleton, and worker nodes that host worker actors.
+// The multi-node deployment: a coordinator node that runs jobs through the JobHost singleton, and worker nodes that host worker actors.
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Event;
 using DistClip.Coordinator;
 using DistClip.Protocol;
 using DistClip.Worker;
@@ -10,38 +9,65 @@ using static TorchSharp.torch;
 namespace DistClip.Cli.Hosting;
 
 /// <summary>
+/// A coordinator node: the <see cref="JobHost"/> runs as the cluster singleton of the
+/// <c>coordinator</c> role and each <see cref="RunAsync"/> is one training job on it. Workers stay in the
+/// cluster between jobs; disposing the node leaves the cluster, which ends the worker processes.
+/// </summary>
+public sealed class CoordinatorNode : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _jobHost;
+    private readonly NodeSettings _node;
+
+    public Address Address => Cluster.Get(_system).SelfAddress;
+
+    private CoordinatorNode(NodeSettings node)
+    {
+        _node = node;
+        _system = ClusterNode.Start(node);
+        ClusterNode.StartCoordinatorSingleton(_system, JobHost.Props());
+        _jobHost = ClusterNode.CoordinatorProxy(_system);
+    }
+
+    public static CoordinatorNode Start(NodeSettings node) => new(node);
+
+    /// <summary>Runs one job to its end on the cluster's workers.</summary>
+    public async Task<TrainingResult> RunAsync(CoordinatorSetup setup, ITrainingObserver observer)
+    {
+        var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _jobHost.Tell(new RunJob(setup.Props(observer, done, _node.Bulk(0))));
+        return setup.Result(await done.Task.ConfigureAwait(false));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);  // let TrainingFinished reach the workers
+        await ClusterNode.LeaveAsync(_system).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
 /// Runs the step protocol across processes: the coordinator is a cluster singleton on the
 /// <c>coordinator</c> role; each worker node hosts one worker actor per local device, which reaches
 /// the coordinator through a singleton proxy and reads the data set from its own local path.
 /// </summary>
 public static class ClusterTrainer
 {
-    /// <summary>Runs a coordinator node until training ends, then leaves the cluster.</summary>
+    /// <summary>Runs a coordinator node for one job, then leaves the cluster.</summary>
     public static async Task<TrainingResult> RunCoordinatorAsync(TrainingSettings settings, NodeSettings node, int minWorkers, ITrainingObserver observer, TextWriter output)
     {
         settings.Validate();
         var train = EmbeddedTrainer.LoadTrainSplit(settings);
         set_num_threads(settings.Threads);
         var setup = CoordinatorSetup.Create(settings, train, minWorkers);
-        var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var system = ClusterNode.Start(node);
-        try
-        {
-            ClusterNode.StartCoordinatorSingleton(system, setup.Props(observer, done, node.Bulk(0)));
-            output.WriteLine($"coordinator listening at {Cluster.Get(system).SelfAddress}; waiting for {minWorkers} worker actor(s)");
-            var summary = await done.Task.ConfigureAwait(false);
-            await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);  // let TrainingFinished reach the workers
-            return setup.Result(summary);
-        }
-        finally
-        {
-            await ClusterNode.LeaveAsync(system).ConfigureAwait(false);
-        }
+        await using var coordinator = CoordinatorNode.Start(node);
+        output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {minWorkers} worker actor(s)");
+        return await coordinator.RunAsync(setup, observer).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Runs a worker node with <paramref name="workers"/> worker actors until they have all stopped
-    /// (training finished, or refused) or the coordinator's node has left the cluster.
+    /// Runs a worker node with <paramref name="workers"/> worker actors until the coordinator's node has
+    /// left the cluster (workers serve job after job until then) or every worker actor has stopped (refused).
     /// </summary>
     public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir)
     {
@@ -53,14 +79,14 @@ public static class ClusterTrainer
         {
             var proxy = ClusterNode.CoordinatorProxy(system);
             var data = new TrainingData(dataDir);
+            var self = Cluster.Get(system).SelfAddress;
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
-                var ws = new WorkerSettings($"{Cluster.Get(system).SelfAddress.Host}:{Cluster.Get(system).SelfAddress.Port}/worker-{i}", devices[i], threads);
+                var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads);
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
-            var coordinatorLeft = CoordinatorLeft(system);
-            await Task.WhenAny(Task.WhenAll(stopped), coordinatorLeft).ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(stopped), CoordinatorLeft(system)).ConfigureAwait(false);
         }
         finally
         {

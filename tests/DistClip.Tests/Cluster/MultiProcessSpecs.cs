@@ -120,4 +120,23 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         try { await stream.WriteAsync(payload); await Task.Delay(20); }
         catch (IOException) { /* the node may close the connection at once: that is fine */ }
     }
+
+    [Fact]
+    public void Should_run_a_sweep_job_after_job_on_the_same_worker_processes()
+    {
+        int port = FreePort();
+        var outDir = Path.Combine(_dir, "sweep");
+        using var sweep = CliProcess.Start("sweep", "--cluster", "--port", $"{port}", "--min-workers", "2", "--clips", "norm:0.2,agc:0.01,auto:50",
+            "--model", "lenet", "--train-samples", "600", "--steps", "15", "--global-batch", "50", "--out", outDir);
+        using var workers = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", "--workers", "2");
+
+        var run = sweep.Finish(Timeout);
+        Assert.True(run.ExitCode == 0, $"sweep exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        var csv = File.ReadAllLines(Path.Combine(outDir, "sweep.csv"));
+        Assert.Equal(["norm:0.2:2", "agc:0.01", "auto:50:2"], csv[1..].Select(l => l.Split(',')[0]));
+        foreach (var dir in Directory.GetDirectories(outDir))
+            Assert.Equal(15, File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Length);
+        var w = workers.Finish(TimeSpan.FromSeconds(60));  // the workers end when the sweep's node leaves
+        Assert.True(w.ExitCode == 0, w.Stderr);
+    }
 }
