@@ -16,7 +16,7 @@ public static class SweepCommand
         var clips = new Option<string>("--clips") { Description = "Comma-separated clip specs to compare, e.g. none,norm:1,layer:0.5,agc:0.01,auto:10.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the runs, sweep.csv and the PNGs.", DefaultValueFactory = _ => "sweep" };
         var cluster = new Option<bool>("--cluster") { Description = "Be the coordinator node of a cluster and run the specs one after another on its workers (started with distclip worker)." };
-        var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int("DISTCLIP_MIN_WORKERS", 1) };
+        var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.MinWorkers, 1) };
         var node = new NodeOptions();
         var command = new Command("sweep", "Train one configuration under several clip specs and compare test loss and accuracy, clip rate and time.") { clips, output, cluster, minWorkers };
         o.AddTo(command);

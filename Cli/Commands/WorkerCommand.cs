@@ -9,10 +9,10 @@ public static class WorkerCommand
     public static Command Create()
     {
         var node = new NodeOptions();
-        var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node, one per device (env DISTCLIP_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int("DISTCLIP_WORKERS", 1) };
-        var device = new Option<string>("--device") { Description = "cpu, or cuda: workers spread over this node's GPUs (env DISTCLIP_DEVICE).", DefaultValueFactory = _ => EnvironmentDefaults.Text("DISTCLIP_DEVICE", "cpu")! };
-        var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentDefaults.Int("DISTCLIP_THREADS", 1) };
-        var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (env DISTCLIP_DATA_DIR; default: the data set's usual folder).", DefaultValueFactory = _ => EnvironmentDefaults.Text("DISTCLIP_DATA_DIR") };
+        var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node, one per device (env DISTCLIP_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.Workers, 1) };
+        var device = new Option<string>("--device") { Description = "cpu, or cuda: workers spread over this node's GPUs (env DISTCLIP_DEVICE).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.Device, "cpu")! };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.Threads, 1) };
+        var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (env DISTCLIP_DATA_DIR; default: the data set's usual folder).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.DataDir) };
         var command = new Command("worker", "Run a worker node: it joins the cluster at --seed-nodes and computes gradients for the coordinator.")
         {
             workers, device, threads, dataDir,

@@ -21,19 +21,19 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
     public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null, int? bulkPort = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
-        hostname ??= environment("DISTCLIP_HOSTNAME") ?? "127.0.0.1";
-        publicHostname ??= environment("DISTCLIP_PUBLIC_HOSTNAME");
-        if (port is null && environment("DISTCLIP_PORT") is { } portText)
+        hostname ??= environment(EnvironmentNames.Hostname) ?? "127.0.0.1";
+        publicHostname ??= environment(EnvironmentNames.PublicHostname);
+        if (port is null && environment(EnvironmentNames.Port) is { } portText)
             port = int.TryParse(portText, CultureInfo.InvariantCulture, out var p) ? p
                 : throw new ArgumentException($"DISTCLIP_PORT must be a port number (got '{portText}').");
         int resolvedPort = port ?? (role == "coordinator" ? 4053 : 0);
         if (resolvedPort is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {resolvedPort}).");
-        var seeds = (seedNodes ?? environment("DISTCLIP_SEED_NODES") ?? "")
+        var seeds = (seedNodes ?? environment(EnvironmentNames.SeedNodes) ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         foreach (var seed in seeds)
             if (!seed.StartsWith($"akka.tcp://{SystemName}@", StringComparison.Ordinal) || !Uri.TryCreate(seed, UriKind.Absolute, out _))
                 throw new ArgumentException($"Seed node '{seed}' is not an address like akka.tcp://{SystemName}@host:4053.");
-        if (bulkPort is null && environment("DISTCLIP_BULK_PORT") is { } bulkText)
+        if (bulkPort is null && environment(EnvironmentNames.BulkPort) is { } bulkText)
             bulkPort = int.TryParse(bulkText, CultureInfo.InvariantCulture, out var b) ? b
                 : throw new ArgumentException($"DISTCLIP_BULK_PORT must be a port number (got '{bulkText}').");
         if (bulkPort is < 0 or > 65535) throw new ArgumentException($"--bulk-port must be in [0, 65535] (got {bulkPort}).");

@@ -1,0 +1,19 @@
+// Every DISTCLIP_* environment variable the CLI reads, in one place (deployments are checked against it).
+namespace DistClip.Cli.Hosting;
+
+/// <summary>Names of the environment variables that configure a node; flags win over them.</summary>
+public static class EnvironmentNames
+{
+    public const string Hostname = "DISTCLIP_HOSTNAME";
+    public const string PublicHostname = "DISTCLIP_PUBLIC_HOSTNAME";
+    public const string Port = "DISTCLIP_PORT";
+    public const string SeedNodes = "DISTCLIP_SEED_NODES";
+    public const string BulkPort = "DISTCLIP_BULK_PORT";
+    public const string Workers = "DISTCLIP_WORKERS";
+    public const string Device = "DISTCLIP_DEVICE";
+    public const string Threads = "DISTCLIP_THREADS";
+    public const string DataDir = "DISTCLIP_DATA_DIR";
+    public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
+
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, Workers, Device, Threads, DataDir, MinWorkers];
+}
