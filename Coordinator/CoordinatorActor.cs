@@ -33,12 +33,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly long _bulkToken = Random.Shared.NextInt64();
     private readonly Dictionary<IActorRef, string> _bulkEndpointOf = [];   // workers with a bulk channel
     private readonly Dictionary<string, IActorRef> _workerNamed = [];      // registered workers by name, for bulk arrivals
-    private BulkChannel? _bulk;
     private readonly List<IActorRef> _workers = [];   // active, in admission order (rank order)
     private readonly List<IActorRef> _joining = [];   // admitted mid-step; active from the next step
     private readonly Stopwatch _clock = new();
     private readonly Stopwatch _stepClock = new();
     private readonly float[] _reductionBuffer;       // reused every step: the mean gradient is formed here
+    private BulkChannel? _bulk;
     private StepInFlight<IActorRef>? _inFlight;
     private long _step, _skipped, _clipped, _samples;
     private int _nextAssignee;

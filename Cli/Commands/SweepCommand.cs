@@ -59,6 +59,7 @@ public static class SweepCommand
                     ? await EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train)
                     : await coordinator.RunAsync(CoordinatorSetup.Create(run.Settings, train, target!.MinWorkers), run.Observer);
                 summary = run.Finish(result);
+                result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
             }
             runs.Add(RunRecord.Load(dir));  // after the run is disposed: its metrics file is complete
             table.Add([spec.ToString()!, F($"{summary.TestLoss:F4}"), F($"{summary.TestAccuracy:F4}"), F($"{summary.ClipRate:F3}"),

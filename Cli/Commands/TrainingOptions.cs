@@ -72,8 +72,8 @@ public sealed class TrainingOptions(bool workerOptions)
         var clipValue = p.GetValue(_clipValue);
         if (new object?[] { clipSpec, clipNorm, clipValue }.Count(x => x is not null) > 1)
             throw new ArgumentException("--clip, --clip-norm and --clip-value are alternatives; give one.");
-        ClipPolicy clip = clipSpec is not null ? ParseClip(clipSpec)
-            : clipNorm is double c ? new ClipPolicy.GlobalNorm(c, ParseNormType(p.GetValue(_clipNormType)!))
+        ClipPolicy clip = clipSpec is not null ? ForOption("--clip", () => ClipPolicy.Parse(clipSpec))
+            : clipNorm is double c ? new ClipPolicy.GlobalNorm(c, ForOption("--clip-norm-type", () => ClipPolicy.ParseNormType(p.GetValue(_clipNormType)!)))
             : clipValue is double v ? new ClipPolicy.Value(v) : ClipPolicy.None;
         return new TrainingSettings
         {
@@ -109,15 +109,10 @@ public sealed class TrainingOptions(bool workerOptions)
         }.Validate();
     }
 
-    private static ClipPolicy ParseClip(string spec)
+    /// <summary>Runs a parser and prefixes its error with the option it parsed.</summary>
+    private static T ForOption<T>(string option, Func<T> parse)
     {
-        try { return ClipPolicy.Parse(spec); }
-        catch (ArgumentException e) { throw new ArgumentException($"--clip: {e.Message}"); }
-    }
-
-    private static double ParseNormType(string text)
-    {
-        try { return ClipPolicy.ParseNormType(text); }
-        catch (ArgumentException e) { throw new ArgumentException($"--clip-norm-type: {e.Message}"); }
+        try { return parse(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{option}: {e.Message}"); }
     }
 }
