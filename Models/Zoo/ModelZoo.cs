@@ -9,7 +9,12 @@ namespace DistClip.Models.Zoo;
 public static class ModelZoo
 {
     /// <summary>Model names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "lenet", "cnn"];
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "mlp", "lenet", "cnn", "alexnet",
+        "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg11_cifar", "vgg11_bn_cifar", "vgg16_cifar", "vgg16_bn_cifar",
+        "resnet18", "resnet34", "resnet50", "resnet18_cifar", "resnet34_cifar", "resnet50_cifar",
+    ];
 
     // torch.manual_seed is process-global: building two models at once from different threads would
     // interleave their random draws.
@@ -29,6 +34,11 @@ public static class ModelZoo
                 "mlp" => new Mlp(spec.Channels * spec.Height * spec.Width, spec.Hidden, spec.Classes),
                 "lenet" => new LeNet(spec.Channels, spec.Height, spec.Width, spec.Classes),
                 "cnn" => new MnistCnn(spec.Channels, spec.Height, spec.Width, spec.Classes),
+                "alexnet" => new AlexNet(spec.Channels, spec.Classes),
+                var vgg when vgg.StartsWith("vgg", StringComparison.Ordinal) && Names.Contains(vgg) =>
+                    new Vgg(vgg[..5], vgg.Contains("_bn"), vgg.EndsWith("_cifar", StringComparison.Ordinal), spec.Channels, spec.Classes),
+                var resnet when resnet.StartsWith("resnet", StringComparison.Ordinal) && Names.Contains(resnet) =>
+                    new ResNet(int.Parse(resnet[6..8], System.Globalization.CultureInfo.InvariantCulture), resnet.EndsWith("_cifar", StringComparison.Ordinal), spec.Channels, spec.Classes),
                 _ => throw new ArgumentException($"Unknown model '{spec.Name}'; known models: {string.Join(", ", Names)}.", nameof(spec)),
             };
         }
