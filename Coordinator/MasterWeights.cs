@@ -28,6 +28,8 @@ public sealed class MasterWeights : IDisposable
     private readonly optim.Optimizer _optimizer;
     private readonly optim.lr_scheduler.LRScheduler _schedule;
     private readonly Clipper _clipper;
+    private readonly double? _emaDecay;
+    private readonly Tensor[]? _ema;   // exponential moving average of the parameters, canonical order
     private readonly NonFinitePolicy _nonFinite;
 
     public long Version { get; private set; }
@@ -35,15 +37,22 @@ public sealed class MasterWeights : IDisposable
     public long ElementCount => _flat.ElementCount;
     public nn.Module<Tensor, Tensor> Model => _model;
 
+    /// <param name="emaDecay">When set, keeps ema ← decay·ema + (1 − decay)·θ after every optimizer step.</param>
     public MasterWeights(nn.Module<Tensor, Tensor> model, OptimizerSettings optimizer, ScheduleSettings schedule,
-        long totalSteps, ClipPolicy clip, NonFinitePolicy nonFinite)
+        long totalSteps, ClipPolicy clip, NonFinitePolicy nonFinite, double? emaDecay = null)
     {
+        if (emaDecay is not (null or (>= 0 and < 1))) throw new ArgumentOutOfRangeException(nameof(emaDecay), emaDecay, "must be in [0, 1)");
         _model = model;
         _model.train();
         _flat = new FlatParameters(model);
         _optimizer = OptimizerFactory.Create(_flat.Parameters, optimizer);
         _schedule = OptimizerFactory.CreateSchedule(_optimizer, schedule, totalSteps);
-        (_clipper, _nonFinite) = (new Clipper(clip, _flat.Names), nonFinite);
+        (_clipper, _nonFinite, _emaDecay) = (new Clipper(clip, _flat.Names), nonFinite, emaDecay);
+        if (emaDecay is not null)
+        {
+            using var noGrad = no_grad();
+            _ema = _flat.Parameters.Select(p => { var copy = p.detach().clone(); copy.DetachFromDisposeScope(); return copy; }).ToArray();
+        }
     }
 
     /// <summary>The current parameters, flat in canonical order.</summary>
@@ -67,14 +76,33 @@ public sealed class MasterWeights : IDisposable
         if (!skipped)
         {
             _optimizer.step();
+            UpdateAverage();
             Version++;
         }
         _schedule.step();  // the schedule follows the step count, taken or skipped
         return new StepOutcome(clip.PreClipNorm, postClipNorm, clip, skipped, learningRate);
     }
 
+    /// <summary>The moving average of the parameters, flat in canonical order; null without <c>emaDecay</c>.</summary>
+    public float[]? AverageValues()
+    {
+        if (_ema is null) return null;
+        var flat = new float[ElementCount];
+        for (int i = 0; i < _ema.Length; i++)
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_ema[i].bytes).CopyTo(flat.AsSpan((int)_flat.OffsetOf(i)));
+        return flat;
+    }
+
+    private void UpdateAverage()
+    {
+        if (_ema is null) return;
+        using var noGrad = no_grad();
+        for (int i = 0; i < _ema.Length; i++) _ema[i].mul_(_emaDecay!.Value).add_(_flat.Parameters[i], alpha: 1 - _emaDecay.Value);
+    }
+
     public void Dispose()
     {
+        if (_ema is not null) foreach (var t in _ema) t.Dispose();
         _optimizer.Dispose();
         _model.Dispose();
     }

@@ -46,6 +46,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<string?> _metrics = new("--metrics") { Description = "Write one JSON object per step to this file." };
     private readonly Option<int> _logEvery = new("--log-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => D.LogEvery };
     private readonly Option<bool> _noEval = new("--no-eval") { Description = "Skip the test-split evaluation at the end." };
+    private readonly Option<double?> _ema = new("--ema") { Description = "Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is evaluated and saved beside the raw weights." };
     private readonly Option<string?> _runDir = new("--run-dir") { Description = "Write the run's config.yaml, metrics.jsonl, weights.safetensors, tensorboard/ and summary.json here." };
     private readonly Option<string?> _config = new(ConfigFile.OptionName) { Description = "Read options from this YAML file (keys are option names without dashes); flags override it." };
 
@@ -53,7 +54,7 @@ public sealed class TrainingOptions(bool workerOptions)
     {
         foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
-                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _runDir, _config })
+                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _ema, _runDir, _config })
             command.Options.Add(option);
         // Where the workers live (in this process, or on worker nodes with options of their own).
         if (workerOptions)
@@ -104,6 +105,7 @@ public sealed class TrainingOptions(bool workerOptions)
             SaveTo = p.GetValue(_save),
             MetricsPath = p.GetValue(_metrics),
             RunDir = p.GetValue(_runDir),
+            EmaDecay = p.GetValue(_ema),
             LogEvery = p.GetValue(_logEvery),
             Evaluate = !p.GetValue(_noEval),
         }.Validate();

@@ -19,7 +19,7 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
         var model = ModelZoo.Create(spec, settings.Seed);
         if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
-        var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite);
+        var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite, settings.EmaDecay);
         var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch);
         return new CoordinatorSetup(job, master, batches, new TrainingPlan(totalSteps, minWorkers, settings.Threads));
     }
@@ -29,5 +29,5 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
         CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
 
     public TrainingResult Result(TrainingSummary summary) =>
-        new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model);
+        new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model, Master.AverageValues());
 }

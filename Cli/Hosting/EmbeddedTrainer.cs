@@ -10,7 +10,8 @@ using static TorchSharp.torch;
 namespace DistClip.Cli.Hosting;
 
 /// <summary>The outcome of a run: the summary, the trained master model and its flat parameters.</summary>
-public sealed record TrainingResult(TrainingSummary Summary, nn.Module<Tensor, Tensor> Model, float[] Parameters, ModelSpec Spec);
+/// <param name="AverageParameters">The exponential moving average of the parameters (with <c>--ema</c>), flat.</param>
+public sealed record TrainingResult(TrainingSummary Summary, nn.Module<Tensor, Tensor> Model, float[] Parameters, ModelSpec Spec, float[]? AverageParameters = null);
 
 /// <summary>
 /// The embedded deployment: coordinator and workers as actors of one ActorSystem, messages passed by

@@ -86,10 +86,33 @@ public sealed class TrainingRun : IDisposable
             _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test: loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
             _tensorBoard?.OnEvaluation("test", eval.Loss, eval.Accuracy, s.Steps);
         }
+        if (result.AverageParameters is { } average) EvaluateAverage(result, average);
         var summary = new RunSummary(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy);
         if (Settings.RunDir is { } dir)
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
+    }
+
+    /// <summary>The moving-average weights: saved beside the raw ones (<c>NAME.ema.safetensors</c>) and evaluated.</summary>
+    private void EvaluateAverage(TrainingResult result, float[] average)
+    {
+        using var model = ModelZoo.Create(result.Spec, 0);
+        using (var noGrad = TorchSharp.torch.no_grad())
+        {
+            var buffers = result.Model.state_dict();  // batch-norm statistics come from the raw model
+            foreach (var (name, tensor) in model.state_dict()) tensor.copy_(buffers[name]);
+        }
+        new FlatParameters(model).WriteValues(average);
+        if (Settings.SaveTo is not null)
+        {
+            var path = Path.ChangeExtension(Settings.SaveTo, ".ema.safetensors");
+            Safetensors.Save(model, path, new Dictionary<string, string> { ["model"] = Settings.Model, ["ema"] = "true" });
+            _output.WriteLine($"saved moving-average weights to {path}");
+        }
+        if (!Settings.Evaluate) return;
+        var eval = Evaluation.Classify(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed));
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test (moving average): loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
+        _tensorBoard?.OnEvaluation("test_ema", eval.Loss, eval.Accuracy, result.Summary.Steps);
     }
 
     public void Dispose()

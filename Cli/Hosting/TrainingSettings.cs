@@ -32,6 +32,7 @@ public sealed record TrainingSettings
     public string? RunDir { get; init; }                     // folder for config, metrics, weights, TensorBoard, summary
     public int LogEvery { get; init; } = 100;                // steps between progress lines
     public bool Evaluate { get; init; } = true;              // test-split accuracy at the end
+    public double? EmaDecay { get; init; }                   // keep an exponential moving average of the weights
 
     /// <summary>Optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
     public long TotalSteps(int stepsPerEpoch) => Steps ?? (long)Epochs * stepsPerEpoch;
@@ -65,6 +66,7 @@ public sealed record TrainingSettings
             case ClipPolicy.Value v: Require(v.Limit > 0 && double.IsFinite(v.Limit), $"--clip-value must be a positive number (got {v.Limit})."); break;
         }
         Require(InitFrom is null || File.Exists(InitFrom), $"--init-from: file not found: {InitFrom}");
+        Require(EmaDecay is null or (>= 0 and < 1), $"--ema must be in [0, 1) (got {EmaDecay}).");
         return this;
     }
 

@@ -42,6 +42,18 @@ public sealed class CliSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_save_and_evaluate_the_moving_average_beside_the_raw_weights()
+    {
+        var weights = Path.Combine(_dir, "w.safetensors");
+        var run = CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--model", "mlp", "--steps", "30", "--ema", "0.9", "--save", weights);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("test (moving average): loss", run.Stdout);
+        var average = Path.Combine(_dir, "w.ema.safetensors");
+        Assert.NotEqual(Safetensors.Read(weights)["fc1.weight"].Values, Safetensors.Read(average)["fc1.weight"].Values);
+        Assert.Contains("--ema", CliProcess.Run(Timeout, "train", "--dataset", "synthetic", "--ema", "1.5").Stderr);
+    }
+
+    [Fact]
     public void Should_resume_from_saved_weights()
     {
         var weights = Path.Combine(_dir, "w.safetensors");

@@ -59,4 +59,22 @@ public class MasterWeightsSpecs
             Assert.True(Math.Abs(rates[s] - expected) < 1e-6, $"cosine step {s}: lr {rates[s]}, expected {expected}");
         }
     }
+
+    [Fact]
+    public void Should_keep_an_exponential_moving_average_of_the_weights()
+    {
+        using var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings("sgd", 0.1, 0.0), new ScheduleSettings(), 10,
+            ClipPolicy.None, NonFinitePolicy.Skip, emaDecay: 0.5);
+        var gradient = Enumerable.Range(0, (int)master.ElementCount).Select(i => (i % 5 - 2) * 0.1f).ToArray();
+        var expected = master.Snapshot().Values.Select(v => (double)v).ToArray();   // the average starts at θ0
+        for (int step = 0; step < 3; step++)
+        {
+            master.Apply(step, gradient);
+            var theta = master.Snapshot().Values;
+            for (int i = 0; i < expected.Length; i++) expected[i] = 0.5 * expected[i] + 0.5 * theta[i];
+        }
+        var average = master.AverageValues()!;
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(average[i] - expected[i]) < 1e-6, $"element {i}: {average[i]} vs {expected[i]}");
+        Assert.NotEqual(master.Snapshot().Values, average);
+    }
 }
