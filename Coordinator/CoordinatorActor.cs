@@ -133,7 +133,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _joining.Clear();
         _stepClock.Restart();
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _workers.Count);
-        _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer);
+        _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
         for (int r = 0; r < shards.Length; r++) Send(r, _workers[r]);
         Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step), TimeSpan.FromSeconds(_plan.StepTimeoutSeconds));
     }

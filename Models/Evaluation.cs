@@ -10,7 +10,8 @@ public sealed record EvaluationResult(double Loss, double Accuracy, int Samples)
 /// <summary>Evaluates classifiers; the model is put in eval mode for the pass and restored after.</summary>
 public static class Evaluation
 {
-    public static EvaluationResult Classify(nn.Module<Tensor, Tensor> model, IImageDataset data, int batchSize = 1000, Device? device = null)
+    /// <param name="transform">Applied to each image batch before the model (resize, normalisation), or null.</param>
+    public static EvaluationResult Classify(nn.Module<Tensor, Tensor> model, IImageDataset data, int batchSize = 1000, Device? device = null, Func<Tensor, Tensor>? transform = null)
     {
         device ??= CPU;
         bool wasTraining = model.training;
@@ -25,6 +26,7 @@ public static class Evaluation
             {
                 using var scope = NewDisposeScope();
                 var (x, y) = data.Batch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
+                if (transform is not null) x = transform(x);
                 x = x.to(device); y = y.to(device);
                 var logits = model.forward(x);                                         // (B, classes)
                 lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();

@@ -12,12 +12,14 @@ namespace DistClip.Protocol;
 /// <param name="Version">Parameter version the gradient must be computed at.</param>
 /// <param name="Shard">Index of this shard within the step's plan; reduction runs in shard order.</param>
 /// <param name="SampleIndices">Indices into the training split; read-only by convention.</param>
+/// <param name="Epoch">The epoch of the step (augmentation draws depend on it).</param>
 [MessagePackObject]
 public sealed record ComputeGradients(
     [property: Key(0)] long Step,
     [property: Key(1)] long Version,
     [property: Key(2)] int Shard,
-    [property: Key(3)] int[] SampleIndices) : IWireMessage;
+    [property: Key(3)] int[] SampleIndices,
+    [property: Key(4)] int Epoch = 0) : IWireMessage;
 
 /// <summary>
 /// Worker → coordinator: the summed gradient of one shard, flattened in the model's canonical

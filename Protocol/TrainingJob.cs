@@ -12,10 +12,12 @@ namespace DistClip.Protocol;
 /// <param name="DataSeed">Seed of synthetic data.</param>
 /// <param name="TrainSamples">Use only the first N training samples (null: all).</param>
 /// <param name="MicroBatch">Largest forward/backward pass on one worker.</param>
+/// <param name="Augmentation">Training-time augmentation (seeded by <paramref name="DataSeed"/>, epoch and sample index).</param>
 [MessagePackObject]
 public sealed record TrainingJob(
     [property: Key(0)] ModelSpec Model,
     [property: Key(1)] string Dataset,
     [property: Key(2)] int DataSeed,
     [property: Key(3)] int? TrainSamples,
-    [property: Key(4)] int MicroBatch);
+    [property: Key(4)] int MicroBatch,
+    [property: Key(5)] Augmentation? Augmentation = null);

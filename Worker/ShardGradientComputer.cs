@@ -20,21 +20,26 @@ public sealed class ShardGradientComputer
     private readonly IImageDataset _data;
     private readonly Device _device;
     private readonly int _microBatch;
+    private readonly Augmenter? _augmenter;
 
-    public ShardGradientComputer(nn.Module<Tensor, Tensor> model, FlatParameters flat, IImageDataset data, Device device, int microBatch)
+    /// <param name="augmenter">Training augmentation, or null for none.</param>
+    public ShardGradientComputer(nn.Module<Tensor, Tensor> model, FlatParameters flat, IImageDataset data, Device device, int microBatch, Augmenter? augmenter = null)
     {
         if (microBatch < 1) throw new ArgumentOutOfRangeException(nameof(microBatch), microBatch, "must be at least 1");
-        (_model, _flat, _data, _device, _microBatch) = (model, flat, data, device, microBatch);
+        (_model, _flat, _data, _device, _microBatch, _augmenter) = (model, flat, data, device, microBatch, augmenter);
     }
 
-    public ShardResult Compute(ReadOnlySpan<int> indices)
+    /// <param name="epoch">The step's epoch: augmentation draws depend on (seed, epoch, sample index).</param>
+    public ShardResult Compute(ReadOnlySpan<int> indices, int epoch = 0)
     {
         _model.zero_grad();
         double lossSum = 0;
         for (int start = 0; start < indices.Length; start += _microBatch)
         {
             using var scope = NewDisposeScope();
-            var (images, labels) = _data.Batch(indices.Slice(start, Math.Min(_microBatch, indices.Length - start)));
+            var chunk = indices.Slice(start, Math.Min(_microBatch, indices.Length - start));
+            var (images, labels) = _data.Batch(chunk);
+            if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);           // (b, C, H', W')
             var logits = _model.forward(images.to(_device));                                             // (b, classes)
             var loss = nn.functional.cross_entropy(logits, labels.to(_device), reduction: nn.Reduction.Sum); // Σ over samples
             loss.backward();

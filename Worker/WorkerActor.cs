@@ -85,7 +85,9 @@ public sealed class WorkerActor : ReceiveActor
         _model = ModelZoo.Create(offer.Job.Model, seed: 0).to(device);  // values arrive from the coordinator
         _model.train();
         _flat = new FlatParameters(_model);
-        _computer = new ShardGradientComputer(_model, _flat, _dataFor(offer.Job), device, offer.Job.MicroBatch);
+        var augmentation = offer.Job.Augmentation;
+        var augmenter = augmentation is null || augmentation.IsNone ? null : new Augmenter(augmentation, offer.Job.DataSeed);
+        _computer = new ShardGradientComputer(_model, _flat, _dataFor(offer.Job), device, offer.Job.MicroBatch, augmenter);
         _offer = offer;
         if (_bulkSettings is not null && offer.BulkEndpoint is not null)
         {
@@ -132,7 +134,7 @@ public sealed class WorkerActor : ReceiveActor
             Sender.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
             return;
         }
-        var result = _computer.Compute(request.SampleIndices);
+        var result = _computer.Compute(request.SampleIndices, request.Epoch);
         SendGradients(Sender, new ShardGradients(request.Step, request.Version, request.Shard, result.SampleCount, result.LossSum, result.GradientSum));
     }
 

@@ -47,6 +47,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<int> _logEvery = new("--log-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => D.LogEvery };
     private readonly Option<bool> _noEval = new("--no-eval") { Description = "Skip the test-split evaluation at the end." };
     private readonly Option<double?> _ema = new("--ema") { Description = "Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is evaluated and saved beside the raw weights." };
+    private readonly Option<string?> _augment = new("--augment") { Description = "Training augmentation: flip, crop:P, resize:S, normalize:m1/m2/m3:s1/s2/s3 (comma-separated); draws depend on seed, epoch and sample only." };
     private readonly Option<string?> _runDir = new("--run-dir") { Description = "Write the run's config.yaml, metrics.jsonl, weights.safetensors, tensorboard/ and summary.json here." };
     private readonly Option<string?> _config = new(ConfigFile.OptionName) { Description = "Read options from this YAML file (keys are option names without dashes); flags override it." };
 
@@ -54,7 +55,7 @@ public sealed class TrainingOptions(bool workerOptions)
     {
         foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
-                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _ema, _runDir, _config })
+                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _ema, _augment, _runDir, _config })
             command.Options.Add(option);
         // Where the workers live (in this process, or on worker nodes with options of their own).
         if (workerOptions)
@@ -106,6 +107,7 @@ public sealed class TrainingOptions(bool workerOptions)
             MetricsPath = p.GetValue(_metrics),
             RunDir = p.GetValue(_runDir),
             EmaDecay = p.GetValue(_ema),
+            Augmentation = p.GetValue(_augment) is { } augment ? ForOption("--augment", () => Protocol.Augmentation.Parse(augment)) : Protocol.Augmentation.None,
             LogEvery = p.GetValue(_logEvery),
             Evaluate = !p.GetValue(_noEval),
         }.Validate();

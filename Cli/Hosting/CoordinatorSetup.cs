@@ -14,13 +14,13 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
     /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
     public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers)
     {
-        var spec = new ModelSpec(settings.Model, train.Channels, train.Height, train.Width, train.Classes, settings.Hidden);
+        var spec = EmbeddedTrainer.SpecFor(settings, train);
         var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
         var model = ModelZoo.Create(spec, settings.Seed);
         if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
         var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite, settings.EmaDecay);
-        var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch);
+        var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation);
         return new CoordinatorSetup(job, master, batches, new TrainingPlan(totalSteps, minWorkers, settings.Threads));
     }
 

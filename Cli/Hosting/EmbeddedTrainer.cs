@@ -27,8 +27,9 @@ public static class EmbeddedTrainer
         return s.TrainSamples is int n && n < train.Count ? train.Take(n) : train;
     }
 
+    /// <summary>The model the settings ask for, shaped for the data set's images (after any resize).</summary>
     public static ModelSpec SpecFor(TrainingSettings s, IImageDataset data) =>
-        new(s.Model, data.Channels, data.Height, data.Width, data.Classes, s.Hidden);
+        new(s.Model, data.Channels, s.Augmentation.Resize ?? data.Height, s.Augmentation.Resize ?? data.Width, data.Classes, s.Hidden);
 
     public static async Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null)
     {

@@ -55,7 +55,7 @@ public sealed class TrainingRun : IDisposable
         var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
         long parameters;
-        using (var model = ModelZoo.Create(new ModelSpec(settings.Model, train.Channels, train.Height, train.Width, train.Classes, settings.Hidden), 0))
+        using (var model = ModelZoo.Create(EmbeddedTrainer.SpecFor(settings, train), 0))
             parameters = new FlatParameters(model).ElementCount;
         output.WriteLine($"distclip {command}: resolved configuration");
         foreach (var line in resolvedYaml.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.WriteLine($"  {line}");
@@ -82,7 +82,7 @@ public sealed class TrainingRun : IDisposable
         if (Settings.Evaluate)
         {
             var test = DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed);
-            eval = Evaluation.Classify(result.Model, test);
+            eval = Evaluation.Classify(result.Model, test, transform: EvaluationTransform());
             _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test: loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
             _tensorBoard?.OnEvaluation("test", eval.Loss, eval.Accuracy, s.Steps);
         }
@@ -92,6 +92,10 @@ public sealed class TrainingRun : IDisposable
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
+
+    /// <summary>Resize and normalisation of the run's augmentation (no random transforms at evaluation).</summary>
+    private Func<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>? EvaluationTransform() =>
+        Settings.Augmentation.IsNone ? null : new Augmenter(Settings.Augmentation, Settings.Seed).Evaluate;
 
     /// <summary>The moving-average weights: saved beside the raw ones (<c>NAME.ema.safetensors</c>) and evaluated.</summary>
     private void EvaluateAverage(TrainingResult result, float[] average)
@@ -110,7 +114,7 @@ public sealed class TrainingRun : IDisposable
             _output.WriteLine($"saved moving-average weights to {path}");
         }
         if (!Settings.Evaluate) return;
-        var eval = Evaluation.Classify(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed));
+        var eval = Evaluation.Classify(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed), transform: EvaluationTransform());
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test (moving average): loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
         _tensorBoard?.OnEvaluation("test_ema", eval.Loss, eval.Accuracy, result.Summary.Steps);
     }

@@ -13,13 +13,14 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
 
     public long Step { get; }
     public long Version { get; }
+    public int Epoch { get; }
     public int[][] Shards { get; }
     public GradientReducer Reducer { get; }
 
     /// <param name="sumBuffer">The reduction buffer (see <see cref="GradientReducer"/>); one element per parameter.</param>
-    public StepInFlight(long step, long version, int[][] shards, float[] sumBuffer)
+    public StepInFlight(long step, long version, int[][] shards, float[] sumBuffer, int epoch = 0)
     {
-        (Step, Version, Shards) = (step, version, shards);
+        (Step, Version, Shards, Epoch) = (step, version, shards, epoch);
         _assignee = new TWorker?[shards.Length];
         Reducer = new GradientReducer(shards.Length, sumBuffer);
     }
@@ -27,7 +28,7 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
     public bool IsComplete => Reducer.IsComplete;
 
     /// <summary>The request that asks for shard <paramref name="shard"/>.</summary>
-    public ComputeGradients Request(int shard) => new(Step, Version, shard, Shards[shard]);
+    public ComputeGradients Request(int shard) => new(Step, Version, shard, Shards[shard], Epoch);
 
     public void Assign(int shard, TWorker worker) => _assignee[shard] = worker;
 

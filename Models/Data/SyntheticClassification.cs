@@ -16,7 +16,7 @@ public static class SyntheticClassification
         var prototypes = new Random(seed);          // the prototypes depend on the seed only, so train and test share them
         var protos = new byte[classes * size];
         prototypes.NextBytes(protos);
-        var random = new Random(HashCode.Combine(seed, name));
+        var random = new Random(StableSeed.Of(seed, name));  // the same bytes in every process
         var pixels = new byte[count * size];
         var labels = new byte[count];
         for (int i = 0; i < count; i++)

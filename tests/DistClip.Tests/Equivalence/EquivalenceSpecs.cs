@@ -4,6 +4,7 @@ using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 using DistClip.Models.Data;
+using DistClip.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -154,5 +155,23 @@ public class EquivalenceSpecs(ITestOutputHelper output)
         output.WriteLine($"{spec}: max |Δθ| = {diff:E2}, clipping bound on {binding}/{reports.Count} steps, units clipped in the last step {reports[^1].Outcome.Clip.ClippedUnits}/{reports[^1].Outcome.Clip.Units}");
         Assert.True(binding > 0, $"{spec} never clipped: the test would not see a difference");
         Assert.True(diff <= Tolerance, $"{spec}: 3 workers vs one process differ by {diff:E3}");
+    }
+
+    [Theory]
+    [InlineData("cnn", "flip,crop:2", 50, 24)]
+    [InlineData("vgg11_cifar", "flip,crop:4,resize:32,normalize:0.3:0.35", 12, 20)]
+    public void Should_match_one_process_with_augmentation_on(string model, string augment, int globalBatch, int steps)
+    {
+        var data = Data;
+        var augmentation = Protocol.Augmentation.Parse(augment);
+        var settings = Settings(model, 3, 1.0, 2.0) with { GlobalBatch = globalBatch, Steps = steps, Augmentation = augmentation, Shuffle = false };
+        var spec = EmbeddedTrainer.SpecFor(settings, data);
+        var reference = ReferenceLoop.Train(spec, settings.Seed, data, globalBatch, steps, Lr, Momentum, 1.0, 2.0, augmenter: new Augmenter(augmentation, settings.Seed));
+
+        var (distributed, reports) = RunDistClip(settings, data);
+
+        double diff = MaxAbsDifference(reference, distributed);
+        output.WriteLine($"{model} with {augment}: max |Δθ| = {diff:E2}, clipped on {reports.Count(r => r.Outcome.Clipped)}/{reports.Count} steps");
+        Assert.True(diff <= Tolerance, $"{model} with augmentation: 3 workers vs one process differ by {diff:E3}");
     }
 }

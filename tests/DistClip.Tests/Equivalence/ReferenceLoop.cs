@@ -23,7 +23,7 @@ public static class ReferenceLoop
     /// TorchSharp's <c>clip_grad_norm_</c> (for the policies PyTorch has no function for).
     /// </param>
     public static float[] Train(ModelSpec spec, int seed, IImageDataset data, int globalBatch, int steps,
-        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0, ClipPolicy? policy = null)
+        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0, ClipPolicy? policy = null, Augmenter? augmenter = null)
     {
         using var model = ModelZoo.Create(spec, seed);
         var parameters = model.parameters().ToArray();
@@ -40,6 +40,7 @@ public static class ReferenceLoop
             else
             {
                 var (x, y) = data.Batch(indices);
+                if (augmenter is not null) x = augmenter.Train(x, indices, step / stepsPerEpoch);  // the data pipeline, not under test
                 nn.functional.cross_entropy(model.forward(x), y).backward();
                 if (clipper is not null) clipper.Apply(parameters.Select(p => p.grad!).ToArray(), parameters);
                 else if (maxNorm is double m) nn.utils.clip_grad_norm_(parameters, m, normType);

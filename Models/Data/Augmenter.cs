@@ -1,0 +1,58 @@
+// Applies an Augmentation to a batch, with random choices fixed by (seed, epoch, sample index).
+using DistClip.Protocol;
+using static TorchSharp.torch;
+
+namespace DistClip.Models.Data;
+
+/// <summary>
+/// Augments batches so that the result for a sample depends only on (seed, epoch, sample index) —
+/// never on which worker or which batch position it lands in. Pure: no state between calls.
+/// </summary>
+public sealed class Augmenter(Augmentation augmentation, int seed)
+{
+    /// <summary>The training transform of <paramref name="images"/> (B, C, H, W), sample b being <paramref name="indices"/>[b].</summary>
+    public Tensor Train(Tensor images, ReadOnlySpan<int> indices, int epoch)
+    {
+        if (augmentation.Flip || augmentation.CropPadding > 0)
+        {
+            var samples = new Tensor[indices.Length];
+            for (int b = 0; b < indices.Length; b++)
+            {
+                var random = new Random(StableSeed.Of(seed, epoch, indices[b]));
+                samples[b] = RandomCropAndFlip(images[b], random);  // (C, H, W)
+            }
+            images = stack(samples);
+        }
+        return Evaluate(images);
+    }
+
+    /// <summary>The deterministic part, also used at evaluation: resize, then normalise.</summary>
+    public Tensor Evaluate(Tensor images)
+    {
+        if (augmentation.Resize is int size)
+            images = nn.functional.interpolate(images, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+        if (augmentation.Mean is { } mean && augmentation.Std is { } std)
+        {
+            if (mean.Length != images.shape[1])
+                throw new ArgumentException($"normalize has {mean.Length} means for images with {images.shape[1]} channels.");
+            images = (images - tensor(mean).view(1, -1, 1, 1)) / tensor(std).view(1, -1, 1, 1);
+        }
+        return images;
+    }
+
+    private Tensor RandomCropAndFlip(Tensor image, Random random)
+    {
+        // Draws are made in a fixed order (crop offsets, then flip) whatever is enabled, so adding one
+        // transform does not change the other's choices.
+        int p = augmentation.CropPadding;
+        int dy = random.Next(2 * p + 1), dx = random.Next(2 * p + 1);
+        bool flip = random.Next(2) == 1;
+        if (p > 0)
+        {
+            long h = image.shape[1], w = image.shape[2];
+            image = nn.functional.pad(image, [p, p, p, p]).narrow(1, dy, h).narrow(2, dx, w);
+        }
+        if (augmentation.Flip && flip) image = image.flip(2);
+        return image;
+    }
+}

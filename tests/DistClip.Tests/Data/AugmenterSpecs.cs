@@ -1,0 +1,55 @@
+// Augmentation is a function of (seed, epoch, sample index) alone.
+using DistClip.Models.Data;
+using DistClip.Protocol;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace DistClip.Tests.Data;
+
+public class AugmenterSpecs
+{
+    private static float[] Values(Tensor t) => t.data<float>().ToArray();
+
+    [Fact]
+    public void Should_augment_a_sample_the_same_whichever_batch_it_is_in()
+    {
+        using var scope = NewDisposeScope();
+        var data = TestData.Synthetic(64);
+        var augmenter = new Augmenter(Augmentation.Parse("flip,crop:3"), seed: 7);
+        var (whole, _) = data.Batch([5, 9, 11, 40]);
+        var (alone, _) = data.Batch([11]);
+        var inBatch = augmenter.Train(whole, [5, 9, 11, 40], epoch: 2);
+        var single = augmenter.Train(alone, [11], epoch: 2);
+        Assert.Equal(Values(single[0]), Values(inBatch[2]));
+        Assert.NotEqual(Values(single[0]), Values(augmenter.Train(alone, [11], epoch: 3)[0]));   // another epoch, another draw
+        Assert.Equal(new long[] { 4, 1, 28, 28 }, inBatch.shape);
+    }
+
+    [Fact]
+    public void Should_flip_crop_resize_and_normalise()
+    {
+        using var scope = NewDisposeScope();
+        var image = arange(16f).view(1, 1, 4, 4);
+        var flipped = Enumerable.Range(0, 50).Select(i => new Augmenter(Augmentation.Parse("flip"), i).Train(image, [0], 0))
+            .Select(Values).ToList();
+        Assert.Contains(flipped, v => v[0] == 3 && v[3] == 0);   // some seeds flip horizontally…
+        Assert.Contains(flipped, v => v[0] == 0 && v[3] == 3);   // …and some do not
+        var cropped = Enumerable.Range(0, 50).Select(i => Values(new Augmenter(Augmentation.Parse("crop:1"), i).Train(image, [0], 0))).ToList();
+        Assert.Contains(cropped, v => v[0] == 0 && v[5] == 0);   // shifted down-right: a zero border enters
+        Assert.All(cropped, v => Assert.Equal(16, v.Length));
+        var resized = new Augmenter(Augmentation.Parse("resize:8,normalize:7.5:2"), 0).Evaluate(image);
+        Assert.Equal(new long[] { 1, 1, 8, 8 }, resized.shape);
+        Assert.True(Math.Abs(resized.mean().item<float>()) < 1e-4, "normalised to mean 0");
+    }
+
+    [Theory]
+    [InlineData("flip,rotate")]
+    [InlineData("crop:-1")]
+    [InlineData("normalize:0.5:0")]
+    [InlineData("normalize:0.5/0.4:0.2")]
+    public void Should_reject_bad_specs_naming_the_part(string spec)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Augmentation.Parse(spec));
+        Assert.Contains("Augmentation '", e.Message);
+    }
+}
