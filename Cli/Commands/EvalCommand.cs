@@ -1,10 +1,10 @@
 // `distclip eval`: loss and accuracy of saved weights on a data set's test split.
-using DistClip.Protocol;
 using System.CommandLine;
 using System.Globalization;
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
+using DistClip.Protocol;
 
 namespace DistClip.Cli.Commands;
 
@@ -18,15 +18,18 @@ public static class EvalCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the data set's files." };
         var hidden = new Option<int>("--hidden") { Description = "Hidden width of mlp.", DefaultValueFactory = _ => 256 };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data set.", DefaultValueFactory = _ => 1 };
-        var command = new Command("eval", "Evaluate saved weights on a test split: mean loss and accuracy.") { model, weights, dataset, dataDir, hidden, seed };
+        var augment = new Option<string?>("--augment") { Description = "The training run's --augment: its resize and normalisation apply here too." };
+        var command = new Command("eval", "Evaluate saved weights on a test split: mean loss and accuracy.") { model, weights, dataset, dataDir, hidden, seed, augment };
         command.SetAction(p => Program.Guarded(() =>
         {
             var name = p.GetValue(model)!;
             if (!ModelZoo.Names.Contains(name)) throw new ArgumentException($"--model '{name}' is not known; known models: {string.Join(", ", ModelZoo.Names)}.");
             var test = DatasetCatalog.Load(p.GetValue(dataset)!, Split.Test, p.GetValue(dataDir), p.GetValue(seed));
-            using var net = ModelZoo.Create(new ModelSpec(name, test.Channels, test.Height, test.Width, test.Classes, p.GetValue(hidden)), 0);
+            var augmentation = p.GetValue(augment) is { } spec ? Augmentation.Parse(spec) : Augmentation.None;
+            int size = augmentation.Resize ?? test.Height;
+            using var net = ModelZoo.Create(new ModelSpec(name, test.Channels, size, augmentation.Resize ?? test.Width, test.Classes, p.GetValue(hidden)), 0);
             Safetensors.Load(net, p.GetValue(weights)!);
-            var r = Evaluation.Classify(net, test);
+            var r = Evaluation.Classify(net, test, transform: augmentation.IsNone ? null : new Augmenter(augmentation, 0).Evaluate);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{test.Name}: loss {r.Loss:F4}  accuracy {r.Accuracy:F4} ({r.Samples} samples)"));
             return 0;
         }));

@@ -54,6 +54,17 @@ public sealed class CliSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_train_bit_identical_weights_in_separate_processes()
+    {
+        // Synthetic data and augmentation are seeded by stable hashes, not .NET's per-process ones.
+        string[] args = ["train", "--dataset", "synthetic", "--model", "mlp", "--steps", "20", "--augment", "flip,crop:2", "--no-eval"];
+        var a = CliProcess.Run(Timeout, [.. args, "--save", Path.Combine(_dir, "a.safetensors")]);
+        var b = CliProcess.Run(Timeout, [.. args, "--save", Path.Combine(_dir, "b.safetensors")]);
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, a.Stderr + b.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "a.safetensors")), File.ReadAllBytes(Path.Combine(_dir, "b.safetensors")));
+    }
+
+    [Fact]
     public void Should_resume_from_saved_weights()
     {
         var weights = Path.Combine(_dir, "w.safetensors");
