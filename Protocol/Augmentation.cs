@@ -21,6 +21,7 @@ public sealed record Augmentation(
 {
     public static Augmentation None { get; } = new();
 
+    [IgnoreMember]
     public bool IsNone => !Flip && CropPadding == 0 && Resize is null && Mean is null;
 
     /// <summary>

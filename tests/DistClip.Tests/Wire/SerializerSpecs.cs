@@ -17,6 +17,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         new JoinRequest("worker-0", "cuda:1", ProtocolVersion.Current),
         new JobOffer(new TrainingJob(Spec, "fashion-mnist", 3, 2000, 256)),
         new JobOffer(new TrainingJob(Spec, "synthetic", 3, null, 64)),
+        new JobOffer(new TrainingJob(Spec, "cifar10", 3, null, 64, Augmentation.Parse("flip,crop:4,normalize:0.5/0.4/0.3:0.2/0.2/0.2")), "10.0.0.1:4060", 42),
         new RegisterWorker("worker-0", Signature, "cpu"),
         new WorkerAdmitted(42),
         new WorkerRefused("model mismatch"),
@@ -53,6 +54,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
     private static string Describe(object m) => m switch
     {
         ComputeGradients c => $"{c with { SampleIndices = [] }} {string.Join(',', c.SampleIndices)}",
+        JobOffer { Job.Augmentation: { } a } o => $"{o with { Job = o.Job with { Augmentation = null } }} {a with { Mean = null, Std = null }} {string.Join(',', a.Mean ?? [])} {string.Join(',', a.Std ?? [])}",
         ShardGradients g => $"{g with { GradientSum = [] }} {string.Join(',', g.GradientSum)}",
         ParameterUpdate u => $"{u with { Values = [] }} {string.Join(',', u.Values)}",
         GradientChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
