@@ -50,7 +50,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         TaskCompletionSource<TrainingSummary> done, BulkSettings? bulk = null)
     {
         (_job, _master, _batches, _plan, _observer, _done, _bulkSettings) = (job, master, batches, plan.Validate(), observer, done, bulk);
-        _reductionBuffer = new float[master.ElementCount];
+        _reductionBuffer = new float[master.ExchangeLength];
         Receive<JoinRequest>(OnJoinRequest);
         Receive<RegisterWorker>(OnRegister);
         Receive<ShardGradients>(g => OnShardGradients(g, Sender));
@@ -72,7 +72,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_bulkSettings is null) return;
         var self = Self;
         var log = _log;
-        _bulk = _bulkSettings.Open((int)_master.ElementCount, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
+        _bulk = _bulkSettings.Open((int)_master.ExchangeLength, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
         _log.Info("Bulk channel listening at {0}", _bulk.Endpoint);
     }
 

@@ -35,6 +35,9 @@ public sealed class MasterWeights : IDisposable
     public long Version { get; private set; }
     public ModelSignature Signature => _flat.Signature;
     public long ElementCount => _flat.ElementCount;
+
+    /// <summary>Length of the vectors workers and coordinator exchange (parameters, then batch-norm statistics).</summary>
+    public long ExchangeLength => _flat.ExchangeLength;
     public nn.Module<Tensor, Tensor> Model => _model;
 
     /// <param name="emaDecay">When set, keeps ema ← decay·ema + (1 − decay)·θ after every optimizer step.</param>
@@ -75,6 +78,7 @@ public sealed class MasterWeights : IDisposable
         if (skipped && _nonFinite == NonFinitePolicy.Error) throw new NonFiniteGradientException(step, clip.PreClipNorm);
         if (!skipped)
         {
+            _flat.WriteStatistics(meanGradient);  // the workers' running statistics, averaged by sample count
             _optimizer.step();
             UpdateAverage();
             Version++;
@@ -87,7 +91,7 @@ public sealed class MasterWeights : IDisposable
     public float[]? AverageValues()
     {
         if (_ema is null) return null;
-        var flat = new float[ElementCount];
+        var flat = _flat.ReadValues();  // the buffers as they are; the parameters replaced below
         for (int i = 0; i < _ema.Length; i++)
             System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_ema[i].bytes).CopyTo(flat.AsSpan((int)_flat.OffsetOf(i)));
         return flat;

@@ -1,4 +1,4 @@
-// Packs a module's parameters or gradients into one contiguous float32 buffer in canonical order, and back.
+// Packs a module's parameters (and float buffers) or gradients into one contiguous float32 vector in canonical order, and back.
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,22 +7,30 @@ using Parameter = TorchSharp.Modules.Parameter;
 namespace DistClip.Protocol;
 
 /// <summary>
-/// The canonical flat layout of a model: its parameters in <c>named_parameters()</c> order, each
-/// flattened row-major, concatenated into one float32 vector. Every exchange of gradients and
-/// parameters between workers and the coordinator uses this layout.
+/// The canonical flat layout of a model, used by every exchange between workers and the coordinator:
+/// its parameters in <c>named_parameters()</c> order, each flattened row-major, followed by its float32
+/// buffers in <c>named_buffers()</c> order (batch-norm running statistics; integer buffers such as
+/// <c>num_batches_tracked</c> are not exchanged). Parameter updates carry values of both parts; shard
+/// results carry the gradient sum, then the buffers multiplied by the shard's sample count, so that the
+/// coordinator's division by the total count yields the mean gradient and the sample-weighted mean of
+/// the workers' running statistics in one pass.
 /// </summary>
 public sealed class FlatParameters
 {
     private readonly Parameter[] _parameters;
-    private readonly long[] _offsets;
+    private readonly Tensor[] _buffers;
+    private readonly long[] _offsets;   // of parameters, then buffers; _offsets[^1] = ExchangeLength
 
     /// <summary>Parameter names in canonical order (PyTorch <c>state_dict</c> names).</summary>
     public IReadOnlyList<string> Names { get; }
 
-    /// <summary>Total number of float32 elements in the flat buffer.</summary>
+    /// <summary>Number of parameter elements (the gradient part of the exchange vector).</summary>
     public long ElementCount { get; }
 
-    /// <summary>The model's architecture fingerprint.</summary>
+    /// <summary>Length of the exchange vector: parameters, then float buffers.</summary>
+    public long ExchangeLength => _offsets[^1];
+
+    /// <summary>The model's architecture fingerprint (parameter and exchanged buffer names and shapes).</summary>
     public ModelSignature Signature { get; }
 
     /// <summary>The parameters in canonical order.</summary>
@@ -31,49 +39,62 @@ public sealed class FlatParameters
     public FlatParameters(nn.Module module)
     {
         var named = module.named_parameters().ToArray();
+        var buffers = module.named_buffers().Where(b => b.buffer.dtype == ScalarType.Float32).ToArray();
         _parameters = named.Select(p => p.parameter).ToArray();
+        _buffers = buffers.Select(b => b.buffer).ToArray();
         Names = named.Select(p => p.name).ToArray();
-        _offsets = new long[_parameters.Length + 1];
+        _offsets = new long[_parameters.Length + _buffers.Length + 1];
         for (int i = 0; i < _parameters.Length; i++)
         {
             if (_parameters[i].dtype != ScalarType.Float32)
                 throw new ArgumentException($"Parameter '{Names[i]}' is {_parameters[i].dtype}; DistClip exchanges float32 only.", nameof(module));
             _offsets[i + 1] = _offsets[i] + _parameters[i].numel();
         }
-        ElementCount = _offsets[^1];
-        if (ElementCount > Array.MaxLength)
-            throw new ArgumentException($"The model has {ElementCount} parameters; a flat buffer holds at most {Array.MaxLength}.", nameof(module));
-        Signature = ModelSignature.Of(named.Select(p => (p.name, p.parameter.shape)));
+        ElementCount = _offsets[_parameters.Length];
+        for (int j = 0; j < _buffers.Length; j++)
+            _offsets[_parameters.Length + j + 1] = _offsets[_parameters.Length + j] + _buffers[j].numel();
+        if (ExchangeLength > Array.MaxLength)
+            throw new ArgumentException($"The model has {ExchangeLength} values to exchange; a flat buffer holds at most {Array.MaxLength}.", nameof(module));
+        Signature = ModelSignature.Of(named.Select(p => (p.name, p.parameter.shape)).Concat(buffers.Select(b => (b.name, b.buffer.shape))));
     }
 
-    /// <summary>Offset of parameter <paramref name="index"/> in the flat buffer.</summary>
+    /// <summary>Offset of parameter <paramref name="index"/> in the flat vector.</summary>
     public long OffsetOf(int index) => _offsets[index];
 
-    /// <summary>Copies the parameter values into a new flat array.</summary>
-    public float[] ReadValues() => Read(p => p);
+    private IEnumerable<Tensor> All => _parameters.Cast<Tensor>().Concat(_buffers);
+
+    /// <summary>Copies the parameter and buffer values into a new exchange vector.</summary>
+    public float[] ReadValues() => Read(All);
 
     /// <summary>
-    /// Copies the accumulated gradients into a new flat array; a parameter without a gradient
-    /// contributes zeros.
+    /// A shard's result: the accumulated gradients (zeros for a parameter without one), then the
+    /// buffers multiplied by <paramref name="sampleCount"/> (see the type's summary).
     /// </summary>
-    public float[] ReadGradients() => Read(p => p.grad);
+    public float[] ReadGradients(int sampleCount)
+    {
+        var flat = Read(_parameters.Select(p => p.grad), buffersFrom: _parameters.Length);
+        using var scope = NewDisposeScope();
+        for (int j = 0; j < _buffers.Length; j++)
+            CopyOut(_buffers[j] * (float)sampleCount, flat, _parameters.Length + j);
+        return flat;
+    }
 
-    /// <summary>Overwrites the parameter values from a flat array (no autograd history).</summary>
+    /// <summary>Overwrites parameters and buffers from an exchange vector (no autograd history).</summary>
     public void WriteValues(ReadOnlySpan<float> values)
     {
-        CheckLength(values.Length, "parameter values");
+        CheckLength(values.Length, ExchangeLength, "parameter values");
         using var noGrad = no_grad();
-        for (int i = 0; i < _parameters.Length; i++)
-            CopyInto(_parameters[i], values.Slice((int)_offsets[i], (int)(_offsets[i + 1] - _offsets[i])));
+        int i = 0;
+        foreach (var t in All) { CopyInto(t, Slice(values, i)); i++; }
     }
 
     /// <summary>
-    /// Overwrites each parameter's <c>.grad</c> from a flat array, allocating the gradient tensors on
-    /// first use (outside any dispose scope, so they live as long as the parameters).
+    /// Writes the gradient part of a reduced exchange vector into each parameter's <c>.grad</c>
+    /// (allocated on first use, outside any dispose scope).
     /// </summary>
-    public void WriteGradients(ReadOnlySpan<float> gradients)
+    public void WriteGradients(ReadOnlySpan<float> reduced)
     {
-        CheckLength(gradients.Length, "gradients");
+        CheckLength(reduced.Length, ExchangeLength, "gradients");
         using var noGrad = no_grad();
         for (int i = 0; i < _parameters.Length; i++)
         {
@@ -84,23 +105,39 @@ public sealed class FlatParameters
                 grad.DetachFromDisposeScope();
                 p.grad = grad;
             }
-            CopyInto(p.grad!, gradients.Slice((int)_offsets[i], (int)(_offsets[i + 1] - _offsets[i])));
+            CopyInto(p.grad!, Slice(reduced, i));
         }
     }
 
-    private float[] Read(Func<Parameter, Tensor?> select)
+    /// <summary>Writes the statistics part of a reduced exchange vector (the workers' averaged buffers) into the buffers.</summary>
+    public void WriteStatistics(ReadOnlySpan<float> reduced)
     {
-        var flat = new float[ElementCount];
+        CheckLength(reduced.Length, ExchangeLength, "statistics");
+        using var noGrad = no_grad();
+        for (int j = 0; j < _buffers.Length; j++) CopyInto(_buffers[j], Slice(reduced, _parameters.Length + j));
+    }
+
+    private ReadOnlySpan<float> Slice(ReadOnlySpan<float> flat, int index) =>
+        flat.Slice((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index]));
+
+    private float[] Read(IEnumerable<Tensor?> tensors, int buffersFrom = int.MaxValue)
+    {
+        var flat = new float[ExchangeLength];
         using var scope = NewDisposeScope();
-        for (int i = 0; i < _parameters.Length; i++)
+        int i = 0;
+        foreach (var t in tensors)
         {
-            var t = select(_parameters[i]);
-            if (t is null) continue;
-            // A device tensor is staged on the host: this is a device-to-host sync point.
-            var host = t.device_type == DeviceType.CPU ? t.contiguous() : t.cpu().contiguous();
-            HostFloats(host).CopyTo(flat.AsSpan((int)_offsets[i], (int)(_offsets[i + 1] - _offsets[i])));
+            if (t is not null && i < buffersFrom) CopyOut(t, flat, i);
+            i++;
         }
         return flat;
+    }
+
+    private void CopyOut(Tensor t, float[] flat, int index)
+    {
+        // A device tensor is staged on the host: this is a device-to-host sync point.
+        var host = t.device_type == DeviceType.CPU ? t.contiguous() : t.cpu().contiguous();
+        HostFloats(host).CopyTo(flat.AsSpan((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index])));
     }
 
     private static void CopyInto(Tensor target, ReadOnlySpan<float> source)
@@ -120,9 +157,9 @@ public sealed class FlatParameters
     // faster than TensorAccessor's element-wise CopyTo/CopyFrom on a 60k-element layer.
     private static Span<float> HostFloats(Tensor contiguousCpu) => MemoryMarshal.Cast<byte, float>(contiguousCpu.bytes);
 
-    private void CheckLength(int length, string what)
+    private static void CheckLength(int length, long expected, string what)
     {
-        if (length != ElementCount)
-            throw new ArgumentException($"Flat {what} have {length} elements; this model has {ElementCount}.");
+        if (length != expected)
+            throw new ArgumentException($"Flat {what} have {length} elements; this model exchanges {expected}.");
     }
 }

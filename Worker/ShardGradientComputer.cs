@@ -45,7 +45,7 @@ public sealed class ShardGradientComputer
             loss.backward();
             lossSum += loss.item<float>();  // host sync, once per micro-batch
         }
-        var gradients = indices.Length == 0 ? new float[_flat.ElementCount] : _flat.ReadGradients();
+        var gradients = indices.Length == 0 ? new float[_flat.ExchangeLength] : _flat.ReadGradients(indices.Length);
         return new ShardResult(indices.Length, lossSum, gradients);
     }
 }

@@ -93,7 +93,7 @@ public sealed class WorkerActor : ReceiveActor
         {
             var self = Self;
             var log = _log;
-            _bulk = _bulkSettings.Open((int)_flat.ElementCount, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
+            _bulk = _bulkSettings.Open((int)_flat.ExchangeLength, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
         }
         Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device, _bulk?.Endpoint));
     }

@@ -55,7 +55,7 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         var lost = probe.ExpectMsg<ComputeGradients>(Wait);   // its answer "gets lost"
         var again = probe.ExpectMsg<ComputeGradients>(Wait);
         Assert.Equal((lost.Step, lost.Shard), (again.Step, again.Shard));
-        probe.Reply(Answer(again, master.ElementCount));
+        probe.Reply(Answer(again, master.ExchangeLength));
         Assert.Equal(1, (await done.Task.WaitAsync(Wait)).Steps);
     }
 
@@ -85,7 +85,7 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
     {
         var (coordinator, master, done) = StartCoordinator(3, 2);
         var signature = master.Signature;
-        long n = master.ElementCount;
+        long n = master.ExchangeLength;
         var (p1, p2, p3, stranger) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
 
         Register(p1, coordinator, signature);

@@ -20,7 +20,7 @@ public class MasterWeightsSpecs
     {
         using var master = Master(NonFinitePolicy.Skip);
         var before = master.Snapshot();
-        var gradient = Enumerable.Repeat(0.5f, (int)master.ElementCount).ToArray();
+        var gradient = Enumerable.Repeat(0.5f, (int)master.ExchangeLength).ToArray();
         gradient[3] = float.NaN;
 
         var outcome = master.Apply(0, gradient);
@@ -28,7 +28,7 @@ public class MasterWeightsSpecs
         Assert.True(outcome.Skipped);
         Assert.Equal(before.Values, master.Snapshot().Values);
         Assert.Equal(0, master.Version);
-        var next = master.Apply(1, Enumerable.Repeat(0.5f, (int)master.ElementCount).ToArray());
+        var next = master.Apply(1, Enumerable.Repeat(0.5f, (int)master.ExchangeLength).ToArray());
         Assert.False(next.Skipped);
         Assert.True(next.Clipped);
         Assert.Equal(1, master.Version);
@@ -39,7 +39,7 @@ public class MasterWeightsSpecs
     public void Should_throw_under_the_error_policy()
     {
         using var master = Master(NonFinitePolicy.Error);
-        var gradient = new float[master.ElementCount];
+        var gradient = new float[master.ExchangeLength];
         gradient[0] = float.PositiveInfinity;
         var e = Assert.Throws<NonFiniteGradientException>(() => master.Apply(7, gradient));
         Assert.Contains("step 7", e.Message);
@@ -49,7 +49,7 @@ public class MasterWeightsSpecs
     public void Should_warm_up_linearly_then_follow_the_cosine_schedule()
     {
         using var master = Master(NonFinitePolicy.Skip, new ScheduleSettings("cosine", WarmupSteps: 4), steps: 14);
-        var zero = new float[master.ElementCount];
+        var zero = new float[master.ExchangeLength];
         var rates = Enumerable.Range(0, 14).Select(s => master.Apply(s, zero).LearningRate).ToArray();
         for (int s = 0; s < 4; s++)
             Assert.True(Math.Abs(rates[s] - 0.1 * (0.25 + 0.75 * s / 4.0)) < 1e-9, $"warm-up step {s}: lr {rates[s]}");
@@ -65,7 +65,7 @@ public class MasterWeightsSpecs
     {
         using var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings("sgd", 0.1, 0.0), new ScheduleSettings(), 10,
             ClipPolicy.None, NonFinitePolicy.Skip, emaDecay: 0.5);
-        var gradient = Enumerable.Range(0, (int)master.ElementCount).Select(i => (i % 5 - 2) * 0.1f).ToArray();
+        var gradient = Enumerable.Range(0, (int)master.ExchangeLength).Select(i => (i % 5 - 2) * 0.1f).ToArray();
         var expected = master.Snapshot().Values.Select(v => (double)v).ToArray();   // the average starts at θ0
         for (int step = 0; step < 3; step++)
         {
