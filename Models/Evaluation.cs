@@ -1,17 +1,29 @@
-// Loss and accuracy of a classifier over a whole data set.
+// A model's loss and its task's metrics over a whole data set.
 using DistClip.Models.Data;
+using DistClip.Protocol;
 using static TorchSharp.torch;
 
 namespace DistClip.Models;
 
-/// <summary>Mean cross-entropy loss and top-1 accuracy over a data set.</summary>
-public sealed record EvaluationResult(double Loss, double Accuracy, int Samples);
+/// <summary>
+/// Mean loss and the task's metrics: accuracy (and top-5 accuracy beyond 10 classes) for
+/// classification; MAE and R² (1 − Σ residual² / Σ (target − target mean)², over all targets) for regression.
+/// </summary>
+public sealed record EvaluationResult(TaskKind Task, double Loss, int Samples, double? Accuracy = null, double? Top5Accuracy = null, double? Mae = null, double? R2 = null)
+{
+    /// <summary>The metrics as one line, e.g. <c>loss 0.3159  accuracy 0.8870</c>.</summary>
+    public string Describe() => System.FormattableString.Invariant(Task switch
+    {
+        TaskKind.Regression => $"mse {Loss:F5}  mae {Mae:F5}  r2 {R2:F4}",
+        _ => $"loss {Loss:F4}  accuracy {Accuracy:F4}{(Top5Accuracy is double t ? $"  top-5 {t:F4}" : "")}",
+    }) + $" ({Samples} samples)";
+}
 
-/// <summary>Evaluates classifiers; the model is put in eval mode for the pass and restored after.</summary>
+/// <summary>Evaluates a model on a data set; the model is put in eval mode for the pass and restored after.</summary>
 public static class Evaluation
 {
     /// <param name="transform">Applied to each image batch before the model (resize, normalisation), or null.</param>
-    public static EvaluationResult Classify(nn.Module<Tensor, Tensor> model, IImageDataset data, int batchSize = 1000, Device? device = null, Func<Tensor, Tensor>? transform = null)
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset data, int batchSize = 1000, Device? device = null, Func<Tensor, Tensor>? transform = null)
     {
         device ??= CPU;
         bool wasTraining = model.training;
@@ -19,8 +31,8 @@ public static class Evaluation
         try
         {
             using var noGrad = no_grad();
-            double lossSum = 0;
-            long correct = 0;
+            double lossSum = 0, absSum = 0, squareSum = 0, targetSum = 0, targetSquareSum = 0;
+            long correct = 0, top5 = 0, values = 0;
             var indices = Enumerable.Range(0, data.Count).ToArray();
             for (int start = 0; start < data.Count; start += batchSize)
             {
@@ -28,11 +40,31 @@ public static class Evaluation
                 var (x, y) = data.Batch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
                 if (transform is not null) x = transform(x);
                 x = x.to(device); y = y.to(device);
-                var logits = model.forward(x);                                         // (B, classes)
-                lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
-                correct += logits.argmax(1).eq(y).sum().item<long>();
+                var outputs = model.forward(x);                                        // (B, classes or targets)
+                lossSum += TaskLoss.Sum(data.Task, outputs, y).item<float>();
+                if (data.Task == TaskKind.Classification)
+                {
+                    correct += outputs.argmax(1).eq(y).sum().item<long>();
+                    if (data.Classes > 10) top5 += outputs.topk(5).indexes.eq(y.unsqueeze(1)).any(1).sum().item<long>();
+                }
+                else
+                {
+                    var error = (outputs - y).to_type(ScalarType.Float64);
+                    absSum += error.abs().sum().item<double>();
+                    squareSum += error.square().sum().item<double>();
+                    var target = y.to_type(ScalarType.Float64);
+                    targetSum += target.sum().item<double>();
+                    targetSquareSum += target.square().sum().item<double>();
+                    values += y.numel();
+                }
             }
-            return new EvaluationResult(lossSum / data.Count, (double)correct / data.Count, data.Count);
+            int n = data.Count;
+            if (data.Task == TaskKind.Regression)
+            {
+                double totalVariance = targetSquareSum - targetSum * targetSum / values;
+                return new EvaluationResult(data.Task, lossSum / n, n, Mae: absSum / values, R2: 1 - squareSum / totalVariance);
+            }
+            return new EvaluationResult(data.Task, lossSum / n, n, Accuracy: (double)correct / n, Top5Accuracy: data.Classes > 10 ? (double)top5 / n : null);
         }
         finally
         {

@@ -1,4 +1,5 @@
 // Computes the summed loss gradient of a model replica over a set of sample indices.
+using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Protocol;
 using static TorchSharp.torch;
@@ -9,8 +10,8 @@ namespace DistClip.Worker;
 public sealed record ShardResult(int SampleCount, double LossSum, float[] GradientSum);
 
 /// <summary>
-/// Forward and backward passes of a classifier replica with cross-entropy summed (not averaged) over
-/// the samples, so that the coordinator can form the exact whole-batch mean from any split. Shards
+/// Forward and backward passes of a replica with the task's loss summed (not averaged) over the
+/// samples (<see cref="TaskLoss"/>), so that the coordinator can form the exact whole-batch mean from any split. Shards
 /// larger than the micro-batch are processed in pieces whose gradients accumulate.
 /// </summary>
 public sealed class ShardGradientComputer
@@ -40,8 +41,8 @@ public sealed class ShardGradientComputer
             var chunk = indices.Slice(start, Math.Min(_microBatch, indices.Length - start));
             var (images, labels) = _data.Batch(chunk);
             if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);           // (b, C, H', W')
-            var logits = _model.forward(images.to(_device));                                             // (b, classes)
-            var loss = nn.functional.cross_entropy(logits, labels.to(_device), reduction: nn.Reduction.Sum); // Σ over samples
+            var outputs = _model.forward(images.to(_device));                                            // (b, classes or targets)
+            var loss = TaskLoss.Sum(_data.Task, outputs, labels.to(_device));                            // Σ over samples
             loss.backward();
             lossSum += loss.item<float>();  // host sync, once per micro-batch
         }

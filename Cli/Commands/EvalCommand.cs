@@ -29,8 +29,8 @@ public static class EvalCommand
             int size = augmentation.Resize ?? test.Height;
             using var net = ModelZoo.Create(new ModelSpec(name, test.Channels, size, augmentation.Resize ?? test.Width, test.Classes, p.GetValue(hidden)), 0);
             Safetensors.Load(net, p.GetValue(weights)!);
-            var r = Evaluation.Classify(net, test, transform: augmentation.IsNone ? null : new Augmenter(augmentation, 0).Evaluate);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{test.Name}: loss {r.Loss:F4}  accuracy {r.Accuracy:F4} ({r.Samples} samples)"));
+            var r = Evaluation.Evaluate(net, test, transform: augmentation.IsNone ? null : new Augmenter(augmentation, 0).Evaluate);
+            Console.WriteLine($"{test.Name}: {r.Describe()}");
             return 0;
         }));
         return command;

@@ -21,10 +21,10 @@ public sealed record TrainingResult(TrainingSummary Summary, nn.Module<Tensor, T
 public static class EmbeddedTrainer
 {
     /// <summary>The data set's training split, shortened to <see cref="TrainingSettings.TrainSamples"/>.</summary>
-    public static InMemoryImageDataset LoadTrainSplit(TrainingSettings s)
+    public static IImageDataset LoadTrainSplit(TrainingSettings s)
     {
         var train = DatasetCatalog.Load(s.Dataset, Split.Train, s.DataDir, s.Seed);
-        return s.TrainSamples is int n && n < train.Count ? train.Take(n) : train;
+        return s.TrainSamples is int n ? DatasetPrefix.Of(train, n) : train;
     }
 
     /// <summary>The model the settings ask for, shaped for the data set's images (after any resize).</summary>

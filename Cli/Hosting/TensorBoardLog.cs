@@ -28,10 +28,11 @@ public sealed class TensorBoardLog(string directory) : ITrainingObserver
         Scalar("train/skipped_steps", _skipped, step);
     }
 
-    public void OnEvaluation(string split, double loss, double accuracy, long step)
+    public void OnEvaluation(string split, Models.EvaluationResult eval, long step)
     {
-        Scalar($"{split}/loss", loss, (int)step);
-        Scalar($"{split}/accuracy", accuracy, (int)step);
+        Scalar($"{split}/loss", eval.Loss, (int)step);
+        foreach (var (name, value) in new[] { ("accuracy", eval.Accuracy), ("top5_accuracy", eval.Top5Accuracy), ("mae", eval.Mae), ("r2", eval.R2) })
+            if (value is double v) Scalar($"{split}/{name}", v, (int)step);
     }
 
     private void Scalar(string tag, double value, int step)

@@ -11,7 +11,7 @@ namespace DistClip.Cli.Hosting;
 
 /// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>
 public sealed record RunSummary(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,
-    long SkippedSteps, double? TestLoss, double? TestAccuracy);
+    long SkippedSteps, double? TestLoss, double? TestAccuracy, double? TestR2 = null);
 
 /// <summary>
 /// Everything around the trainer: prints the resolved configuration and derived quantities, lays out
@@ -82,12 +82,12 @@ public sealed class TrainingRun : IDisposable
         if (Settings.Evaluate)
         {
             var test = DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed);
-            eval = Evaluation.Classify(result.Model, test, transform: EvaluationTransform());
-            _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test: loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
-            _tensorBoard?.OnEvaluation("test", eval.Loss, eval.Accuracy, s.Steps);
+            eval = Evaluation.Evaluate(result.Model, test, transform: EvaluationTransform());
+            _output.WriteLine($"test: {eval.Describe()}");
+            _tensorBoard?.OnEvaluation("test", eval, s.Steps);
         }
         if (result.AverageParameters is { } average) EvaluateAverage(result, average);
-        var summary = new RunSummary(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy);
+        var summary = new RunSummary(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2);
         if (Settings.RunDir is { } dir)
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
@@ -114,9 +114,9 @@ public sealed class TrainingRun : IDisposable
             _output.WriteLine($"saved moving-average weights to {path}");
         }
         if (!Settings.Evaluate) return;
-        var eval = Evaluation.Classify(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed), transform: EvaluationTransform());
-        _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test (moving average): loss {eval.Loss:F4}  accuracy {eval.Accuracy:F4} ({eval.Samples} samples)"));
-        _tensorBoard?.OnEvaluation("test_ema", eval.Loss, eval.Accuracy, result.Summary.Steps);
+        var eval = Evaluation.Evaluate(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed), transform: EvaluationTransform());
+        _output.WriteLine($"test (moving average): {eval.Describe()}");
+        _tensorBoard?.OnEvaluation("test_ema", eval, result.Summary.Steps);
     }
 
     public void Dispose()

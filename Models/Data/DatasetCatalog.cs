@@ -8,7 +8,7 @@ public enum Split { Train, Test }
 public static class DatasetCatalog
 {
     /// <summary>Data set names accepted by <see cref="Load"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic"];
+    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "synthetic-regression"];
 
     /// <summary>Where Debian's dataset-fashion-mnist package puts the IDX files.</summary>
     public const string FashionMnistPackageDir = "/usr/share/datasets/fashion-mnist";
@@ -22,11 +22,13 @@ public static class DatasetCatalog
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name, or no directory given where there is no default.</exception>
     /// <exception cref="FileNotFoundException">A file of the set is missing; the message names it.</exception>
-    public static InMemoryImageDataset Load(string name, Split split, string? dataDir, int seed = 0) => name switch
+    public static IImageDataset Load(string name, Split split, string? dataDir, int seed = 0) => name switch
     {
         "fashion-mnist" => LoadIdx(name, split, dataDir ?? FashionMnistPackageDir),
         "mnist" => LoadIdx(name, split, dataDir ?? throw new ArgumentException("The mnist data set needs --data-dir (a folder with the four IDX files).")),
         "cifar10" or "cifar100" => CifarReader.Load(dataDir ?? throw new ArgumentException($"The {name} data set needs --data-dir (a folder with its binary files)."), name == "cifar100", split),
+        "synthetic-regression" => new SyntheticRegression($"synthetic-regression/{split.ToString().ToLowerInvariant()}",
+            split == Split.Train ? SyntheticTrainSize : SyntheticTrainSize / 4, seed),
         "synthetic" => SyntheticClassification.Create($"synthetic/{split.ToString().ToLowerInvariant()}",
             split == Split.Train ? SyntheticTrainSize : SyntheticTrainSize / 4, 1, 28, 28, 10, seed),
         _ => throw new ArgumentException($"Unknown data set '{name}'; known data sets: {string.Join(", ", Names)}."),

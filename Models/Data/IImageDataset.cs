@@ -19,12 +19,15 @@ public interface IImageDataset
     int Height { get; }
     int Width { get; }
 
-    /// <summary>Number of classes; labels are in [0, Classes).</summary>
+    /// <summary>Number of classes (labels in [0, Classes)), or of regression targets per sample: the model's outputs.</summary>
     int Classes { get; }
+
+    /// <summary>The task: classification labels (int64, (B)) or regression targets (float32, (B, Classes)).</summary>
+    Protocol.TaskKind Task => Protocol.TaskKind.Classification;
 
     /// <summary>
     /// The samples at <paramref name="indices"/>, in that order: images (B, C, H, W) float32 scaled to
-    /// [0, 1] and labels (B) int64, on the CPU. The caller disposes them (or owns a dispose scope).
+    /// [0, 1] and labels (B) int64 — or targets (B, Classes) float32 for regression — on the CPU. The caller disposes them (or owns a dispose scope).
     /// </summary>
     (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices);
 }

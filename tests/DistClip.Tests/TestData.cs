@@ -5,7 +5,7 @@ namespace DistClip.Tests;
 
 public static class TestData
 {
-    private static readonly Lazy<InMemoryImageDataset> FashionTrain = new(() => DatasetCatalog.Load("fashion-mnist", Split.Train, null));
+    private static readonly Lazy<InMemoryImageDataset> FashionTrain = new(() => (InMemoryImageDataset)DatasetCatalog.Load("fashion-mnist", Split.Train, null));
 
     /// <summary>The first <paramref name="count"/> Fashion-MNIST training images (the Debian package's copy).</summary>
     public static InMemoryImageDataset FashionMnist(int count) => FashionTrain.Value.Take(count);

@@ -174,4 +174,20 @@ public class EquivalenceSpecs(ITestOutputHelper output)
         output.WriteLine($"{model} with {augment}: max |Δθ| = {diff:E2}, clipped on {reports.Count(r => r.Outcome.Clipped)}/{reports.Count} steps");
         Assert.True(diff <= Tolerance, $"{model} with augmentation: 3 workers vs one process differ by {diff:E3}");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Should_match_one_process_on_a_regression_task(int workers)
+    {
+        var data = new SyntheticRegression("regression-test", 500, 4);
+        var settings = Settings("mlp", workers, 0.05, 2.0);
+        var spec = EmbeddedTrainer.SpecFor(settings, data);
+        var reference = ReferenceLoop.Train(spec, settings.Seed, data, GlobalBatch, Steps, Lr, Momentum, 0.05, 2.0);
+        var (distributed, reports) = RunDistClip(settings, data);
+        double diff = MaxAbsDifference(reference, distributed);
+        output.WriteLine($"regression N={workers}: max |Δθ| = {diff:E2}, clipped on {reports.Count(r => r.Outcome.Clipped)}/{reports.Count} steps");
+        Assert.InRange(reports.Count(r => r.Outcome.Clipped), 1, Steps - 1);
+        Assert.True(diff <= Tolerance, $"regression with {workers} workers: max abs difference {diff:E3}");
+    }
 }

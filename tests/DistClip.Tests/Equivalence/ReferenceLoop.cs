@@ -41,7 +41,8 @@ public static class ReferenceLoop
             {
                 var (x, y) = data.Batch(indices);
                 if (augmenter is not null) x = augmenter.Train(x, indices, step / stepsPerEpoch);  // the data pipeline, not under test
-                nn.functional.cross_entropy(model.forward(x), y).backward();
+                var loss = data.Task == TaskKind.Regression ? nn.functional.mse_loss(model.forward(x), y) : nn.functional.cross_entropy(model.forward(x), y);
+                loss.backward();
                 if (clipper is not null) clipper.Apply(parameters.Select(p => p.grad!).ToArray(), parameters);
                 else if (maxNorm is double m) nn.utils.clip_grad_norm_(parameters, m, normType);
             }

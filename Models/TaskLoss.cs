@@ -1,0 +1,22 @@
+// Each task's loss, summed over samples so that any split of a batch adds up to the whole batch.
+using DistClip.Protocol;
+using static TorchSharp.torch;
+
+namespace DistClip.Models;
+
+/// <summary>
+/// The per-sample loss of each task, summed over the samples of a batch: divided by the global batch
+/// size it is PyTorch's mean-reduced loss (<c>cross_entropy</c>; <c>mse_loss</c>, whose mean runs over
+/// samples × targets).
+/// </summary>
+public static class TaskLoss
+{
+    /// <param name="outputs">(B, classes) logits or (B, targets) predictions.</param>
+    /// <param name="labels">(B) class indices or (B, targets) values.</param>
+    public static Tensor Sum(TaskKind task, Tensor outputs, Tensor labels) => task switch
+    {
+        TaskKind.Classification => nn.functional.cross_entropy(outputs, labels, reduction: nn.Reduction.Sum),
+        TaskKind.Regression => nn.functional.mse_loss(outputs, labels, reduction: nn.Reduction.Sum) / outputs.shape[1],  // per-sample mean over targets
+        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
+    };
+}

@@ -1,0 +1,11 @@
+// What a data set asks a model to do, which decides the loss and the metrics.
+namespace DistClip.Protocol;
+
+/// <summary>The learning task of a data set.</summary>
+public enum TaskKind
+{
+    /// <summary>Labels are class indices; cross-entropy; accuracy (and top-5 beyond 10 classes).</summary>
+    Classification = 0,
+    /// <summary>Targets are float vectors; mean squared error; MAE and R².</summary>
+    Regression = 1,
+}
