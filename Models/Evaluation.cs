@@ -7,14 +7,17 @@ namespace DistClip.Models;
 
 /// <summary>
 /// Mean loss and the task's metrics: accuracy (and top-5 accuracy beyond 10 classes) for
-/// classification; MAE and R² (1 − Σ residual² / Σ (target − target mean)², over all targets) for regression.
+/// classification; MAE and R² (1 − Σ residual² / Σ (target − target mean)², over all targets) for
+/// regression; pixel accuracy (in <see cref="EvaluationResult.Accuracy"/>) and mean IoU over the classes
+/// that occur (in prediction or truth) for segmentation, both over pixels that are not ignored.
 /// </summary>
-public sealed record EvaluationResult(TaskKind Task, double Loss, int Samples, double? Accuracy = null, double? Top5Accuracy = null, double? Mae = null, double? R2 = null)
+public sealed record EvaluationResult(TaskKind Task, double Loss, int Samples, double? Accuracy = null, double? Top5Accuracy = null, double? Mae = null, double? R2 = null, double? MeanIoU = null)
 {
     /// <summary>The metrics as one line, e.g. <c>loss 0.3159  accuracy 0.8870</c>.</summary>
     public string Describe() => System.FormattableString.Invariant(Task switch
     {
         TaskKind.Regression => $"mse {Loss:F5}  mae {Mae:F5}  r2 {R2:F4}",
+        TaskKind.Segmentation => $"loss {Loss:F4}  pixel accuracy {Accuracy:F4}  mean IoU {MeanIoU:F4}",
         _ => $"loss {Loss:F4}  accuracy {Accuracy:F4}{(Top5Accuracy is double t ? $"  top-5 {t:F4}" : "")}",
     }) + $" ({Samples} samples)";
 }
@@ -32,7 +35,9 @@ public static class Evaluation
         {
             using var noGrad = no_grad();
             double lossSum = 0, absSum = 0, squareSum = 0, targetSum = 0, targetSquareSum = 0;
-            long correct = 0, top5 = 0, values = 0;
+            long correct = 0, top5 = 0, values = 0, validPixels = 0;
+            var intersection = new long[data.Classes];
+            var union = new long[data.Classes];
             var indices = Enumerable.Range(0, data.Count).ToArray();
             for (int start = 0; start < data.Count; start += batchSize)
             {
@@ -42,7 +47,21 @@ public static class Evaluation
                 x = x.to(device); y = y.to(device);
                 var outputs = model.forward(x);                                        // (B, classes or targets)
                 lossSum += TaskLoss.Sum(data.Task, outputs, y).item<float>();
-                if (data.Task == TaskKind.Classification)
+                if (data.Task == TaskKind.Segmentation)
+                {
+                    var predicted = outputs.argmax(1);                                 // (B, H, W)
+                    var valid = y.ne(TaskLoss.IgnoreLabel);
+                    validPixels += valid.sum().item<long>();
+                    correct += predicted.eq(y).logical_and(valid).sum().item<long>();
+                    for (int c = 0; c < data.Classes; c++)
+                    {
+                        var isPredicted = predicted.eq(c).logical_and(valid);
+                        var isTrue = y.eq(c);
+                        intersection[c] += isPredicted.logical_and(isTrue).sum().item<long>();
+                        union[c] += isPredicted.logical_or(isTrue).sum().item<long>();
+                    }
+                }
+                else if (data.Task == TaskKind.Classification)
                 {
                     correct += outputs.argmax(1).eq(y).sum().item<long>();
                     if (data.Classes > 10) top5 += outputs.topk(5).indexes.eq(y.unsqueeze(1)).any(1).sum().item<long>();
@@ -59,6 +78,11 @@ public static class Evaluation
                 }
             }
             int n = data.Count;
+            if (data.Task == TaskKind.Segmentation)
+            {
+                var ious = Enumerable.Range(0, data.Classes).Where(c => union[c] > 0).Select(c => (double)intersection[c] / union[c]).ToList();
+                return new EvaluationResult(data.Task, lossSum / n, n, Accuracy: (double)correct / validPixels, MeanIoU: ious.Count > 0 ? ious.Average() : double.NaN);
+            }
             if (data.Task == TaskKind.Regression)
             {
                 double totalVariance = targetSquareSum - targetSum * targetSum / values;

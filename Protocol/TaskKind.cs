@@ -8,4 +8,6 @@ public enum TaskKind
     Classification = 0,
     /// <summary>Targets are float vectors; mean squared error; MAE and R².</summary>
     Regression = 1,
+    /// <summary>Labels are per-pixel class indices (255 = ignore); per-pixel cross-entropy; pixel accuracy and mean IoU.</summary>
+    Segmentation = 2,
 }

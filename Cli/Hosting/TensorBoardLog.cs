@@ -31,7 +31,7 @@ public sealed class TensorBoardLog(string directory) : ITrainingObserver
     public void OnEvaluation(string split, Models.EvaluationResult eval, long step)
     {
         Scalar($"{split}/loss", eval.Loss, (int)step);
-        foreach (var (name, value) in new[] { ("accuracy", eval.Accuracy), ("top5_accuracy", eval.Top5Accuracy), ("mae", eval.Mae), ("r2", eval.R2) })
+        foreach (var (name, value) in new[] { ("accuracy", eval.Accuracy), ("top5_accuracy", eval.Top5Accuracy), ("mae", eval.Mae), ("r2", eval.R2), ("mean_iou", eval.MeanIoU) })
             if (value is double v) Scalar($"{split}/{name}", v, (int)step);
     }
 

@@ -8,7 +8,7 @@ public enum Split { Train, Test }
 public static class DatasetCatalog
 {
     /// <summary>Data set names accepted by <see cref="Load"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "synthetic-regression"];
+    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "synthetic-regression", "synthetic-segmentation"];
 
     /// <summary>Where Debian's dataset-fashion-mnist package puts the IDX files.</summary>
     public const string FashionMnistPackageDir = "/usr/share/datasets/fashion-mnist";
@@ -27,6 +27,8 @@ public static class DatasetCatalog
         "fashion-mnist" => LoadIdx(name, split, dataDir ?? FashionMnistPackageDir),
         "mnist" => LoadIdx(name, split, dataDir ?? throw new ArgumentException("The mnist data set needs --data-dir (a folder with the four IDX files).")),
         "cifar10" or "cifar100" => CifarReader.Load(dataDir ?? throw new ArgumentException($"The {name} data set needs --data-dir (a folder with its binary files)."), name == "cifar100", split),
+        "synthetic-segmentation" => new SyntheticSegmentation($"synthetic-segmentation/{split.ToString().ToLowerInvariant()}",
+            split == Split.Train ? SyntheticTrainSize / 2 : SyntheticTrainSize / 8, seed),
         "synthetic-regression" => new SyntheticRegression($"synthetic-regression/{split.ToString().ToLowerInvariant()}",
             split == Split.Train ? SyntheticTrainSize : SyntheticTrainSize / 4, seed),
         "synthetic" => SyntheticClassification.Create($"synthetic/{split.ToString().ToLowerInvariant()}",

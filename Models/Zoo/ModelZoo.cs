@@ -13,7 +13,7 @@ public static class ModelZoo
     [
         "mlp", "lenet", "cnn", "alexnet",
         "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg11_cifar", "vgg11_bn_cifar", "vgg16_cifar", "vgg16_bn_cifar",
-        "resnet18", "resnet34", "resnet50", "resnet18_cifar", "resnet34_cifar", "resnet50_cifar",
+        "resnet18", "resnet34", "resnet50", "resnet18_cifar", "resnet34_cifar", "resnet50_cifar", "unet",
     ];
 
     // torch.manual_seed is process-global: building two models at once from different threads would
@@ -35,6 +35,7 @@ public static class ModelZoo
                 "lenet" => new LeNet(spec.Channels, spec.Height, spec.Width, spec.Classes),
                 "cnn" => new MnistCnn(spec.Channels, spec.Height, spec.Width, spec.Classes),
                 "alexnet" => new AlexNet(spec.Channels, spec.Classes),
+                "unet" => new UNet(spec.Channels, spec.Classes),
                 var vgg when vgg.StartsWith("vgg", StringComparison.Ordinal) && Names.Contains(vgg) =>
                     new Vgg(vgg[..5], vgg.Contains("_bn"), vgg.EndsWith("_cifar", StringComparison.Ordinal), spec.Channels, spec.Classes),
                 var resnet when resnet.StartsWith("resnet", StringComparison.Ordinal) && Names.Contains(resnet) =>
