@@ -8,7 +8,10 @@ public enum Split { Train, Test }
 public static class DatasetCatalog
 {
     /// <summary>Data set names accepted by <see cref="Load"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "synthetic-regression", "synthetic-segmentation"];
+    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "synthetic-regression", "synthetic-segmentation", "image-folder", "voc"];
+
+    /// <summary>Side of the square images the image-folder and VOC readers resize to (then --augment resize:S applies).</summary>
+    public const int FileImageSize = 64;
 
     /// <summary>Where Debian's dataset-fashion-mnist package puts the IDX files.</summary>
     public const string FashionMnistPackageDir = "/usr/share/datasets/fashion-mnist";
@@ -27,6 +30,8 @@ public static class DatasetCatalog
         "fashion-mnist" => LoadIdx(name, split, dataDir ?? FashionMnistPackageDir),
         "mnist" => LoadIdx(name, split, dataDir ?? throw new ArgumentException("The mnist data set needs --data-dir (a folder with the four IDX files).")),
         "cifar10" or "cifar100" => CifarReader.Load(dataDir ?? throw new ArgumentException($"The {name} data set needs --data-dir (a folder with its binary files)."), name == "cifar100", split),
+        "image-folder" => new ImageFolderDataset(SplitFolder(dataDir ?? throw new ArgumentException("The image-folder data set needs --data-dir (DIR/train/CLASS/*.png and DIR/val/CLASS/*.png)."), split), FileImageSize),
+        "voc" => new VocSegmentationDataset(dataDir ?? throw new ArgumentException("The voc data set needs --data-dir (a VOC2012-style folder)."), split == Split.Train ? "train" : "val", FileImageSize),
         "synthetic-segmentation" => new SyntheticSegmentation($"synthetic-segmentation/{split.ToString().ToLowerInvariant()}",
             split == Split.Train ? SyntheticTrainSize / 2 : SyntheticTrainSize / 8, seed),
         "synthetic-regression" => new SyntheticRegression($"synthetic-regression/{split.ToString().ToLowerInvariant()}",
@@ -35,6 +40,13 @@ public static class DatasetCatalog
             split == Split.Train ? SyntheticTrainSize : SyntheticTrainSize / 4, 1, 28, 28, 10, seed),
         _ => throw new ArgumentException($"Unknown data set '{name}'; known data sets: {string.Join(", ", Names)}."),
     };
+
+    /// <summary>DIR/train or DIR/val when they exist, else DIR itself (one layout for both splits).</summary>
+    private static string SplitFolder(string dir, Split split)
+    {
+        var sub = Path.Combine(dir, split == Split.Train ? "train" : "val");
+        return Directory.Exists(sub) ? sub : dir;
+    }
 
     private static InMemoryImageDataset LoadIdx(string name, Split split, string dir)
     {
