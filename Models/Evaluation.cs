@@ -25,8 +25,9 @@ public sealed record EvaluationResult(TaskKind Task, double Loss, int Samples, d
 /// <summary>Evaluates a model on a data set; the model is put in eval mode for the pass and restored after.</summary>
 public static class Evaluation
 {
-    /// <param name="transform">Applied to each image batch before the model (resize, normalisation), or null.</param>
-    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset data, int batchSize = 1000, Device? device = null, Func<Tensor, Tensor>? transform = null)
+    /// <param name="augmenter">The run's augmentation: its deterministic part (resize, normalisation) applies to
+    /// images, and resizing to segmentation masks; null for none.</param>
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IImageDataset data, int batchSize = 1000, Device? device = null, Augmenter? augmenter = null)
     {
         device ??= CPU;
         bool wasTraining = model.training;
@@ -43,7 +44,11 @@ public static class Evaluation
             {
                 using var scope = NewDisposeScope();
                 var (x, y) = data.Batch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
-                if (transform is not null) x = transform(x);
+                if (augmenter is not null)
+                {
+                    x = augmenter.Evaluate(x);
+                    if (data.Task == TaskKind.Segmentation) y = augmenter.EvaluateMasks(y);
+                }
                 x = x.to(device); y = y.to(device);
                 var outputs = model.forward(x);                                        // (B, classes or targets)
                 lossSum += TaskLoss.Sum(data.Task, outputs, y).item<float>();

@@ -11,8 +11,8 @@ namespace DistClip.Models;
 /// </summary>
 public static class TaskLoss
 {
-    /// <summary>The label of pixels that count for nothing (object borders, "void" in PASCAL VOC).</summary>
-    public const int IgnoreLabel = 255;
+    /// <summary>The label of pixels that count for nothing (object borders, "void" in PASCAL VOC, crop padding).</summary>
+    public const int IgnoreLabel = Data.TaskLabels.Ignore;
 
     /// <param name="outputs">(B, classes) logits or (B, targets) predictions.</param>
     /// <param name="labels">(B) class indices or (B, targets) values.</param>

@@ -40,7 +40,9 @@ public sealed class ShardGradientComputer
             using var scope = NewDisposeScope();
             var chunk = indices.Slice(start, Math.Min(_microBatch, indices.Length - start));
             var (images, labels) = _data.Batch(chunk);
-            if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);           // (b, C, H', W')
+            if (_augmenter is not null && _data.Task == Protocol.TaskKind.Segmentation)
+                (images, labels) = _augmenter.TrainWithMasks(images, labels, chunk, epoch);          // masks move with their pixels
+            else if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);      // (b, C, H', W')
             var outputs = _model.forward(images.to(_device));                                            // (b, classes or targets)
             var loss = TaskLoss.Sum(_data.Task, outputs, labels.to(_device));                            // Σ over samples
             loss.backward();

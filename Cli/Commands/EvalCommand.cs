@@ -29,7 +29,7 @@ public static class EvalCommand
             int size = augmentation.Resize ?? test.Height;
             using var net = ModelZoo.Create(new ModelSpec(name, test.Channels, size, augmentation.Resize ?? test.Width, test.Classes, p.GetValue(hidden)), 0);
             Safetensors.Load(net, p.GetValue(weights)!);
-            var r = Evaluation.Evaluate(net, test, transform: augmentation.IsNone ? null : new Augmenter(augmentation, 0).Evaluate);
+            var r = Evaluation.Evaluate(net, test, augmenter: augmentation.IsNone ? null : new Augmenter(augmentation, 0));
             Console.WriteLine($"{test.Name}: {r.Describe()}");
             return 0;
         }));

@@ -14,9 +14,6 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
     /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
     public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers)
     {
-        var a = settings.Augmentation;
-        if (train.Task == TaskKind.Segmentation && (a.Flip || a.CropPadding > 0 || a.Resize is not null))
-            throw new ArgumentException($"--augment: flip, crop and resize move pixels but not yet the masks of {train.Name}; only normalize applies to segmentation.");
         var spec = EmbeddedTrainer.SpecFor(settings, train);
         var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);

@@ -82,7 +82,7 @@ public sealed class TrainingRun : IDisposable
         if (Settings.Evaluate)
         {
             var test = DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed);
-            eval = Evaluation.Evaluate(result.Model, test, transform: EvaluationTransform());
+            eval = Evaluation.Evaluate(result.Model, test, augmenter: EvaluationAugmenter());
             _output.WriteLine($"test: {eval.Describe()}");
             _tensorBoard?.OnEvaluation("test", eval, s.Steps);
         }
@@ -93,9 +93,9 @@ public sealed class TrainingRun : IDisposable
         return summary;
     }
 
-    /// <summary>Resize and normalisation of the run's augmentation (no random transforms at evaluation).</summary>
-    private Func<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>? EvaluationTransform() =>
-        Settings.Augmentation.IsNone ? null : new Augmenter(Settings.Augmentation, Settings.Seed).Evaluate;
+    /// <summary>The run's augmentation for evaluation (only its resize and normalisation are used there).</summary>
+    private Augmenter? EvaluationAugmenter() =>
+        Settings.Augmentation.IsNone ? null : new Augmenter(Settings.Augmentation, Settings.Seed);
 
     /// <summary>The moving-average weights: saved beside the raw ones (<c>NAME.ema.safetensors</c>) and evaluated.</summary>
     private void EvaluateAverage(TrainingResult result, float[] average)
@@ -114,7 +114,7 @@ public sealed class TrainingRun : IDisposable
             _output.WriteLine($"saved moving-average weights to {path}");
         }
         if (!Settings.Evaluate) return;
-        var eval = Evaluation.Evaluate(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed), transform: EvaluationTransform());
+        var eval = Evaluation.Evaluate(model, DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed), augmenter: EvaluationAugmenter());
         _output.WriteLine($"test (moving average): {eval.Describe()}");
         _tensorBoard?.OnEvaluation("test_ema", eval, result.Summary.Steps);
     }

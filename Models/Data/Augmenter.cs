@@ -26,6 +26,32 @@ public sealed class Augmenter(Augmentation augmentation, int seed)
         return Evaluate(images);
     }
 
+    /// <summary>
+    /// The training transform of a segmentation batch: images as <see cref="Train"/> does, and their
+    /// masks (B, H, W) flipped and cropped with the same draws (the padding labelled 255, ignore) and
+    /// resized nearest-neighbour.
+    /// </summary>
+    public (Tensor Images, Tensor Masks) TrainWithMasks(Tensor images, Tensor masks, ReadOnlySpan<int> indices, int epoch)
+    {
+        if (augmentation.Flip || augmentation.CropPadding > 0)
+        {
+            var imageSamples = new Tensor[indices.Length];
+            var maskSamples = new Tensor[indices.Length];
+            for (int b = 0; b < indices.Length; b++)
+            {
+                imageSamples[b] = RandomCropAndFlip(images[b], new Random(StableSeed.Of(seed, epoch, indices[b])));              // (C, H, W)
+                maskSamples[b] = RandomCropAndFlip(masks[b].unsqueeze(0), new Random(StableSeed.Of(seed, epoch, indices[b])), padValue: TaskLabels.Ignore).squeeze(0);  // same draws
+            }
+            (images, masks) = (stack(imageSamples), stack(maskSamples));
+        }
+        return (Evaluate(images), EvaluateMasks(masks));
+    }
+
+    /// <summary>The deterministic part for masks: nearest-neighbour resize.</summary>
+    public Tensor EvaluateMasks(Tensor masks) => augmentation.Resize is int size
+        ? nn.functional.interpolate(masks.unsqueeze(1).to_type(ScalarType.Float32), [size, size], mode: InterpolationMode.Nearest).squeeze(1).to_type(ScalarType.Int64)
+        : masks;
+
     /// <summary>The deterministic part, also used at evaluation: resize, then normalise.</summary>
     public Tensor Evaluate(Tensor images)
     {
@@ -40,7 +66,7 @@ public sealed class Augmenter(Augmentation augmentation, int seed)
         return images;
     }
 
-    private Tensor RandomCropAndFlip(Tensor image, Random random)
+    private Tensor RandomCropAndFlip(Tensor image, Random random, double padValue = 0)
     {
         // Draws are made in a fixed order (crop offsets, then flip) whatever is enabled, so adding one
         // transform does not change the other's choices.
@@ -50,7 +76,7 @@ public sealed class Augmenter(Augmentation augmentation, int seed)
         if (p > 0)
         {
             long h = image.shape[1], w = image.shape[2];
-            image = nn.functional.pad(image, [p, p, p, p]).narrow(1, dy, h).narrow(2, dx, w);
+            image = nn.functional.pad(image, [p, p, p, p], value: padValue).narrow(1, dy, h).narrow(2, dx, w);
         }
         if (augmentation.Flip && flip) image = image.flip(2);
         return image;

@@ -38,7 +38,7 @@ public sealed class SyntheticSegmentation : IImageDataset
             for (int shape = random.Next(1, 4); shape > 0; shape--)
             {
                 int kind = random.Next(1, 4), cy = random.Next(6, Size - 6), cx = random.Next(6, Size - 6), r = random.Next(3, 6);
-                byte value = (byte)random.Next(80 + 55 * kind, 120 + 55 * kind);   // each class has its own brightness band
+                byte value = (byte)random.Next(50 + 50 * kind, 90 + 50 * kind);   // each class has its own brightness band, 100…239
                 for (int y = 0; y < Size; y++)
                     for (int x = 0; x < Size; x++)
                     {

@@ -87,7 +87,6 @@ public sealed class CliSpecs : IDisposable
     [InlineData("--optimizer lion", "--optimizer")]
     [InlineData("--workers two", "two")]
     [InlineData("--clip agc:fast", "'agc:fast'")]
-    [InlineData("--dataset synthetic-segmentation --model unet --augment flip", "masks")]
     [InlineData("--clip layer:1 --clip-norm 1", "alternatives")]
     public void Should_reject_bad_input_with_one_clear_line(string args, string named)
     {

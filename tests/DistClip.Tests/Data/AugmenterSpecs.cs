@@ -42,6 +42,32 @@ public class AugmenterSpecs
         Assert.True(Math.Abs(resized.mean().item<float>()) < 1e-4, "normalised to mean 0");
     }
 
+    [Fact]
+    public void Should_move_segmentation_masks_with_their_pixels()
+    {
+        using var scope = NewDisposeScope();
+        var data = new SyntheticSegmentation("masks", 16, 3);
+        var indices = Enumerable.Range(0, 16).ToArray();
+        var (images, masks) = data.Batch(indices);
+        var augmenter = new Augmenter(Augmentation.Parse("flip,crop:3,resize:16"), seed: 9);
+        var (augmented, moved) = augmenter.TrainWithMasks(images, masks, indices, epoch: 1);
+        Assert.Equal(new long[] { 16, 1, 16, 16 }, augmented.shape);
+        Assert.Equal(new long[] { 16, 16, 16 }, moved.shape);
+
+        // Without resizing, every pixel keeps its relation to its label: shapes are bright (>= 100/255),
+        // background dark (< 60/255), and the crop's padding is black and ignored.
+        var (same, sameMasks) = new Augmenter(Augmentation.Parse("flip,crop:3"), seed: 9).TrainWithMasks(images, masks, indices, epoch: 1);
+        var pixel = same.squeeze(1).data<float>().ToArray();
+        var label = sameMasks.data<long>().ToArray();
+        for (int k = 0; k < pixel.Length; k++)
+        {
+            if (label[k] is >= 1 and <= 3) Assert.True(pixel[k] >= 100 / 255f, $"pixel {k} labelled {label[k]} is dark ({pixel[k]})");
+            if (label[k] == 0) Assert.True(pixel[k] < 60 / 255f, $"pixel {k} labelled background is bright ({pixel[k]})");
+        }
+        Assert.Contains(label, l => l == TaskLabels.Ignore);
+        Assert.NotEqual(masks.data<long>().ToArray(), label);   // something moved
+    }
+
     [Theory]
     [InlineData("flip,rotate")]
     [InlineData("crop:-1")]

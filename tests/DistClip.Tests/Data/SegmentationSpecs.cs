@@ -20,6 +20,15 @@ public class SegmentationSpecs
         Assert.True(miou >= 0.8, $"mean IoU {miou}\n{run.Stdout}");
     }
 
+    [Fact]
+    public void Should_train_segmentation_with_spatial_augmentation_through_the_cli()
+    {
+        var run = CliProcess.Run(TimeSpan.FromMinutes(3), "train", "--dataset", "synthetic-segmentation", "--model", "unet", "--steps", "5",
+            "--global-batch", "8", "--augment", "flip,crop:2,resize:16");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("mean IoU", run.Stdout);
+    }
+
     /// <summary>A "model" that outputs fixed logits, to check the metrics against a hand count.</summary>
     private sealed class Fixed(Tensor logits) : nn.Module<Tensor, Tensor>("fixed")
     {
