@@ -19,6 +19,6 @@ public sealed class TrainingData(string? dataDir)
     private IImageDataset Load(TrainingJob job)
     {
         var train = DatasetCatalog.Load(job.Dataset, Split.Train, dataDir, job.DataSeed);
-        return job.TrainSamples is int n ? DatasetPrefix.Of(train, n) : train;
+        return job.TrainSamples is int n ? DatasetSubset.First(train, n) : train;
     }
 }

@@ -5,6 +5,9 @@ using System.Text;
 using DistClip.Cli.Hosting;
 using DistClip.Cli.Reports;
 using DistClip.Coordinator.Clipping;
+using DistClip.Coordinator.Planning;
+using DistClip.Models;
+using DistClip.Models.Data;
 
 namespace DistClip.Cli.Commands;
 
@@ -15,10 +18,11 @@ public static class SweepCommand
         var o = new TrainingOptions(workerOptions: true);
         var clips = new Option<string>("--clips") { Description = "Comma-separated clip specs to compare, e.g. none,norm:1,layer:0.5,agc:0.01,auto:10.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the runs, sweep.csv and the PNGs.", DefaultValueFactory = _ => "sweep" };
+        var folds = new Option<int>("--folds") { Description = "k-fold cross-validation on the training split (k >= 2): each spec trains k times and is judged on the held-out folds. 0: judge on the test split.", DefaultValueFactory = _ => 0 };
         var cluster = new Option<bool>("--cluster") { Description = "Be the coordinator node of a cluster and run the specs one after another on its workers (started with distclip worker)." };
         var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.MinWorkers, 1) };
         var node = new NodeOptions();
-        var command = new Command("sweep", "Train one configuration under several clip specs and compare test loss and accuracy, clip rate and time.") { clips, output, cluster, minWorkers };
+        var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, minWorkers };
         o.AddTo(command);
         node.AddTo(command);
         command.SetAction(p => Program.Guarded(() =>
@@ -26,12 +30,15 @@ public static class SweepCommand
             var specs = p.GetValue(clips)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => { try { return ClipPolicy.Parse(s); } catch (ArgumentException e) { throw new ArgumentException($"--clips: {e.Message}"); } }).ToList();
             if (specs.Count == 0) throw new ArgumentException("--clips needs at least one spec.");
+            int k = p.GetValue(folds);
+            if (k is 1 or < 0) throw new ArgumentException($"--folds must be 0 (off) or at least 2 (got {k}).");
+            if (k > 0 && p.GetValue(cluster)) throw new ArgumentException("--folds works with the embedded trainer only, not with --cluster (workers read whole splits).");
             // Each run's config.yaml is a `train` config: without the sweep's own keys or a clip of its own.
             var trainYaml = string.Concat(ResolvedOptions.ToYaml(p).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:")).Select(l => l + "\n"));
+                .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:") && !l.StartsWith("folds:")).Select(l => l + "\n"));
             var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator"), p.GetValue(minWorkers)) : null;
             if (target is { MinWorkers: < 1 }) throw new ArgumentException($"--min-workers must be at least 1 (got {target.MinWorkers}).");
-            return Run(o.Read(p) with { Evaluate = true }, specs, p.GetValue(output)!, trainYaml, target).GetAwaiter().GetResult();
+            return Run(o.Read(p) with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target).GetAwaiter().GetResult();
         }));
         return command;
     }
@@ -39,39 +46,95 @@ public static class SweepCommand
     /// <summary>Where the runs train: a cluster's coordinator node, or (null) this process.</summary>
     private sealed record Target(NodeSettings Node, int MinWorkers);
 
-    private static async Task<int> Run(TrainingSettings baseSettings, List<ClipPolicy> specs, string outputDir, string baseYaml, Target? target)
+    /// <summary>How one training came out: its record, and its loss and task metric on the data it is judged on.</summary>
+    private sealed record Outcome(RunRecord Record, RunSummary Summary, double Loss, double Metric);
+
+    private static async Task<int> Run(TrainingSettings baseSettings, List<ClipPolicy> specs, int folds, string outputDir, string baseYaml, Target? target)
     {
         Directory.CreateDirectory(outputDir);
         var train = EmbeddedTrainer.LoadTrainSplit(baseSettings);
+        string metricName = MetricName(train);
         await using var coordinator = target is null ? null : CoordinatorNode.Start(target.Node);
         if (coordinator is not null) Console.WriteLine($"sweep coordinator listening at {coordinator.Address}; each run waits for {target!.MinWorkers} worker actor(s)");
-        var runs = new List<RunRecord>();
-        var table = new List<string[]> { new[] { "clip", "test loss", "test accuracy", "clip rate", "skipped", "seconds", "samples/s" } };
+
+        async Task<Outcome> Train(TrainingSettings settings, IImageDataset data, IImageDataset? validation)
+        {
+            RunSummary summary;
+            EvaluationResult? held = null;
+            using (var run = TrainingRun.Start("sweep", settings, baseYaml + $"clip: '{settings.Clip}'\n", data, target?.MinWorkers ?? settings.Workers, TextWriter.Null))
+            {
+                var result = coordinator is null
+                    ? await EmbeddedTrainer.RunAsync(run.Settings, run.Observer, data)
+                    : await coordinator.RunAsync(CoordinatorSetup.Create(run.Settings, data, target!.MinWorkers), run.Observer);
+                summary = run.Finish(result);
+                if (validation is not null) held = Evaluation.Evaluate(result.Model, validation);
+                result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
+            }
+            var record = RunRecord.Load(settings.RunDir!);  // after the run is disposed: its metrics file is complete
+            return held is null
+                ? new Outcome(record, summary, summary.TestLoss ?? double.NaN, summary.TestAccuracy ?? summary.TestR2 ?? double.NaN)
+                : new Outcome(record, summary, held.Loss, held.Accuracy ?? held.R2 ?? double.NaN);
+        }
+
+        var foldOf = folds > 0 ? FoldAssignment(train.Count, folds, baseSettings.Seed) : null;
+        var firstRuns = new List<RunRecord>();
+        var metrics = new List<double>();
+        string judged = folds > 0 ? $"val ({folds}-fold)" : "test";
+        var table = new List<string[]> { new[] { "clip", $"{judged} loss", $"{judged} {metricName}", "clip rate", "skipped", "seconds", "samples/s" } };
         foreach (var (spec, i) in specs.Select((s, i) => (s, i)))
         {
             string dir = Path.Combine(outputDir, $"{i:D2}-{string.Concat(spec.ToString()!.Select(c => char.IsLetterOrDigit(c) || c == '.' ? c : '_'))}");
             var settings = baseSettings with { Clip = spec, RunDir = dir, MetricsPath = null, SaveTo = null };
             Console.WriteLine($"sweep {i + 1}/{specs.Count}: clip {spec} → {dir}");
-            RunSummary summary;
-            using (var run = TrainingRun.Start("sweep", settings, baseYaml + $"clip: '{spec}'\n", train, target?.MinWorkers ?? settings.Workers, TextWriter.Null))
-            {
-                var result = coordinator is null
-                    ? await EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train)
-                    : await coordinator.RunAsync(CoordinatorSetup.Create(run.Settings, train, target!.MinWorkers), run.Observer);
-                summary = run.Finish(result);
-                result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
-            }
-            runs.Add(RunRecord.Load(dir));  // after the run is disposed: its metrics file is complete
-            table.Add([spec.ToString()!, F($"{summary.TestLoss:F4}"), F($"{summary.TestAccuracy:F4}"), F($"{summary.ClipRate:F3}"),
-                F($"{summary.SkippedSteps}"), F($"{summary.Seconds:F1}"), F($"{summary.SamplesPerSecond:F0}")]);
+            var outcomes = new List<Outcome>();
+            if (foldOf is null) outcomes.Add(await Train(settings, train, null));
+            else
+                for (int f = 0; f < folds; f++)
+                {
+                    var (fit, held) = Split(train, foldOf, f);
+                    outcomes.Add(await Train(settings with { RunDir = Path.Combine(dir, $"fold-{f}"), TrainSamples = null }, fit, held));
+                }
+            firstRuns.Add(outcomes[0].Record);
+            metrics.Add(outcomes.Average(o => o.Metric));
+            table.Add([spec.ToString()!, MeanAndSpread(outcomes.Select(o => o.Loss)), MeanAndSpread(outcomes.Select(o => o.Metric)),
+                F($"{outcomes.Average(o => o.Summary.ClipRate):F3}"), F($"{outcomes.Sum(o => o.Summary.SkippedSteps)}"),
+                F($"{outcomes.Sum(o => o.Summary.Seconds):F1}"), F($"{outcomes.Average(o => o.Summary.SamplesPerSecond):F0}")]);
         }
         PrintTable(table);
         var csv = new StringBuilder();
         foreach (var row in table) csv.AppendLine(string.Join(',', row.Select(c => c.Contains(',') ? $"\"{c}\"" : c)));
         File.WriteAllText(Path.Combine(outputDir, "sweep.csv"), csv.ToString());
         Console.WriteLine($"wrote {Path.Combine(outputDir, "sweep.csv")}");
-        foreach (var path in SweepPlots.Render(runs, outputDir)) Console.WriteLine($"wrote {path}");
+        foreach (var path in SweepPlots.Render(firstRuns, metrics, $"{judged} {metricName}", outputDir)) Console.WriteLine($"wrote {path}");
         return 0;
+    }
+
+    private static string MetricName(IImageDataset data) => data.Task switch
+    {
+        Protocol.TaskKind.Regression => "r2",
+        Protocol.TaskKind.Segmentation => "pixel accuracy",
+        _ => "accuracy",
+    };
+
+    /// <summary>The fold of each training sample: a seeded permutation cut into k near-equal parts.</summary>
+    private static int[] FoldAssignment(int count, int folds, int seed)
+    {
+        var order = BatchSchedule.Permutation(count, seed, epoch: -1);
+        var fold = new int[count];
+        var parts = ShardPlan.Split(order, folds);
+        for (int f = 0; f < folds; f++) foreach (var i in parts[f]) fold[i] = f;
+        return fold;
+    }
+
+    private static (IImageDataset Fit, IImageDataset Held) Split(IImageDataset data, int[] foldOf, int fold) =>
+        (new DatasetSubset(data, Enumerable.Range(0, data.Count).Where(i => foldOf[i] != fold).ToArray(), $"{data.Name} without fold {fold}"),
+         new DatasetSubset(data, Enumerable.Range(0, data.Count).Where(i => foldOf[i] == fold).ToArray(), $"{data.Name} fold {fold}"));
+
+    private static string MeanAndSpread(IEnumerable<double> values)
+    {
+        var v = values.ToList();
+        double mean = v.Average();
+        return v.Count == 1 ? F($"{mean:F4}") : F($"{mean:F4} ± {Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1)):F4}");
     }
 
     private static void PrintTable(List<string[]> rows)

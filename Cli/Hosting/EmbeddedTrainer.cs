@@ -24,7 +24,7 @@ public static class EmbeddedTrainer
     public static IImageDataset LoadTrainSplit(TrainingSettings s)
     {
         var train = DatasetCatalog.Load(s.Dataset, Split.Train, s.DataDir, s.Seed);
-        return s.TrainSamples is int n ? DatasetPrefix.Of(train, n) : train;
+        return s.TrainSamples is int n ? DatasetSubset.First(train, n) : train;
     }
 
     /// <summary>The model the settings ask for, shaped for the data set's images (after any resize).</summary>

@@ -5,8 +5,11 @@ namespace DistClip.Cli.Reports;
 
 public static class SweepPlots
 {
-    /// <summary>Writes sweep_loss.png and sweep_accuracy.png into <paramref name="outputDir"/>; returns their paths.</summary>
-    public static IReadOnlyList<string> Render(IReadOnlyList<RunRecord> runs, string outputDir)
+    /// <summary>
+    /// Writes sweep_loss.png (the runs' smoothed training loss) and sweep_metric.png (one bar per spec of
+    /// <paramref name="metricName"/>) into <paramref name="outputDir"/>; returns their paths.
+    /// </summary>
+    public static IReadOnlyList<string> Render(IReadOnlyList<RunRecord> runs, IReadOnlyList<double> metric, string metricName, string outputDir)
     {
         var loss = new Plot();
         foreach (var run in runs)
@@ -20,17 +23,17 @@ public static class SweepPlots
         string lossPath = Path.Combine(outputDir, "sweep_loss.png");
         loss.SavePng(lossPath, 900, 520);
 
-        var accuracy = new Plot();
-        var bars = runs.Select((run, i) => new Bar { Position = i, Value = run.Summary?.TestAccuracy ?? 0, Label = $"{run.Summary?.TestAccuracy:F3}" }).ToArray();
-        accuracy.Add.Bars(bars);
-        accuracy.Axes.Bottom.SetTicks(Enumerable.Range(0, runs.Count).Select(i => (double)i).ToArray(), runs.Select(r => r.Clip.ToString()!).ToArray());
-        double low = Math.Max(0, runs.Min(r => r.Summary?.TestAccuracy ?? 0) - 0.05);
-        accuracy.Axes.SetLimitsY(low, 1.0);
-        accuracy.Title("Test accuracy by clipping policy");
-        accuracy.XLabel("clip spec");
-        accuracy.YLabel("test accuracy");
-        string accuracyPath = Path.Combine(outputDir, "sweep_accuracy.png");
-        accuracy.SavePng(accuracyPath, 900, 520);
-        return [lossPath, accuracyPath];
+        var chart = new Plot();
+        var bars = metric.Select((value, i) => new Bar { Position = i, Value = value, Label = $"{value:F3}" }).ToArray();
+        chart.Add.Bars(bars);
+        chart.Axes.Bottom.SetTicks(Enumerable.Range(0, runs.Count).Select(i => (double)i).ToArray(), runs.Select(r => r.Clip.ToString()!).ToArray());
+        double low = Math.Max(0, metric.Min() - 0.05), high = Math.Max(1.0, metric.Max() + 0.05);
+        chart.Axes.SetLimitsY(low, high);
+        chart.Title($"{metricName} by clipping policy");
+        chart.XLabel("clip spec");
+        chart.YLabel(metricName);
+        string metricPath = Path.Combine(outputDir, "sweep_metric.png");
+        chart.SavePng(metricPath, 900, 520);
+        return [lossPath, metricPath];
     }
 }

@@ -36,7 +36,7 @@ public sealed class SweepAndReportSpecs : IDisposable
         Assert.Equal("0.000", csv[1].Split(',')[3]);                             // no clipping, no clip rate
         Assert.True(double.Parse(csv[4].Split(',')[3], System.Globalization.CultureInfo.InvariantCulture) > 0.5, csv[4]);  // AutoClip at the 10th percentile clips most steps
         AssertPicture(Path.Combine(_dir, "sweep_loss.png"));
-        AssertPicture(Path.Combine(_dir, "sweep_accuracy.png"));
+        AssertPicture(Path.Combine(_dir, "sweep_metric.png"));
 
         var runDir = Directory.GetDirectories(_dir).Single(d => d.EndsWith("norm_0.5_2"));
         var report = CliProcess.Run(Timeout, "report", runDir);
@@ -47,5 +47,21 @@ public sealed class SweepAndReportSpecs : IDisposable
         var missing = CliProcess.Run(Timeout, "report", Path.Combine(_dir, "nothing-here"));
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("metrics.jsonl is missing", missing.Stderr);
+    }
+
+    [Fact]
+    public void Should_judge_specs_by_k_fold_cross_validation()
+    {
+        var run = CliProcess.Run(Timeout, "sweep", "--clips", "none,norm:0.5", "--folds", "3", "--model", "mlp", "--hidden", "32",
+            "--train-samples", "900", "--steps", "20", "--out", _dir);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        var csv = File.ReadAllLines(Path.Combine(_dir, "sweep.csv"));
+        Assert.Equal("clip,val (3-fold) loss,val (3-fold) accuracy,clip rate,skipped,seconds,samples/s", csv[0]);
+        Assert.All(csv[1..], row => Assert.Contains(" ± ", row));
+        foreach (var spec in new[] { "00-none", "01-norm_0.5_2" })
+            for (int f = 0; f < 3; f++)
+                Assert.Equal(20, File.ReadAllLines(Path.Combine(_dir, spec, $"fold-{f}", "metrics.jsonl")).Length);
+        AssertPicture(Path.Combine(_dir, "sweep_metric.png"));
+        Assert.Contains("--folds", CliProcess.Run(Timeout, "sweep", "--clips", "none", "--folds", "1").Stderr);
     }
 }
