@@ -76,6 +76,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _log.Info("Bulk channel listening at {0}", _bulk.Endpoint);
     }
 
+    /// <summary>An exception in a handler ends the run (a restarted coordinator would have lost the step): say which.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _log.Error(reason, "The coordinator failed at step {0} handling {1}", _step, message?.GetType().Name ?? "nothing");
+        _done.TrySetException(new InvalidOperationException($"The coordinator failed at step {_step} handling {message?.GetType().Name}: {reason.Message}", reason));
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostStop()
     {
         _bulk?.Dispose();

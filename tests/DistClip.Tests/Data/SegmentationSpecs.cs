@@ -15,7 +15,7 @@ public class SegmentationSpecs
     {
         var run = CliProcess.Run(TimeSpan.FromMinutes(5), "train", "--dataset", "synthetic-segmentation", "--model", "unet", "--epochs", "8",
             "--optimizer", "adam", "--lr", "0.01", "--global-batch", "16", "--clip", "norm:1", "--workers", "2", "--log-every", "1000");
-        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         var miou = double.Parse(run.Stdout.Split("mean IoU ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(miou >= 0.8, $"mean IoU {miou}\n{run.Stdout}");
     }
