@@ -38,6 +38,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly Stopwatch _clock = new();
     private readonly Stopwatch _stepClock = new();
     private readonly float[] _reductionBuffer;       // reused every step: the mean gradient is formed here
+    private readonly List<float[]> _bulkBuffersOfStep = [];  // arrived gradients, back to the bulk channel once reduced
     private BulkChannel? _bulk;
     private StepInFlight<IActorRef>? _inFlight;
     private long _step, _skipped, _clipped, _samples;
@@ -180,6 +181,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _log.Warning("Dropped a bulk frame from '{0}': not a registered worker's gradients for this run", m.From);
             return;
         }
+        _bulkBuffersOfStep.Add(m.Values);  // the reducer may hold it until the lower shards arrive: back when the step completes
         OnShardGradients(m.AsGradients(), worker);
     }
 
@@ -206,6 +208,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
         _inFlight = null;
         _gradientChunks.Forget(k => k.Step <= step.Step);
+        foreach (var buffer in _bulkBuffersOfStep) _bulk!.Buffers.Return(buffer);  // every shard of the step is reduced now
+        _bulkBuffersOfStep.Clear();
         _samples += reducer.SampleCount;
         if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
         if (outcome.Clipped) _clipped++;

@@ -119,6 +119,7 @@ public sealed class WorkerActor : ReceiveActor
         var m = arrival.Message;
         if (m.Token != _offer?.BulkToken || m.Kind != BulkKind.Parameters) { _log.Warning("Worker {0} dropped a bulk frame that is not its coordinator's parameters", _settings.Name); return; }
         Load(m.AsParameters());
+        _bulk?.Buffers.Return(m.Values);  // copied into the replica
     }
 
     private void OnRefused(WorkerRefused refused)

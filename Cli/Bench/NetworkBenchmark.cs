@@ -64,7 +64,11 @@ public static class NetworkBenchmark
         system.ActorOf(Props.Create(() => new Echo()), "echo");
         BulkChannel? channel = null;
         channel = new BulkSettings("127.0.0.1", "127.0.0.1", port + 1).Open(int.MaxValue / sizeof(float),
-            m => channel!.Send(m.From, BulkMessage.Of(m.AsParameters(), m.Token, "echo")), Console.Error.WriteLine);
+            m =>
+            {
+                channel!.Send(m.From, BulkMessage.Of(m.AsParameters(), m.Token, "echo"));
+                channel.Buffers.Return(m.Values);  // written out: the next frame may be read into it
+            }, Console.Error.WriteLine);
         await system.WhenTerminated;
     }
 
@@ -84,6 +88,7 @@ public static class NetworkBenchmark
             var back = await pending.Task.WaitAsync(TimeSpan.FromMinutes(5));
             results[r] = 2.0 * elements * sizeof(float) / clock.Elapsed.TotalSeconds / 1e9;
             if (back.Length != elements || back[^1] != gradient[^1]) throw new InvalidDataException("The echo returned other values than were sent.");
+            channel.Buffers.Return(back);
         }
         return results;
     }

@@ -25,6 +25,12 @@ public sealed class BulkChannel : IDisposable
     // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
     private const int SocketBuffer = 4 << 20;
 
+    /// <summary>
+    /// Where arriving frames' values are read into. A receiver that is done with a frame's
+    /// <see cref="BulkMessage.Values"/> returns the array here, and the next frame reuses it.
+    /// </summary>
+    public ReceiveBufferPool Buffers { get; } = new();
+
     /// <summary>The endpoint peers send to, <c>host:port</c>.</summary>
     public string Endpoint { get; }
 
@@ -88,7 +94,7 @@ public sealed class BulkChannel : IDisposable
             try
             {
                 var stream = connection.GetStream();
-                while (!_stop.IsCancellationRequested && BulkFrame.Read(stream, _maxElements) is { } message) _deliver(message);
+                while (!_stop.IsCancellationRequested && BulkFrame.Read(stream, _maxElements, Buffers) is { } message) _deliver(message);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException or SocketException or ObjectDisposedException)
             {

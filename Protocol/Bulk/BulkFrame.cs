@@ -63,8 +63,9 @@ public static class BulkFrame
     /// <summary>
     /// Reads one frame; null at a clean end of stream. A frame that is not DistClip's, of another protocol
     /// version, or larger than <paramref name="maxElements"/> throws <see cref="InvalidDataException"/>.
+    /// The values are read into <paramref name="buffers"/>' array when given, else into a new one.
     /// </summary>
-    public static BulkMessage? Read(Stream stream, int maxElements)
+    public static BulkMessage? Read(Stream stream, int maxElements, ReceiveBufferPool? buffers = null)
     {
         var header = new byte[FixedHeader];
         int first = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
@@ -79,7 +80,7 @@ public static class BulkFrame
         if (count < 0 || count > maxElements) throw new InvalidDataException($"Bulk frame of {count} elements; at most {maxElements} are accepted.");
         var name = new byte[BinaryPrimitives.ReadUInt16LittleEndian(h[49..])];
         stream.ReadExactly(name);
-        var values = GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
+        var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
         stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
         return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]), Encoding.UTF8.GetString(name),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),

@@ -52,6 +52,34 @@ public sealed class BulkChannelSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_read_the_next_frame_into_a_returned_buffer_and_overwrite_all_of_it()
+    {
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, Enumerable.Repeat(1f, 1000).ToArray()), 7, "coordinator"));
+        var first = Next().Values;
+        _receiver.Buffers.Return(first);
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(2, Enumerable.Range(0, 1000).Select(i => (float)i).ToArray()), 7, "coordinator"));
+        var second = Next().Values;
+
+        Assert.Same(first, second);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => (float)i), second);
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(3, new float[1000]), 7, "coordinator"));
+        Assert.NotSame(second, Next().Values);  // not returned: a new array
+    }
+
+    [Fact]
+    public void A_buffer_pool_should_hand_out_only_exact_lengths_and_keep_a_bounded_number()
+    {
+        var pool = new ReceiveBufferPool();
+        var kept = Enumerable.Range(0, ReceiveBufferPool.KeptPerLength + 3).Select(_ => new float[10]).ToArray();
+        foreach (var b in kept) pool.Return(b);
+
+        Assert.Equal(11, pool.Rent(11).Length);
+        var rented = Enumerable.Range(0, ReceiveBufferPool.KeptPerLength + 3).Select(_ => pool.Rent(10)).ToArray();
+        Assert.All(rented, b => Assert.Equal(10, b.Length));
+        Assert.Equal(ReceiveBufferPool.KeptPerLength, rented.Count(b => kept.Contains(b)));
+    }
+
+    [Fact]
     public async Task Should_close_a_connection_that_sends_junk_and_keep_serving()
     {
         int colon = _receiver.Endpoint.LastIndexOf(':');
