@@ -40,6 +40,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly float[] _reductionBuffer;       // reused every step: the mean gradient is formed here
     private readonly List<float[]> _bulkBuffersOfStep = [];  // arrived gradients, back to the bulk channel once reduced
     private BulkChannel? _bulk;
+    private SharedMemoryPeers<IActorRef>? _shared;   // workers on this host: exchange through shared memory
     private StepInFlight<IActorRef>? _inFlight;
     private long _step, _skipped, _clipped, _samples;
     private int _nextAssignee;
@@ -57,6 +58,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<ShardGradients>(g => OnShardGradients(g, Sender));
         Receive<GradientChunk>(OnGradientChunk);
         Receive<BulkArrival>(OnBulkArrival);
+        Receive<ShardGradientsShared>(OnSharedGradients);
         Receive<ShardRefused>(OnShardRefused);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
         Receive<StepTimedOut>(OnStepTimedOut);
@@ -75,6 +77,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var log = _log;
         _bulk = _bulkSettings.Open((int)_master.ExchangeLength, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
         _log.Info("Bulk channel listening at {0}", _bulk.Endpoint);
+        if (!_bulkSettings.SharedMemory) return;
+        try { _shared = new SharedMemoryPeers<IActorRef>(_bulkSettings.SharedMemoryDirectory!, _bulkToken, (int)_master.ExchangeLength); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("No shared memory for workers on this host ({0}); they use the bulk channel", e.Message);
+        }
     }
 
     /// <summary>An exception in a handler ends the run (a restarted coordinator would have lost the step): say which.</summary>
@@ -88,6 +96,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _bulk?.Dispose();
+        _shared?.Dispose();
         _done.TrySetException(new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}."));
     }
 
@@ -102,7 +111,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(reason));
             return;
         }
-        Sender.Tell(new JobOffer(_job, _bulk?.Endpoint, _bulkToken));
+        Sender.Tell(new JobOffer(_job, _bulk?.Endpoint, _bulkToken, _shared?.ParametersPath));
     }
 
     private void OnRegister(RegisterWorker register)
@@ -119,9 +128,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Context.Watch(Sender);
         _workerNamed[register.WorkerName] = Sender;
         if (register.BulkEndpoint is not null && _bulk is not null) _bulkEndpointOf[Sender] = register.BulkEndpoint;
-        Sender.Tell(new WorkerAdmitted(_master.Version));
-        SendParameters(Sender, _master.Snapshot());
+        string? noSharedMemory = null;
+        bool shared = register.SharedMemoryPath is not null && _shared is not null && _shared.TryAdd(Sender, register.SharedMemoryPath, out noSharedMemory);
+        if (noSharedMemory is not null) _log.Warning("Worker {0} uses the bulk channel: its shared segment did not open ({1})", register.WorkerName, noSharedMemory);
+        Sender.Tell(new WorkerAdmitted(_master.Version, shared));
+        SendParameters(Sender);
         _log.Info("Admitted worker {0} on {1} ({2} parameters)", register.WorkerName, register.Device, register.Signature.ElementCount);
+        _observer.OnWorkerAdmitted(register.WorkerName, register.Device,
+            shared ? Exchange.SharedMemory : _bulkEndpointOf.ContainsKey(Sender) ? Exchange.BulkChannel : Sender.Path.Address.HasGlobalScope ? Exchange.Chunks : Exchange.InProcess);
         if (_inFlight is null) _workers.Add(Sender); else _joining.Add(Sender);
 
         if (!Started && _workers.Count >= _plan.MinWorkers) StartTraining();
@@ -185,7 +199,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         OnShardGradients(m.AsGradients(), worker);
     }
 
-    private void OnShardGradients(ShardGradients result, IActorRef sender)
+    private void OnSharedGradients(ShardGradientsShared result)
+    {
+        string? rejection = "this coordinator has no shared memory";
+        if (_shared?.Read(Sender, result, out rejection) is { } sum) OnShardGradients(sum, Sender);
+        else _log.Warning("Dropped a shard result from {0}: {1}", Sender.Path, rejection);
+    }
+
+    private void OnShardGradients(ShardSum result, IActorRef sender)
     {
         if (_inFlight is null) { _log.Warning("Dropped shard result for step {0}: no step is in flight", result.Step); return; }
         var rejection = _inFlight.Accept(sender, result);
@@ -213,22 +234,37 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _samples += reducer.SampleCount;
         if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
         if (outcome.Clipped) _clipped++;
-        if (!outcome.Skipped) Broadcast(_master.Snapshot());
+        if (!outcome.Skipped) Broadcast();
         _observer.OnStep(new StepReport(step.Step, (int)(step.Step / _batches.StepsPerEpoch), reducer.LossSum / reducer.SampleCount,
             (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds));
         _step++;
         StartStep();
     }
 
-    private void Broadcast(ParameterUpdate update)
+    private void Broadcast()
     {
-        // In parallel: each bulk send blocks until its frame is written, and the workers wait for all of them.
+        var recipients = _workers.Concat(_joining).ToList();
+        var sharing = recipients.Where(w => _shared?.Has(w) == true).ToList();
+        foreach (var worker in sharing) SendParameters(worker);  // one write into the shared segment serves them all
+        var others = recipients.Except(sharing).ToList();
+        if (others.Count == 0) return;
+        var update = _master.Snapshot();
         var self = Self;
-        Parallel.ForEach(_workers.Concat(_joining).ToList(), w => SendParameters(w, update, self));
+        // Bulk sends in parallel: each blocks until its frame is written, and the workers wait for all of them.
+        if (others.Count(_bulkEndpointOf.ContainsKey) > 1) Parallel.ForEach(others, w => SendParameters(w, update, self));
+        else foreach (var worker in others) SendParameters(worker, update, self);
     }
 
-    /// <summary>Over the worker's bulk channel when it has one, else through Akka (whole when local, chunked when remote).</summary>
-    private void SendParameters(IActorRef worker, ParameterUpdate update) => SendParameters(worker, update, Self);
+    /// <summary>The current parameters to one worker: through shared memory when it is on this host, else as a <see cref="ParameterUpdate"/>.</summary>
+    private void SendParameters(IActorRef worker)
+    {
+        if (_shared?.Has(worker) == true)
+        {
+            _shared.PublishParameters(_master.Version, _master.CopyValuesTo);
+            worker.Tell(new ParametersShared(_master.Version));
+        }
+        else SendParameters(worker, _master.Snapshot(), Self);
+    }
 
     /// <remarks>Touches no actor state but the read-only endpoint map, so broadcasts may call it from several threads.</remarks>
     private void SendParameters(IActorRef worker, ParameterUpdate update, IActorRef self)
@@ -249,7 +285,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_inFlight is null || refused.Step != _inFlight.Step) return;
         _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; resending parameters", Sender.Path, refused.Shard, refused.Step, refused.Reason);
         if (!_inFlight.Outstanding(Sender).Contains(refused.Shard)) return;
-        SendParameters(Sender, _master.Snapshot());
+        SendParameters(Sender);
         Sender.Tell(_inFlight.Request(refused.Shard));
     }
 
@@ -258,6 +294,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _workers.Remove(worker);
         _joining.Remove(worker);
         _bulkEndpointOf.Remove(worker);
+        _shared?.Remove(worker);
         foreach (var name in _workerNamed.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList()) _workerNamed.Remove(name);
         if (_inFlight is null) return;
         var orphans = _inFlight.Release(worker);

@@ -61,6 +61,9 @@ public sealed class MasterWeights : IDisposable
     /// <summary>The current parameters, flat in canonical order.</summary>
     public ParameterUpdate Snapshot() => new(Version, _flat.ReadValues());
 
+    /// <summary>Copies the current parameters, flat in canonical order, into <paramref name="destination"/>.</summary>
+    public void CopyValuesTo(Span<float> destination) => _flat.ReadValues(destination);
+
     /// <summary>
     /// Applies the weighted-mean gradient of step <paramref name="step"/>: clip (the norm is over all
     /// parameters of the reduced gradient), then one optimizer and one scheduler step. A non-finite norm

@@ -12,8 +12,24 @@ public sealed record TrainingSummary(long Steps, long SkippedSteps, long Clipped
     public double SamplesPerSecond => Seconds > 0 ? Samples / Seconds : 0;
 }
 
+/// <summary>How a worker's gradients and parameters travel.</summary>
+public enum Exchange
+{
+    /// <summary>By reference, inside one process.</summary>
+    InProcess,
+    /// <summary>Through segments in /dev/shm both processes map (the worker is on the coordinator's host).</summary>
+    SharedMemory,
+    /// <summary>As frames on the bulk TCP channel.</summary>
+    BulkChannel,
+    /// <summary>As chunks through Akka.Remote (neither end has a bulk channel).</summary>
+    Chunks,
+}
+
 /// <summary>Receives each step's report; called on the coordinator's thread, so it must be quick.</summary>
 public interface ITrainingObserver
 {
     void OnStep(StepReport report);
+
+    /// <summary>A worker was admitted; its results count from the next step boundary.</summary>
+    void OnWorkerAdmitted(string worker, string device, Exchange exchange) { }
 }

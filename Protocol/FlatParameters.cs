@@ -64,7 +64,19 @@ public sealed class FlatParameters
     private IEnumerable<Tensor> All => _parameters.Cast<Tensor>().Concat(_buffers);
 
     /// <summary>Copies the parameter and buffer values into a new exchange vector.</summary>
-    public float[] ReadValues() => Read(All);
+    public float[] ReadValues()
+    {
+        var flat = new float[ExchangeLength];
+        ReadValues(flat);
+        return flat;
+    }
+
+    /// <summary>Copies the parameter and buffer values into <paramref name="destination"/> (an exchange vector).</summary>
+    public void ReadValues(Span<float> destination)
+    {
+        CheckLength(destination.Length, ExchangeLength, "parameter values");
+        Read(All, destination);
+    }
 
     /// <summary>
     /// A shard's result: the accumulated gradients (zeros for a parameter without one), then the
@@ -72,11 +84,20 @@ public sealed class FlatParameters
     /// </summary>
     public float[] ReadGradients(int sampleCount)
     {
-        var flat = Read(_parameters.Select(p => p.grad), buffersFrom: _parameters.Length);
+        var flat = new float[ExchangeLength];
+        ReadGradients(sampleCount, flat);
+        return flat;
+    }
+
+    /// <inheritdoc cref="ReadGradients(int)"/>
+    /// <param name="destination">The exchange vector to fill; every element is written.</param>
+    public void ReadGradients(int sampleCount, Span<float> destination)
+    {
+        CheckLength(destination.Length, ExchangeLength, "gradients");
+        Read(_parameters.Select(p => p.grad), destination, buffersFrom: _parameters.Length);
         using var scope = NewDisposeScope();
         for (int j = 0; j < _buffers.Length; j++)
-            CopyOut(_buffers[j] * (float)sampleCount, flat, _parameters.Length + j);
-        return flat;
+            CopyOut(_buffers[j] * (float)sampleCount, destination, _parameters.Length + j);
     }
 
     /// <summary>Overwrites parameters and buffers from an exchange vector (no autograd history).</summary>
@@ -120,24 +141,24 @@ public sealed class FlatParameters
     private ReadOnlySpan<float> Slice(ReadOnlySpan<float> flat, int index) =>
         flat.Slice((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index]));
 
-    private float[] Read(IEnumerable<Tensor?> tensors, int buffersFrom = int.MaxValue)
+    /// <summary>Copies each tensor into its slice of <paramref name="flat"/>; a missing one (no gradient yet) leaves zeros.</summary>
+    private void Read(IEnumerable<Tensor?> tensors, Span<float> flat, int buffersFrom = int.MaxValue)
     {
-        var flat = new float[ExchangeLength];
         using var scope = NewDisposeScope();
         int i = 0;
         foreach (var t in tensors)
         {
             if (t is not null && i < buffersFrom) CopyOut(t, flat, i);
+            else if (i < buffersFrom) flat.Slice((int)_offsets[i], (int)(_offsets[i + 1] - _offsets[i])).Clear();
             i++;
         }
-        return flat;
     }
 
-    private void CopyOut(Tensor t, float[] flat, int index)
+    private void CopyOut(Tensor t, Span<float> flat, int index)
     {
         // A device tensor is staged on the host: this is a device-to-host sync point.
         var host = t.device_type == DeviceType.CPU ? t.contiguous() : t.cpu().contiguous();
-        HostFloats(host).CopyTo(flat.AsSpan((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index])));
+        HostFloats(host).CopyTo(flat.Slice((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index])));
     }
 
     private static void CopyInto(Tensor target, ReadOnlySpan<float> source)

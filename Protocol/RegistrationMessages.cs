@@ -20,31 +20,40 @@ public sealed record JoinRequest(
 /// Coordinator → worker: the job; the worker builds its replica and answers with <see cref="RegisterWorker"/>.
 /// <paramref name="BulkEndpoint"/> is where a remote worker sends gradients (<c>host:port</c> of the
 /// coordinator's bulk channel; null inside one process), and every bulk frame carries <paramref name="BulkToken"/>.
+/// <paramref name="SharedMemoryPath"/> names the coordinator's shared parameter segment: a worker that can
+/// open it (with the token) is on the coordinator's host and exchanges through shared memory instead.
 /// </summary>
 [MessagePackObject]
 public sealed record JobOffer(
     [property: Key(0)] TrainingJob Job,
     [property: Key(1)] string? BulkEndpoint = null,
-    [property: Key(2)] long BulkToken = 0) : IWireMessage;
+    [property: Key(2)] long BulkToken = 0,
+    [property: Key(3)] string? SharedMemoryPath = null) : IWireMessage;
 
 /// <summary>
 /// Worker → coordinator: the replica is built. <paramref name="Signature"/> identifies its architecture
 /// (parameter names and shapes) so that a mismatched replica is refused. <paramref name="BulkEndpoint"/>
-/// is where a remote coordinator sends it parameters (null inside one process).
+/// is where a remote coordinator sends it parameters (null inside one process). <paramref name="SharedMemoryPath"/>
+/// names the worker's shared gradient segment when it could open the coordinator's (same host).
 /// </summary>
 [MessagePackObject]
 public sealed record RegisterWorker(
     [property: Key(0)] string WorkerName,
     [property: Key(1)] ModelSignature Signature,
     [property: Key(2)] string Device,
-    [property: Key(3)] string? BulkEndpoint = null) : IWireMessage;
+    [property: Key(3)] string? BulkEndpoint = null,
+    [property: Key(4)] string? SharedMemoryPath = null) : IWireMessage;
 
 /// <summary>
 /// Coordinator → worker: admitted at parameter version <paramref name="Version"/>; the parameters
-/// follow as a <see cref="ParameterUpdate"/> (chunked when remote).
+/// follow as a <see cref="ParameterUpdate"/> (chunked when remote) or a <see cref="ParametersShared"/>.
+/// <paramref name="SharedMemory"/>: the coordinator mapped the worker's gradient segment, and the two
+/// exchange through shared memory from now on.
 /// </summary>
 [MessagePackObject]
-public sealed record WorkerAdmitted([property: Key(0)] long Version) : IWireMessage;
+public sealed record WorkerAdmitted(
+    [property: Key(0)] long Version,
+    [property: Key(1)] bool SharedMemory = false) : IWireMessage;
 
 /// <summary>Coordinator → worker: not admitted, with the reason in one sentence.</summary>
 [MessagePackObject]

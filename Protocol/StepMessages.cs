@@ -53,3 +53,25 @@ public sealed record ShardRefused(
 public sealed record ParameterUpdate(
     [property: Key(0)] long Version,
     [property: Key(1)] float[] Values) : IWireMessage;
+
+/// <summary>
+/// Worker → coordinator on the same host: the shard's result, whose gradient sum is in the worker's
+/// shared segment (<see cref="RegisterWorker.SharedMemoryPath"/>) published under <paramref name="Step"/>
+/// instead of in the message. A worker sends at most one such result per step, so the segment is not
+/// rewritten before the coordinator has reduced it; further results of the same step travel whole.
+/// </summary>
+[MessagePackObject]
+public sealed record ShardGradientsShared(
+    [property: Key(0)] long Step,
+    [property: Key(1)] long Version,
+    [property: Key(2)] int Shard,
+    [property: Key(3)] int SampleCount,
+    [property: Key(4)] double LossSum) : IWireMessage;
+
+/// <summary>
+/// Coordinator → worker on the same host: the parameters of <paramref name="Version"/> are in the
+/// coordinator's shared segment (<see cref="JobOffer.SharedMemoryPath"/>). The worker copies them into
+/// its replica if the segment still holds that version when it has finished copying.
+/// </summary>
+[MessagePackObject]
+public sealed record ParametersShared([property: Key(0)] long Version) : IWireMessage;

@@ -33,6 +33,14 @@ public sealed class ShardGradientComputer
     /// <param name="epoch">The step's epoch: augmentation draws depend on (seed, epoch, sample index).</param>
     public ShardResult Compute(ReadOnlySpan<int> indices, int epoch = 0)
     {
+        var gradients = new float[_flat.ExchangeLength];
+        double lossSum = ComputeInto(indices, epoch, gradients);
+        return new ShardResult(indices.Length, lossSum, gradients);
+    }
+
+    /// <summary>As <see cref="Compute"/>, with the gradient sum written into <paramref name="gradientSum"/> (an exchange vector); returns the loss sum.</summary>
+    public double ComputeInto(ReadOnlySpan<int> indices, int epoch, Span<float> gradientSum)
+    {
         _model.zero_grad();
         double lossSum = 0;
         for (int start = 0; start < indices.Length; start += _microBatch)
@@ -48,7 +56,8 @@ public sealed class ShardGradientComputer
             loss.backward();
             lossSum += loss.item<float>();  // host sync, once per micro-batch
         }
-        var gradients = indices.Length == 0 ? new float[_flat.ExchangeLength] : _flat.ReadGradients(indices.Length);
-        return new ShardResult(indices.Length, lossSum, gradients);
+        if (indices.Length == 0) gradientSum.Clear();
+        else _flat.ReadGradients(indices.Length, gradientSum);
+        return lossSum;
     }
 }

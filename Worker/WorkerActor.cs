@@ -27,6 +27,8 @@ public sealed class WorkerActor : ReceiveActor
     private readonly ChunkAssembler<long> _parameterChunks = new();
     private readonly BulkSettings? _bulkSettings;
     private BulkChannel? _bulk;              // this worker's end of the bulk data plane (remote deployments)
+    private SharedMemoryLink? _shared;       // instead, when the coordinator is on this host
+    private bool _sharedAdmitted;            // the coordinator mapped our gradient segment
     private JobOffer? _offer;
     private nn.Module<Tensor, Tensor>? _model;
     private FlatParameters? _flat;
@@ -40,10 +42,11 @@ public sealed class WorkerActor : ReceiveActor
     {
         (_coordinator, _settings, _dataFor, _bulkSettings) = (coordinator, settings, dataFor, bulk);
         Receive<JobOffer>(OnJobOffer);
-        Receive<WorkerAdmitted>(m => _log.Info("Worker {0} admitted at parameter version {1}", _settings.Name, m.Version));
+        Receive<WorkerAdmitted>(OnAdmitted);
         Receive<WorkerRefused>(OnRefused);
         Receive<ParameterUpdate>(Load);
         Receive<ParameterChunk>(OnParameterChunk);
+        Receive<ParametersShared>(OnParametersShared);
         Receive<BulkArrival>(OnBulkArrival);
         Receive<ComputeGradients>(OnComputeGradients);
         Receive<TrainingFinished>(_ => ReadyForNextJob());
@@ -66,8 +69,9 @@ public sealed class WorkerActor : ReceiveActor
     private void ReadyForNextJob()
     {
         _bulk?.Dispose();
+        _shared?.Dispose();
         _model?.Dispose();
-        (_bulk, _model, _flat, _computer, _offer, _version) = (null, null, null, null, null, -1);
+        (_bulk, _shared, _sharedAdmitted, _model, _flat, _computer, _offer, _version) = (null, null, false, null, null, null, null, -1);
         _parameterChunks.Forget(_ => true);
         _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
     }
@@ -75,6 +79,7 @@ public sealed class WorkerActor : ReceiveActor
     protected override void PostStop()
     {
         _bulk?.Dispose();
+        _shared?.Dispose();
         _model?.Dispose();
     }
 
@@ -94,8 +99,28 @@ public sealed class WorkerActor : ReceiveActor
             var self = Self;
             var log = _log;
             _bulk = _bulkSettings.Open((int)_flat.ExchangeLength, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
+            if (_bulkSettings.SharedMemory)
+            {
+                _shared = SharedMemoryLink.TryOpen(offer, _bulkSettings.SharedMemoryDirectory!, _settings.Name, (int)_flat.ExchangeLength, out var why);
+                if (why is not null) _log.Info("Worker {0} exchanges through the bulk channel: no shared memory with the coordinator ({1})", _settings.Name, why);
+            }
         }
-        Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device, _bulk?.Endpoint));
+        Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device, _bulk?.Endpoint, _shared?.GradientsPath));
+    }
+
+    private void OnAdmitted(WorkerAdmitted admitted)
+    {
+        _log.Info("Worker {0} admitted at parameter version {1}{2}", _settings.Name, admitted.Version, admitted.SharedMemory ? ", exchanging through shared memory" : "");
+        if (_shared is null) return;
+        if (admitted.SharedMemory) { _shared.OnAdmitted(); _sharedAdmitted = true; }
+        else { _shared.Dispose(); _shared = null; }
+    }
+
+    private void OnParametersShared(ParametersShared update)
+    {
+        if (_shared is null || _flat is null || update.Version <= _version) return;
+        if (_shared.TryLoad(update.Version, _flat)) _version = update.Version;
+        else _log.Warning("Worker {0}: the shared parameters moved past version {1} while loading; waiting for the next", _settings.Name, update.Version);
     }
 
     private void Load(ParameterUpdate update)
@@ -133,6 +158,13 @@ public sealed class WorkerActor : ReceiveActor
         if (_computer is null || request.Version != _version)
         {
             Sender.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
+            return;
+        }
+        if (_sharedAdmitted && _shared!.TryClaimFor(request.Step))
+        {
+            double lossSum = _computer.ComputeInto(request.SampleIndices, request.Epoch, _shared.Gradients);
+            _shared.PublishGradients(request.Step);
+            Sender.Tell(new ShardGradientsShared(request.Step, request.Version, request.Shard, request.SampleIndices.Length, lossSum));
             return;
         }
         var result = _computer.Compute(request.SampleIndices, request.Epoch);

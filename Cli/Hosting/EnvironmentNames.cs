@@ -9,11 +9,12 @@ public static class EnvironmentNames
     public const string Port = "DISTCLIP_PORT";
     public const string SeedNodes = "DISTCLIP_SEED_NODES";
     public const string BulkPort = "DISTCLIP_BULK_PORT";
+    public const string SharedMemory = "DISTCLIP_SHARED_MEMORY";
     public const string Workers = "DISTCLIP_WORKERS";
     public const string Device = "DISTCLIP_DEVICE";
     public const string Threads = "DISTCLIP_THREADS";
     public const string DataDir = "DISTCLIP_DATA_DIR";
     public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, Workers, Device, Threads, DataDir, MinWorkers];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, DataDir, MinWorkers];
 }

@@ -8,17 +8,20 @@ namespace DistClip.Cli.Hosting;
 /// from an environment variable, so containers and Kubernetes pods need no files:
 /// <c>DISTCLIP_HOSTNAME</c> (bind address), <c>DISTCLIP_PUBLIC_HOSTNAME</c> (address peers use),
 /// <c>DISTCLIP_PORT</c>, <c>DISTCLIP_SEED_NODES</c> (comma-separated <c>akka.tcp://distclip@host:port</c>),
-/// <c>DISTCLIP_BULK_PORT</c> (first port of the bulk data plane; 0 = any free port).
+/// <c>DISTCLIP_BULK_PORT</c> (first port of the bulk data plane; 0 = any free port),
+/// <c>DISTCLIP_SHARED_MEMORY</c> (<c>on</c>, the default: peers on the same host exchange through
+/// /dev/shm; <c>off</c>: always through the bulk channel).
 /// </summary>
-public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0)
+public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0, bool SharedMemory = true)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
-    public Protocol.Bulk.BulkSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index);
+    public Protocol.Bulk.BulkSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
+        SharedMemory ? Protocol.SharedMemory.SharedSegment.DefaultDirectory : null);
 
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";
 
-    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null, int? bulkPort = null)
+    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null, int? bulkPort = null, string? sharedMemory = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         hostname ??= environment(EnvironmentNames.Hostname) ?? "127.0.0.1";
@@ -37,7 +40,10 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             bulkPort = int.TryParse(bulkText, CultureInfo.InvariantCulture, out var b) ? b
                 : throw new ArgumentException($"DISTCLIP_BULK_PORT must be a port number (got '{bulkText}').");
         if (bulkPort is < 0 or > 65535) throw new ArgumentException($"--bulk-port must be in [0, 65535] (got {bulkPort}).");
-        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0);
+        var shared = sharedMemory ?? environment(EnvironmentNames.SharedMemory) ?? "on";
+        if (shared is not ("on" or "off"))
+            throw new ArgumentException($"--shared-memory (or {EnvironmentNames.SharedMemory}) must be on or off (got '{shared}').");
+        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on");
     }
 
     /// <summary>This node's own address as a seed (what a coordinator that starts the cluster joins).</summary>

@@ -16,6 +16,17 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
     private double _lossSum, _seconds;
     private int _steps, _clipped, _samples;
 
+    public void OnWorkerAdmitted(string worker, string device, Exchange exchange)
+    {
+        if (exchange == Exchange.InProcess) return;  // the embedded trainer's own workers: nothing to tell
+        output?.WriteLine($"admitted {worker} on {device}, exchanging {exchange switch
+        {
+            Exchange.SharedMemory => "through shared memory (same host)",
+            Exchange.BulkChannel => "through the bulk channel",
+            _ => "as chunks through Akka.Remote",
+        }}");
+    }
+
     public void OnStep(StepReport r)
     {
         _metrics?.WriteLine(JsonSerializer.Serialize(new

@@ -48,4 +48,9 @@ public sealed class Observers(params ITrainingObserver[] observers) : ITrainingO
     {
         foreach (var o in observers) o.OnStep(report);
     }
+
+    public void OnWorkerAdmitted(string worker, string device, Exchange exchange)
+    {
+        foreach (var o in observers) o.OnWorkerAdmitted(worker, device, exchange);
+    }
 }

@@ -12,7 +12,7 @@ namespace DistClip.Coordinator.Planning;
 public sealed class GradientReducer
 {
     private readonly float[] _sum;
-    private readonly ShardGradients?[] _waiting;
+    private readonly ShardSum?[] _waiting;
     private int _nextShard;
 
     public int ShardCount { get; }
@@ -31,14 +31,14 @@ public sealed class GradientReducer
         ShardCount = shardCount;
         _sum = sumBuffer;
         Array.Clear(_sum);
-        _waiting = new ShardGradients?[shardCount];
+        _waiting = new ShardSum?[shardCount];
     }
 
     /// <summary>Whether shard <paramref name="shard"/> has been received.</summary>
     public bool Has(int shard) => shard < _nextShard || _waiting[shard] is not null;
 
     /// <summary>Adds one shard's result; returns false (and changes nothing) for a duplicate or malformed one.</summary>
-    public bool Add(ShardGradients result)
+    public bool Add(ShardSum result)
     {
         if ((uint)result.Shard >= (uint)ShardCount || Has(result.Shard) || result.GradientSum.Length != _sum.Length)
             return false;
@@ -60,11 +60,11 @@ public sealed class GradientReducer
         return _sum;
     }
 
-    private void Accumulate(ShardGradients shard)
+    private void Accumulate(ShardSum shard)
     {
         SampleCount += shard.SampleCount;
         LossSum += shard.LossSum;
         if (shard.SampleCount == 0) return;  // an empty shard contributes nothing (and may carry zeros)
-        System.Numerics.Tensors.TensorPrimitives.Add(_sum, shard.GradientSum, _sum);
+        System.Numerics.Tensors.TensorPrimitives.Add(_sum, shard.GradientSum.Span, _sum);
     }
 }

@@ -52,7 +52,7 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
     /// Accepts a result, or says in one sentence why it is dropped: another step or version, a shard
     /// not assigned to the sender, a duplicate, a wrong sample count or gradient length.
     /// </summary>
-    public string? Accept(TWorker sender, ShardGradients result)
+    public string? Accept(TWorker sender, ShardSum result)
     {
         if (result.Step != Step || result.Version != Version)
             return $"result for step {result.Step} (version {result.Version}) while step {Step} (version {Version}) is current";

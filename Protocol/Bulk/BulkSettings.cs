@@ -4,9 +4,16 @@ using System.Net.Sockets;
 
 namespace DistClip.Protocol.Bulk;
 
-/// <summary>Bind address, advertised address and port of a bulk channel (port 0: any free port).</summary>
-public sealed record BulkSettings(string BindHost, string PublicHost, int Port)
+/// <summary>
+/// Bind address, advertised address and port of a bulk channel (port 0: any free port), and where
+/// shared segments for peers on the same host are made (<see cref="SharedMemory.SharedSegment"/>;
+/// null: never, every transfer goes through the channel).
+/// </summary>
+public sealed record BulkSettings(string BindHost, string PublicHost, int Port, string? SharedMemoryDirectory = SharedMemory.SharedSegment.DefaultDirectory)
 {
+    /// <summary>Whether this end offers or accepts shared memory with a peer on its host.</summary>
+    public bool SharedMemory => SharedMemoryDirectory is not null && Directory.Exists(SharedMemoryDirectory);
+
     /// <summary>Opens the channel; <paramref name="deliver"/> runs on a background thread.</summary>
     public BulkChannel Open(int maxElements, Action<BulkMessage> deliver, Action<string> warn)
     {

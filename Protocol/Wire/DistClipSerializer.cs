@@ -34,6 +34,8 @@ public sealed class DistClipSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(ParameterUpdate)] = "parameter-update",
         [typeof(GradientChunk)] = "gradient-chunk",
         [typeof(ParameterChunk)] = "parameter-chunk",
+        [typeof(ShardGradientsShared)] = "shard-gradients-shared",
+        [typeof(ParametersShared)] = "parameters-shared",
     };
 
     private static readonly string VersionSuffix = $".v{ProtocolVersion.Current}";

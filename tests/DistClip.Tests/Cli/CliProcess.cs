@@ -13,6 +13,9 @@ public sealed class RunningCli : IDisposable
     private readonly StringBuilder _stdout = new(), _stderr = new();
     private readonly string _commandLine;
 
+    /// <summary>The process id (of <c>ip netns exec</c>'s child only when started without a namespace).</summary>
+    public int ProcessId => _process.Id;
+
     internal RunningCli(Process process, string commandLine)
     {
         (_process, _commandLine) = (process, commandLine);

@@ -19,8 +19,9 @@ public sealed class MultiHostSpecs(ITestOutputHelper output) : IDisposable
         var seed = $"akka.tcp://distclip@{coordinatorIp}:4053";
         var weights = Path.Combine(_dir, "hosts.safetensors");
 
+        // The namespaces share this machine's /dev/shm, which separate hosts do not: no shared memory here.
         using var coordinator = CliProcess.StartIn(coordinatorNs, ["coordinator", "--hostname", coordinatorIp, "--port", "4053", "--min-workers", "3",
-            "--save", weights, .. MultiProcessSpecs.JobArgs]);
+            "--shared-memory", "off", "--save", weights, .. MultiProcessSpecs.JobArgs]);
         using var first = CliProcess.StartIn(network.Hosts[1].Namespace, ["worker", "--hostname", network.Hosts[1].Address, "--seed-nodes", seed, "--workers", "2"]);
         using var second = CliProcess.StartIn(network.Hosts[2].Namespace, ["worker"],  // configured the container way: environment only
             new Dictionary<string, string> { ["DISTCLIP_HOSTNAME"] = network.Hosts[2].Address, ["DISTCLIP_SEED_NODES"] = seed, ["DISTCLIP_WORKERS"] = "1" });
@@ -30,6 +31,7 @@ public sealed class MultiHostSpecs(ITestOutputHelper output) : IDisposable
         Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         Assert.Contains($"coordinator listening at akka.tcp://distclip@{coordinatorIp}:4053", run.Stdout);
         Assert.Contains("done: 24 steps, 1200 samples", run.Stdout);
+        Assert.Equal(3, run.Stdout.Split('\n').Count(l => l.StartsWith("admitted ", StringComparison.Ordinal) && l.Contains("through the bulk channel")));
         Assert.Equal(0, first.Finish(TimeSpan.FromSeconds(60)).ExitCode);
         Assert.Equal(0, second.Finish(TimeSpan.FromSeconds(60)).ExitCode);
 

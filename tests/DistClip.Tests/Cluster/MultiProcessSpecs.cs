@@ -52,6 +52,10 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         return new Protocol.FlatParameters(model).ReadValues();
     }
 
+    /// <summary>
+    /// Both data planes in one run: the two workers of one process share memory with the coordinator
+    /// (same host), the third is told not to and uses the bulk TCP channel.
+    /// </summary>
     [Fact]
     public void Should_train_across_processes_exactly_what_the_embedded_trainer_trains()
     {
@@ -61,12 +65,16 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
 
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "3", "--save", weights, .. JobArgs]);
         using var twoWorkers = CliProcess.Start("worker", "--seed-nodes", seed, "--workers", "2");
-        using var oneWorker = CliProcess.Start("worker", "--seed-nodes", seed, "--workers", "1");
+        using var oneWorker = CliProcess.StartWith(new Dictionary<string, string> { ["DISTCLIP_SHARED_MEMORY"] = "off" }, "worker", "--seed-nodes", seed, "--workers", "1");
 
         var run = coordinator.Finish(Timeout);
         output.WriteLine(run.Stdout);
         Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         Assert.Contains("done: 24 steps, 1200 samples", run.Stdout);
+        var admissions = run.Stdout.Split('\n').Where(l => l.StartsWith("admitted ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, admissions.Count(l => l.Contains("through shared memory")));
+        Assert.Equal(1, admissions.Count(l => l.Contains("through the bulk channel")));
+        Assert.Empty(Directory.GetFiles(Protocol.SharedMemory.SharedSegment.DefaultDirectory, $"distclip-{coordinator.ProcessId}-*"));
         var w2 = twoWorkers.Finish(TimeSpan.FromSeconds(60));
         var w1 = oneWorker.Finish(TimeSpan.FromSeconds(60));
         Assert.True(w2.ExitCode == 0 && w1.ExitCode == 0, $"worker exits {w2.ExitCode}, {w1.ExitCode}\n{w2.Stderr}\n{w1.Stderr}");
