@@ -40,7 +40,7 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
             _gradientsOf[worker] = segment;
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             why = e.Message;
             return false;

@@ -32,14 +32,14 @@ public sealed class SharedMemoryLink : IDisposable
         if (offer.SharedMemoryPath is null) return null;
         SharedSegment parameters;
         try { parameters = SharedSegment.Open(offer.SharedMemoryPath, offer.BulkToken, length); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             why = e is FileNotFoundException or DirectoryNotFoundException ? "the coordinator is on another host" : e.Message;
             return null;
         }
         var name = $"{offer.BulkToken:x}-{string.Concat(workerName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}-gradients";
         try { return new SharedMemoryLink(parameters, SharedSegment.Create(directory, name, offer.BulkToken, length)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             parameters.Dispose();
             why = e.Message;

@@ -38,10 +38,10 @@ public sealed unsafe class SharedSegment : IDisposable
     {
         (Path, Length) = (path, length);
         long bytes = HeaderBytes + (long)length * sizeof(float);
-        if (!create && stream.Length != bytes)
+        if (!create && stream.Length is var actual && actual != bytes)
         {
             stream.Dispose();
-            throw new InvalidDataException($"Shared segment {path} has {stream.Length} bytes; a vector of {length} floats takes {bytes}.");
+            throw new InvalidDataException($"Shared segment {path} has {actual} bytes; a vector of {length} floats takes {bytes}.");
         }
         _file = MemoryMappedFile.CreateFromFile(stream, null, bytes, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
         _view = _file.CreateViewAccessor(0, bytes);
