@@ -245,7 +245,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         var recipients = _workers.Concat(_joining).ToList();
         var sharing = recipients.Where(w => _shared?.Has(w) == true).ToList();
-        foreach (var worker in sharing) SendParameters(worker);  // one write into the shared segment serves them all
+        // One write into the shared segment serves them all; no message: the next step's request names the
+        // version, and a worker loads it from the segment when the request arrives (the segment holds the
+        // master's version whenever a request is out, as it is rewritten only after all results are in).
+        if (sharing.Count > 0) _shared!.PublishParameters(_master.Version, _master.CopyValuesTo);
         var others = recipients.Except(sharing).ToList();
         if (others.Count == 0) return;
         var update = _master.Snapshot();

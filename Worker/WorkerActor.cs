@@ -58,6 +58,7 @@ public sealed class WorkerActor : ReceiveActor
     protected override void PreStart()
     {
         // Intra-op threads are per OS thread (OpenMP); the pinned dispatcher gives this actor its own.
+        if (_settings.Cpus is { } cpus) CpuAffinity.PinCurrentThread(cpus);  // before OpenMP starts threads: they inherit it
         set_num_threads(_settings.Threads);
         _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
     }
@@ -155,6 +156,7 @@ public sealed class WorkerActor : ReceiveActor
 
     private void OnComputeGradients(ComputeGradients request)
     {
+        if (_sharedAdmitted && request.Version > _version && _shared!.TryLoad(request.Version, _flat!)) _version = request.Version;
         if (_computer is null || request.Version != _version)
         {
             Sender.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));

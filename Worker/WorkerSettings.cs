@@ -5,4 +5,5 @@ namespace DistClip.Worker;
 /// <param name="Name">Unique worker name for logs (for example <c>worker-0</c>).</param>
 /// <param name="Device">Torch device string: <c>cpu</c> or <c>cuda:i</c>.</param>
 /// <param name="Threads">Intra-op threads for this worker's tensor work.</param>
-public sealed record WorkerSettings(string Name, string Device, int Threads);
+/// <param name="Cpus">CPUs its thread (and the intra-op threads) are pinned to; null: wherever the OS schedules them.</param>
+public sealed record WorkerSettings(string Name, string Device, int Threads, IReadOnlyList<int>? Cpus = null);

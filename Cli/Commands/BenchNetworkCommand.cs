@@ -72,30 +72,44 @@ public static class BenchNetworkCommand
         return 0;
     }
 
-    /// <summary>(c) samples/s of a coordinator and 2 worker processes vs the embedded trainer, same job, after 10 warm-up steps.</summary>
+    /// <summary>
+    /// (c) samples/s of a coordinator and 2 worker processes vs the embedded trainer, same job, after 10
+    /// warm-up steps: once with the data plane the processes choose on one host (shared memory), once with
+    /// shared memory off (the bulk TCP channel, as between hosts). Each worker process is pinned to a CPU
+    /// of its own (--cpus), and so are the embedded trainer's workers.
+    /// </summary>
     private static IEnumerable<string> EndToEnd(int steps)
     {
         const int warmup = 10;
         var dir = Directory.CreateTempSubdirectory("distclip-bench-").FullName;
-        string embeddedMetrics = Path.Combine(dir, "embedded.jsonl"), clusterMetrics = Path.Combine(dir, "cluster.jsonl");
         string[] job = ["--model", "cnn", "--global-batch", "128", "--steps", $"{steps + warmup}", "--train-samples", "20000", "--no-eval", "--log-every", "1000000", "--threads", "1"];
-        Exec(["train", "--workers", "2", "--metrics", embeddedMetrics, .. job]);
-        int port = FreePort();
-        using (var coordinator = Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--metrics", clusterMetrics, .. job]))
-        using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]))
-        using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}"]))
+        string embeddedMetrics = Path.Combine(dir, "embedded.jsonl");
+        bool pin = Environment.ProcessorCount >= 2;
+        string[] Cpus(string list) => pin ? ["--cpus", list] : [];
+        Exec(["train", "--workers", "2", .. Cpus("0,1"), "--metrics", embeddedMetrics, .. job]);
+        double embedded = SamplesPerSecond(embeddedMetrics, warmup);
+        double Cluster(string sharedMemory)
         {
-            coordinator.StandardOutput.ReadToEnd();
-            coordinator.WaitForExit();
+            string metrics = Path.Combine(dir, $"cluster-{sharedMemory}.jsonl");
+            int port = FreePort();
+            string[] node = ["--shared-memory", sharedMemory];
+            using (var coordinator = Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--metrics", metrics, .. node, .. job]))
+            using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", .. Cpus("0"), .. node]))
+            using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", .. Cpus("1"), .. node]))
+            {
+                coordinator.StandardOutput.ReadToEnd();
+                coordinator.WaitForExit();
+            }
+            return SamplesPerSecond(metrics, warmup);
         }
-        double embedded = SamplesPerSecond(embeddedMetrics, warmup), cluster = SamplesPerSecond(clusterMetrics, warmup);
+        double shared = Cluster("on"), tcp = Cluster("off");
         Directory.Delete(dir, recursive: true);
-        Console.WriteLine(F($"(c) worker processes / embedded = {cluster / embedded:F3}"));
-        yield return F($"| (c) cnn (3,274,634 parameters), global batch 128, 2 workers x 1 thread, {steps} steps after {warmup} warm-up | samples/s |");
-        yield return "| --- | ---: |";
-        yield return F($"| embedded trainer (one process) | {embedded:F0} |");
-        yield return F($"| coordinator process + 2 worker processes on loopback (bulk channel) | {cluster:F0} |");
-        yield return F($"| **ratio** | **{cluster / embedded:F3}** |");
+        Console.WriteLine(F($"(c) worker processes / embedded = {shared / embedded:F3} through shared memory, {tcp / embedded:F3} through the bulk channel"));
+        yield return F($"| (c) cnn (3,274,634 parameters), global batch 128, 2 workers x 1 thread, {steps} steps after {warmup} warm-up | samples/s | fraction of embedded |");
+        yield return "| --- | ---: | ---: |";
+        yield return F($"| embedded trainer (one process), --cpus 0,1 | {embedded:F0} | 1 |");
+        yield return F($"| coordinator process + 2 worker processes (--cpus 0 and --cpus 1), one host: shared memory (the default) | {shared:F0} | **{shared / embedded:F3}** |");
+        yield return F($"| the same with --shared-memory off: bulk TCP channel on loopback | {tcp:F0} | **{tcp / embedded:F3}** |");
     }
 
     /// <summary>Samples per second of the steps after <paramref name="skip"/> in a metrics file.</summary>

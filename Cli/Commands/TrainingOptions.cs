@@ -19,6 +19,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<int?> _trainSamples = new("--train-samples") { Description = "Use only the first N training samples." };
     private readonly Option<int> _workers = new("--workers") { Description = "Number of worker actors (one device each).", DefaultValueFactory = _ => D.Workers };
     private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (workers spread over the visible GPUs).", DefaultValueFactory = _ => D.Device };
+    private readonly Option<string?> _cpus = new("--cpus") { Description = "Pin the workers to these CPUs, e.g. 0,1: worker i takes the i-th run of --threads CPUs (Linux; default: no pinning)." };
     private readonly Option<int> _threads = new("--threads") { Description = "Intra-op threads per worker.", DefaultValueFactory = _ => D.Threads };
     private readonly Option<int> _globalBatch = new("--global-batch") { Description = "Samples per optimizer step, over all workers.", DefaultValueFactory = _ => D.GlobalBatch };
     private readonly Option<int> _microBatch = new("--micro-batch") { Description = "Largest forward/backward pass on one worker; larger shards accumulate.", DefaultValueFactory = _ => D.MicroBatch };
@@ -62,6 +63,7 @@ public sealed class TrainingOptions(bool workerOptions)
         {
             command.Options.Add(_workers);
             command.Options.Add(_device);
+            command.Options.Add(_cpus);
         }
     }
 
@@ -87,6 +89,7 @@ public sealed class TrainingOptions(bool workerOptions)
             Workers = workerOptions ? p.GetValue(_workers) : D.Workers,
             Device = workerOptions ? p.GetValue(_device)! : D.Device,
             Threads = p.GetValue(_threads),
+            Cpus = workerOptions ? Worker.CpuAffinity.Parse(p.GetValue(_cpus)) : null,
             GlobalBatch = p.GetValue(_globalBatch),
             MicroBatch = p.GetValue(_microBatch),
             Steps = p.GetValue(_steps),

@@ -1,6 +1,7 @@
 // `distclip worker`: a worker node of a training cluster, one worker actor per local device.
 using System.CommandLine;
 using DistClip.Cli.Hosting;
+using DistClip.Worker;
 
 namespace DistClip.Cli.Commands;
 
@@ -12,10 +13,11 @@ public static class WorkerCommand
         var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node, one per device (env DISTCLIP_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.Workers, 1) };
         var device = new Option<string>("--device") { Description = "cpu, or cuda: workers spread over this node's GPUs (env DISTCLIP_DEVICE).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.Device, "cpu")! };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.Threads, 1) };
+        var cpus = new Option<string?>("--cpus") { Description = "Pin the worker actors to these CPUs, e.g. 0 or 2,3: worker i takes the i-th run of --threads CPUs; give each worker process of a host its own (env DISTCLIP_CPUS; default: no pinning).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.Cpus) };
         var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (env DISTCLIP_DATA_DIR; default: the data set's usual folder).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.DataDir) };
         var command = new Command("worker", "Run a worker node: it joins the cluster at --seed-nodes and computes gradients for the coordinator.")
         {
-            workers, device, threads, dataDir,
+            workers, device, threads, cpus, dataDir,
         };
         node.AddTo(command);
         command.SetAction(p => Program.Guarded(() =>
@@ -23,7 +25,8 @@ public static class WorkerCommand
             int n = p.GetValue(workers), t = p.GetValue(threads);
             if (n < 1) throw new ArgumentException($"--workers must be at least 1 (got {n}).");
             if (t < 1) throw new ArgumentException($"--threads must be at least 1 (got {t}).");
-            ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir)).GetAwaiter().GetResult();
+            var pinned = CpuAffinity.Parse(p.GetValue(cpus)) is { } list ? CpuAffinity.Validate(list, n, t) : null;
+            ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned).GetAwaiter().GetResult();
             return 0;
         }));
         return command;

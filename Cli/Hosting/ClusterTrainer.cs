@@ -69,7 +69,8 @@ public static class ClusterTrainer
     /// Runs a worker node with <paramref name="workers"/> worker actors until the coordinator's node has
     /// left the cluster (workers serve job after job until then) or every worker actor has stopped (refused).
     /// </summary>
-    public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir)
+    /// <param name="cpus">CPUs to pin the worker actors to, <paramref name="threads"/> each, or null.</param>
+    public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus = null)
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
@@ -82,7 +83,7 @@ public static class ClusterTrainer
             var self = Cluster.Get(system).SelfAddress;
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
-                var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads);
+                var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads));
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();

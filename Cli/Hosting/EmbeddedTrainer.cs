@@ -46,7 +46,7 @@ public static class EmbeddedTrainer
             var coordinator = system.ActorOf(setup.Props(observer, done), "coordinator");
             for (int i = 0; i < settings.Workers; i++)
             {
-                var ws = new WorkerSettings($"worker-{i}", devices[i], settings.Threads);
+                var ws = new WorkerSettings($"worker-{i}", devices[i], settings.Threads, settings.Cpus is { } cpus ? CpuAffinity.ShareOf(cpus, i, settings.Threads) : null);
                 system.ActorOf(WorkerActor.Props(coordinator, ws, _ => train).WithDispatcher(AkkaDefaults.WorkerDispatcher), ws.Name);
             }
             return setup.Result(await done.Task.ConfigureAwait(false));

@@ -13,8 +13,9 @@ public static class EnvironmentNames
     public const string Workers = "DISTCLIP_WORKERS";
     public const string Device = "DISTCLIP_DEVICE";
     public const string Threads = "DISTCLIP_THREADS";
+    public const string Cpus = "DISTCLIP_CPUS";
     public const string DataDir = "DISTCLIP_DATA_DIR";
     public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, DataDir, MinWorkers];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers];
 }

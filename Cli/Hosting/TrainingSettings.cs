@@ -16,6 +16,7 @@ public sealed record TrainingSettings
     public int Workers { get; init; } = 2;                   // worker actors (one device each)
     public string Device { get; init; } = "cpu";             // cpu | cuda (workers spread over visible GPUs)
     public int Threads { get; init; } = 1;                   // intra-op threads per worker
+    public IReadOnlyList<int>? Cpus { get; init; }           // CPUs the workers are pinned to (Threads per worker), or none
     public int GlobalBatch { get; init; } = 32;              // samples per optimizer step, over all workers
     public int MicroBatch { get; init; } = 256;              // largest forward/backward pass on one worker
     public long? Steps { get; init; }                        // run this many steps (overrides Epochs)
@@ -43,6 +44,7 @@ public sealed record TrainingSettings
     {
         Require(Workers >= 1, $"--workers must be at least 1 (got {Workers}).");
         Require(Threads >= 1, $"--threads must be at least 1 (got {Threads}).");
+        if (Cpus is not null) Worker.CpuAffinity.Validate(Cpus, Workers, Threads);
         Require(GlobalBatch >= 1, $"--global-batch must be at least 1 (got {GlobalBatch}).");
         Require(MicroBatch >= 1, $"--micro-batch must be at least 1 (got {MicroBatch}).");
         Require(Steps is null or >= 1, $"--steps must be at least 1 (got {Steps}).");
