@@ -80,7 +80,7 @@ public static class BenchNetworkCommand
     /// </summary>
     private static IEnumerable<string> EndToEnd(int steps)
     {
-        const int warmup = 10;
+        const int warmup = 30;  // each of the three processes JITs its hot paths; on 2 cores that settles after ~30 steps
         var dir = Directory.CreateTempSubdirectory("distclip-bench-").FullName;
         string[] job = ["--model", "cnn", "--global-batch", "128", "--steps", $"{steps + warmup}", "--train-samples", "20000", "--no-eval", "--log-every", "1000000", "--threads", "1"];
         string embeddedMetrics = Path.Combine(dir, "embedded.jsonl");
