@@ -88,6 +88,9 @@ public sealed class CliSpecs : IDisposable
     [InlineData("--workers two", "two")]
     [InlineData("--clip agc:fast", "'agc:fast'")]
     [InlineData("--clip layer:1 --clip-norm 1", "alternatives")]
+    [InlineData("--workers 2 --cpus 0", "--cpus")]
+    [InlineData("--workers 2 --cpus 0,x", "'x'")]
+    [InlineData("--workers 2 --cpus 0,4096", "CPU 4096")]
     public void Should_reject_bad_input_with_one_clear_line(string args, string named)
     {
         string[] dataset = args.Contains("--dataset") ? [] : ["--dataset", "synthetic"];

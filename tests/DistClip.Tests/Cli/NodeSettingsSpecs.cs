@@ -33,5 +33,14 @@ public class NodeSettingsSpecs
         Assert.Contains("DISTCLIP_PORT", Assert.Throws<ArgumentException>(() => NodeSettings.Resolve("worker", null, null, null, null, Env(("DISTCLIP_PORT", "http")))).Message);
         Assert.Contains("--port", Assert.Throws<ArgumentException>(() => NodeSettings.Resolve("worker", null, null, 70000, null, Env())).Message);
         Assert.Contains("'coordinator:4053'", Assert.Throws<ArgumentException>(() => NodeSettings.Resolve("worker", null, null, null, "coordinator:4053", Env())).Message);
+        Assert.Contains("DISTCLIP_SHARED_MEMORY", Assert.Throws<ArgumentException>(() => NodeSettings.Resolve("worker", null, null, null, null, Env(("DISTCLIP_SHARED_MEMORY", "yes")))).Message);
+    }
+
+    [Fact]
+    public void Should_offer_shared_memory_unless_switched_off()
+    {
+        Assert.Equal("/dev/shm", NodeSettings.Resolve("worker", null, null, null, null, Env()).Bulk(0).SharedMemoryDirectory);
+        Assert.Null(NodeSettings.Resolve("worker", null, null, null, null, Env(("DISTCLIP_SHARED_MEMORY", "off"))).Bulk(0).SharedMemoryDirectory);
+        Assert.Equal("/dev/shm", NodeSettings.Resolve("worker", null, null, null, null, Env(("DISTCLIP_SHARED_MEMORY", "off")), sharedMemory: "on").Bulk(1).SharedMemoryDirectory);
     }
 }
