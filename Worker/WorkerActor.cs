@@ -100,11 +100,11 @@ public sealed class WorkerActor : ReceiveActor
             var self = Self;
             var log = _log;
             _bulk = _bulkSettings.Open((int)_flat.ExchangeLength, m => self.Tell(new BulkArrival(m)), w => log.Warning(w));
-            if (_bulkSettings.SharedMemory)
-            {
-                _shared = SharedMemoryLink.TryOpen(offer, _bulkSettings.SharedMemoryDirectory!, _settings.Name, (int)_flat.ExchangeLength, out var why);
-                if (why is not null) _log.Info("Worker {0} exchanges through the bulk channel: no shared memory with the coordinator ({1})", _settings.Name, why);
-            }
+        }
+        if (_bulkSettings is { SharedMemory: true } && offer.SharedMemoryPath is not null)
+        {
+            _shared = SharedMemoryLink.TryOpen(offer, _bulkSettings.SharedMemoryDirectory!, _settings.Name, (int)_flat.ExchangeLength, out var why);
+            if (why is not null) _log.Info("Worker {0} exchanges through the bulk channel: no shared memory with the coordinator ({1})", _settings.Name, why);
         }
         Sender.Tell(new RegisterWorker(_settings.Name, _flat.Signature, _settings.Device, _bulk?.Endpoint, _shared?.GradientsPath));
     }
