@@ -77,6 +77,22 @@ public sealed class CliSpecs : IDisposable
         Assert.NotEqual(Accuracy(first), Accuracy(fresh));
     }
 
+    [Fact]
+    public void The_benchmarks_should_measure_every_configuration_they_report()
+    {
+        var bench = CliProcess.Run(Timeout, "bench", "--model", "mlp", "--dataset", "synthetic", "--global-batch", "32", "--steps", "4", "--warmup", "1");
+        Assert.True(bench.ExitCode == 0, bench.Stderr);
+        foreach (var row in new[] { "single process, 1 thread", "single process, 2 threads", "parallel ceiling", "DistClip embedded, 2 workers" })
+            Assert.Matches($@"\|[^|]*{System.Text.RegularExpressions.Regex.Escape(row)}[^|]*\| [1-9]\d* \| [1-9]\d*, [1-9]\d* \|", bench.Stdout);
+        Assert.Matches(@"DistClip / \(2 x single-process 1-thread\) = \*\*\d\.\d{3}\*\*", bench.Stdout);
+
+        var network = CliProcess.Run(Timeout, "bench-network", "--elements", "100000", "--raw-bytes", "10000000", "--e2e-steps", "0");
+        Assert.True(network.ExitCode == 0, network.Stderr);
+        Assert.Matches(@"\| \(a\) raw TCP[^|]*\| \d+\.\d\d \| 1 \|", network.Stdout);
+        Assert.Matches(@"\| \(b\) bulk channel[^|]*\| \d+\.\d\d \| \d+\.\d\d \|", network.Stdout);
+        Assert.Matches(@"\| \(b'\) Akka.Remote chunks[^|]*\| \d+\.\d\d \| \d+\.\d\d \|", network.Stdout);
+    }
+
     [Theory]
     [InlineData("--model resnet9000", "--model 'resnet9000'")]
     [InlineData("--clip-norm -1", "--clip-norm")]
