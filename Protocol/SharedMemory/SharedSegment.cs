@@ -74,8 +74,23 @@ public sealed unsafe class SharedSegment : IDisposable
     {
         RemoveStale(directory);
         var path = System.IO.Path.Combine(directory, $"distclip-{Environment.ProcessId}-{name}");
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
-        stream.SetLength(HeaderBytes + (long)length * sizeof(float));
+        long bytes = HeaderBytes + (long)length * sizeof(float);
+        FileStream stream;
+        try
+        {
+            // Allocated now, not on first touch: a full /dev/shm (Docker's default is 64 MB) must fail here with
+            // an exception, not later with SIGBUS when a write reaches a page the file system cannot supply.
+            stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite, PreallocationSize = bytes,
+            });
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            File.Delete(path);
+            throw new IOException($"No room for a {bytes / 1e6:F1} MB shared segment in {directory}: {e.Message}", e);
+        }
+        stream.SetLength(bytes);
         return new SharedSegment(path, stream, length, create: true, token);
     }
 

@@ -66,6 +66,34 @@ public sealed class SharedSegmentSpecs : IDisposable
         Assert.Throws<FileNotFoundException>(() => SharedSegment.Open(Path.Combine(_dir, "absent"), Token, 4));
     }
 
+    /// <summary>A full /dev/shm (Docker's is 64 MB) must fail at creation, not with SIGBUS at the first write. Needs root (mount).</summary>
+    [Fact]
+    public void Should_refuse_a_segment_the_file_system_has_no_room_for()
+    {
+        var tiny = Directory.CreateDirectory(Path.Combine(_dir, "tiny")).FullName;
+        Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tiny);
+        try
+        {
+            var e = Assert.Throws<IOException>(() => SharedSegment.Create(tiny, "big", Token, 1 << 20));  // 4 MB
+            Assert.Contains($"No room for a 4.2 MB shared segment in {tiny}", e.Message);
+            Assert.Empty(Directory.GetFiles(tiny));
+            using var small = SharedSegment.Create(tiny, "small", Token, 1000);
+            small.Values.Fill(1);
+        }
+        finally
+        {
+            Run("umount", "--lazy", tiny);  // lazy: a mapping a failed assertion left open must not keep it mounted
+        }
+    }
+
+    private static void Run(string command, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(command, args) { RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', args)}: {error}");
+    }
+
     [Fact]
     public void Should_delete_segments_of_processes_that_are_gone_and_keep_live_ones()
     {
