@@ -53,6 +53,7 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
     public string Hocon() => $$"""
         akka {
           actor.provider = cluster
+          remote.retry-gate-closed-for = 1s  # an address that refused a connection (not up yet) is tried again soon
           remote.dot-netty.tcp {
             hostname = "{{Hostname}}"
             {{(PublicHostname is null ? "" : $"public-hostname = \"{PublicHostname}\"")}}
@@ -61,6 +62,10 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
           cluster {
             roles = ["{{Role}}"]
             seed-nodes = [{{string.Join(", ", SeedNodes.Select(s => $"\"{s}\""))}}]
+            # Workers are often started together with their coordinator: a join that reaches it before it
+            # listens is retried after 2 s (Akka's defaults wait 5 s per attempt and 10 s between rounds).
+            seed-node-timeout = 2s
+            retry-unsuccessful-join-after = 2s
             # A worker node that is gone does not come back with its state: remove it and re-plan.
             downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
             split-brain-resolver.active-strategy = keep-oldest

@@ -25,6 +25,24 @@ public sealed class RunningCli : IDisposable
         process.BeginErrorReadLine();
     }
 
+    /// <summary>Waits until the standard output has shown <paramref name="count"/> lines containing <paramref name="text"/>.</summary>
+    public void WaitForOutput(string text, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            string output;
+            lock (_stdout) output = _stdout.ToString();
+            if (output.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal)) >= count) return;
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+                throw new TimeoutException($"distclip {_commandLine} did not print '{text}' {count} time(s).\nstdout:\n{output}\nstderr:\n{_stderr}");
+            Thread.Sleep(100);
+        }
+    }
+
+    /// <summary>Ends the process at once, as a crash or a lost machine would.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     public CliRun Finish(TimeSpan timeout)
     {
         if (!_process.WaitForExit(timeout))

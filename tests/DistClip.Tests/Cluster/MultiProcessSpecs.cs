@@ -86,6 +86,32 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         Assert.True(diff <= 1e-5, $"cluster and embedded trainer differ by {diff:E3}");
     }
 
+    /// <summary>
+    /// A worker process dies mid-run (killed): once the cluster has removed its node, its shards go to the
+    /// survivor, and the run ends with every step taken. The shared segment of the dead worker stays mapped
+    /// by the coordinator, so a result of it that the reducer still held is read safely.
+    /// </summary>
+    [Fact]
+    public void Should_finish_the_run_when_a_worker_process_dies()
+    {
+        int port = FreePort();
+        var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--model", "lenet", "--train-samples", "600",
+            "--global-batch", "50", "--steps", "700", "--log-every", "100", "--no-eval"]);
+        using var survivor = CliProcess.Start("worker", "--seed-nodes", seed);
+        using var doomed = CliProcess.Start("worker", "--seed-nodes", seed);
+        coordinator.WaitForOutput("through shared memory", 2, Timeout);
+        coordinator.WaitForOutput("step ", 3, Timeout);  // a few hundred steps in
+        doomed.Kill();
+
+        var run = coordinator.Finish(Timeout);
+        output.WriteLine(run.Stdout);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 700 steps, 35000 samples", run.Stdout);
+        Assert.Contains("re-assigning", run.Stdout + run.Stderr);
+        Assert.Equal(0, survivor.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
+
     [Fact]
     public async Task Should_keep_training_when_a_foreign_client_sends_garbage_to_the_coordinator_port()
     {
