@@ -66,6 +66,9 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             # listens is retried after 2 s (Akka's defaults wait 5 s per attempt and 10 s between rounds).
             seed-node-timeout = 2s
             retry-unsuccessful-join-after = 2s
+            # Akka.Cluster.Tools 1.5.73 logs "failed to find ... after 30 seconds" within a second of every
+            # start and membership change, while the proxy finds the coordinator: misleading noise.
+            singleton-proxy.log-singleton-identification-failure = false
             # A worker node that is gone does not come back with its state: remove it and re-plan.
             downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
             split-brain-resolver.active-strategy = keep-oldest
