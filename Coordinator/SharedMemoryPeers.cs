@@ -53,7 +53,7 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
     public void Remove(TWorker worker) => _gradientsOf.Remove(worker);
 
     /// <summary>Makes the parameter segment hold version <paramref name="version"/>, writing it with <paramref name="write"/> unless it already does.</summary>
-    public void PublishParameters(long version, SpanAction<float> write)
+    public void PublishParameters(long version, SpanWriter<float> write)
     {
         if (_parameters.Holds(version)) return;
         _parameters.BeginWrite();
@@ -78,6 +78,3 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
         _parameters.Dispose();
     }
 }
-
-/// <summary>Writes into a span (spans cannot be type arguments of <see cref="Action{T}"/>).</summary>
-public delegate void SpanAction<T>(Span<T> destination);
