@@ -25,7 +25,8 @@ public static class WorkerCommand
             int n = p.GetValue(workers), t = p.GetValue(threads);
             if (n < 1) throw new ArgumentException($"--workers must be at least 1 (got {n}).");
             if (t < 1) throw new ArgumentException($"--threads must be at least 1 (got {t}).");
-            var pinned = CpuAffinity.Parse(p.GetValue(cpus)) is { } list ? CpuAffinity.Validate(list, n, t) : null;
+            const string cpusOption = "--cpus (or DISTCLIP_CPUS)";
+            var pinned = CpuAffinity.Parse(p.GetValue(cpus), cpusOption) is { } list ? CpuAffinity.Validate(list, n, t, cpusOption) : null;
             ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned).GetAwaiter().GetResult();
             return 0;
         }));
