@@ -75,6 +75,7 @@ public sealed unsafe class SharedSegment : IDisposable
         RemoveStale(directory);
         var path = System.IO.Path.Combine(directory, $"distclip-{Environment.ProcessId}-{name}");
         long bytes = HeaderBytes + (long)length * sizeof(float);
+        if (File.Exists(path)) throw new IOException($"Shared segment {path} exists already.");  // never ours to delete below
         FileStream stream;
         try
         {
