@@ -32,19 +32,10 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
     /// <summary>Maps a registering worker's gradient segment; false (with the reason) if it cannot.</summary>
     public bool TryAdd(TWorker worker, string gradientsPath, out string? why)
     {
-        why = null;
-        try
-        {
-            var segment = SharedSegment.Open(gradientsPath, _token, _parameters.Length);
-            _all.Add(segment);
-            _gradientsOf[worker] = segment;
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            why = e.Message;
-            return false;
-        }
+        if (SharedSegment.TryOpen(gradientsPath, _token, _parameters.Length, out why) is not { } segment) return false;
+        _all.Add(segment);
+        _gradientsOf[worker] = segment;
+        return true;
     }
 
     public bool Has(TWorker worker) => _gradientsOf.ContainsKey(worker);

@@ -30,16 +30,10 @@ public sealed class SharedMemoryLink : IDisposable
     {
         why = null;
         if (offer.SharedMemoryPath is null) return null;
-        SharedSegment parameters;
-        try { parameters = SharedSegment.Open(offer.SharedMemoryPath, offer.BulkToken, length); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            why = e is FileNotFoundException or DirectoryNotFoundException ? "the coordinator is on another host" : e.Message;
-            return null;
-        }
+        if (SharedSegment.TryOpen(offer.SharedMemoryPath, offer.BulkToken, length, out why) is not { } parameters) return null;
         var name = $"{offer.BulkToken:x}-{string.Concat(workerName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}-gradients";
         try { return new SharedMemoryLink(parameters, SharedSegment.Create(directory, name, offer.BulkToken, length)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             parameters.Dispose();
             why = e.Message;

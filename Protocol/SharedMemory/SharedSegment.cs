@@ -99,6 +99,21 @@ public sealed unsafe class SharedSegment : IDisposable
     public static SharedSegment Open(string path, long token, int length) =>
         new(path, new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite), length, create: false, token);
 
+    /// <summary>
+    /// <see cref="Open"/>, or null with the reason in <paramref name="why"/>: absent here (its creator is on
+    /// another host), unreadable, or of another run, model or version.
+    /// </summary>
+    public static SharedSegment? TryOpen(string path, long token, int length, out string? why)
+    {
+        why = null;
+        try { return Open(path, token, length); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            why = e is FileNotFoundException or DirectoryNotFoundException ? $"{path} does not exist here: its creator is on another host" : e.Message;
+            return null;
+        }
+    }
+
     /// <summary>The vector, to write before <see cref="Publish"/> or to read after checking <see cref="Holds"/>.</summary>
     public Span<float> Values => _memory.GetSpan();
 

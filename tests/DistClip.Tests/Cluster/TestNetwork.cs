@@ -1,5 +1,4 @@
 // Test hosts on one machine: network namespaces joined by veth pairs to a bridge, each with its own address.
-using System.Diagnostics;
 
 namespace DistClip.Tests.Cluster;
 
@@ -45,13 +44,7 @@ public sealed class TestNetwork : IDisposable
         Hosts = list;
     }
 
-    private static void Ip(string arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardError = true, UseShellExecute = false })!;
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"ip {arguments} failed: {error}");
-    }
+    private static void Ip(string arguments) => SystemCommand.Run("ip", arguments);
 
     public void Dispose()
     {

@@ -71,7 +71,7 @@ public sealed class SharedSegmentSpecs : IDisposable
     public void Should_refuse_a_segment_the_file_system_has_no_room_for()
     {
         var tiny = Directory.CreateDirectory(Path.Combine(_dir, "tiny")).FullName;
-        Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tiny);
+        SystemCommand.Run("mount", $"-t tmpfs -o size=1m tmpfs {tiny}");
         try
         {
             var e = Assert.Throws<IOException>(() => SharedSegment.Create(tiny, "big", Token, 1 << 20));  // 4 MB
@@ -82,16 +82,8 @@ public sealed class SharedSegmentSpecs : IDisposable
         }
         finally
         {
-            Run("umount", "--lazy", tiny);  // lazy: a mapping a failed assertion left open must not keep it mounted
+            SystemCommand.Run("umount", $"--lazy {tiny}");  // lazy: a mapping a failed assertion left open must not keep it mounted
         }
-    }
-
-    private static void Run(string command, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(command, args) { RedirectStandardError = true })!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', args)}: {error}");
     }
 
     [Fact]
