@@ -66,7 +66,7 @@ public sealed class FlatParameters
     /// <summary>Copies the parameter and buffer values into a new exchange vector.</summary>
     public float[] ReadValues()
     {
-        var flat = new float[ExchangeLength];
+        var flat = GC.AllocateUninitializedArray<float>((int)ExchangeLength);  // every element is written below
         ReadValues(flat);
         return flat;
     }
@@ -84,7 +84,7 @@ public sealed class FlatParameters
     /// </summary>
     public float[] ReadGradients(int sampleCount)
     {
-        var flat = new float[ExchangeLength];
+        var flat = GC.AllocateUninitializedArray<float>((int)ExchangeLength);  // every element is written below
         ReadGradients(sampleCount, flat);
         return flat;
     }

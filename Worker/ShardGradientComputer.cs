@@ -33,7 +33,7 @@ public sealed class ShardGradientComputer
     /// <param name="epoch">The step's epoch: augmentation draws depend on (seed, epoch, sample index).</param>
     public ShardResult Compute(ReadOnlySpan<int> indices, int epoch = 0)
     {
-        var gradients = new float[_flat.ExchangeLength];
+        var gradients = GC.AllocateUninitializedArray<float>((int)_flat.ExchangeLength);  // ComputeInto writes every element
         double lossSum = ComputeInto(indices, epoch, gradients);
         return new ShardResult(indices.Length, lossSum, gradients);
     }
