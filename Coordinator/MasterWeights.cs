@@ -104,7 +104,8 @@ public sealed class MasterWeights : IDisposable
     {
         if (_ema is null) return;
         using var noGrad = no_grad();
-        for (int i = 0; i < _ema.Length; i++) _ema[i].mul_(_emaDecay!.Value).add_(_flat.Parameters[i], alpha: 1 - _emaDecay.Value);
+        using var s = new HeldScalars();
+        for (int i = 0; i < _ema.Length; i++) _ema[i].mul_(s[_emaDecay!.Value]).add_(_flat.Parameters[i], s[1 - _emaDecay.Value]);
     }
 
     public void Dispose()

@@ -43,6 +43,7 @@ public static class Evaluation
             for (int start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
+                using var s = new HeldScalars();  // labels compared with numbers
                 var (x, y) = data.Batch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
                 if (augmenter is not null)
                 {
@@ -55,13 +56,13 @@ public static class Evaluation
                 if (data.Task == TaskKind.Segmentation)
                 {
                     var predicted = outputs.argmax(1);                                 // (B, H, W)
-                    var valid = y.ne(TaskLoss.IgnoreLabel);
+                    var valid = y.ne(s[TaskLoss.IgnoreLabel]);
                     validPixels += valid.sum().item<long>();
                     correct += predicted.eq(y).logical_and(valid).sum().item<long>();
                     for (int c = 0; c < data.Classes; c++)
                     {
-                        var isPredicted = predicted.eq(c).logical_and(valid);
-                        var isTrue = y.eq(c);
+                        var isPredicted = predicted.eq(s[c]).logical_and(valid);
+                        var isTrue = y.eq(s[c]);
                         intersection[c] += isPredicted.logical_and(isTrue).sum().item<long>();
                         union[c] += isPredicted.logical_or(isTrue).sum().item<long>();
                     }

@@ -16,13 +16,17 @@ public static class TaskLoss
 
     /// <param name="outputs">(B, classes) logits or (B, targets) predictions.</param>
     /// <param name="labels">(B) class indices or (B, targets) values.</param>
-    public static Tensor Sum(TaskKind task, Tensor outputs, Tensor labels) => task switch
+    public static Tensor Sum(TaskKind task, Tensor outputs, Tensor labels)
     {
-        TaskKind.Classification => nn.functional.cross_entropy(outputs, labels, reduction: nn.Reduction.Sum),
-        TaskKind.Regression => nn.functional.mse_loss(outputs, labels, reduction: nn.Reduction.Sum) / outputs.shape[1],  // per-sample mean over targets
-        // Per sample: the pixel losses summed over valid pixels, divided by the image's pixel count (a fixed
-        // number, so that shards add up exactly; PyTorch's mean divides by the batch's valid pixels instead).
-        TaskKind.Segmentation => nn.functional.cross_entropy(outputs, labels, ignore_index: IgnoreLabel, reduction: nn.Reduction.Sum) / (outputs.shape[2] * outputs.shape[3]),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
-    };
+        using var s = new HeldScalars();
+        return task switch
+        {
+            TaskKind.Classification => nn.functional.cross_entropy(outputs, labels, reduction: nn.Reduction.Sum),
+            TaskKind.Regression => nn.functional.mse_loss(outputs, labels, reduction: nn.Reduction.Sum) / s[outputs.shape[1]],  // per-sample mean over targets
+            // Per sample: the pixel losses summed over valid pixels, divided by the image's pixel count (a fixed
+            // number, so that shards add up exactly; PyTorch's mean divides by the batch's valid pixels instead).
+            TaskKind.Segmentation => nn.functional.cross_entropy(outputs, labels, ignore_index: IgnoreLabel, reduction: nn.Reduction.Sum) / s[outputs.shape[2] * outputs.shape[3]],
+            _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
+        };
+    }
 }

@@ -96,8 +96,9 @@ public sealed class FlatParameters
         CheckLength(destination.Length, ExchangeLength, "gradients");
         Read(_parameters.Select(p => p.grad), destination, buffersFrom: _parameters.Length);
         using var scope = NewDisposeScope();
+        using var count = new HeldScalars();
         for (int j = 0; j < _buffers.Length; j++)
-            CopyOut(_buffers[j] * (float)sampleCount, destination, _parameters.Length + j);
+            CopyOut(_buffers[j] * count[(double)sampleCount], destination, _parameters.Length + j);
     }
 
     /// <summary>Overwrites parameters and buffers from an exchange vector (no autograd history).</summary>

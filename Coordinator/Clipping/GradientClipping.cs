@@ -1,4 +1,5 @@
 // The clipping math: total gradient norm, scaling by a norm, clamping by value. Pure functions over tensors.
+using DistClip.Protocol;
 using static TorchSharp.torch;
 
 namespace DistClip.Coordinator.Clipping;
@@ -33,18 +34,28 @@ public static class GradientClipping
     public static Tensor TotalNorm(IReadOnlyList<Tensor> gradients, double normType)
     {
         if (gradients.Count == 0) return tensor(0f);
-        var norms = gradients.Select(g => linalg.vector_norm(g, normType)).ToArray();
-        return linalg.vector_norm(stack(norms), normType);
+        var norms = gradients.Select(g => VectorNorm(g, normType)).ToArray();
+        return VectorNorm(stack(norms), normType);
     }
+
+    /// <summary>
+    /// ‖t‖_p over all its elements, a 0-d tensor. <c>linalg.norm</c> of the flattened tensor hands p to
+    /// libtorch as a double; <c>linalg.vector_norm</c> would hand it over as a temporary Scalar that
+    /// nothing keeps alive during the call (see <see cref="HeldScalars"/>).
+    /// </summary>
+    public static Tensor VectorNorm(Tensor t, double normType) => linalg.norm(t.flatten(), normType);
 
     /// <summary>
     /// Multiplies every gradient in place by <c>min(1, maxNorm / (totalNorm + 1e-6))</c> and returns that
     /// coefficient. Always multiplies, never branches on the value: that avoids a host sync on devices,
-    /// and a factor of exactly 1 leaves the gradients bit-identical.
+    /// and a factor of exactly 1 leaves the gradients bit-identical. The coefficient is formed as libtorch's
+    /// <c>clip_grad_norm_</c> forms it — a float32 tensor holding maxNorm, divided by the norm plus ε — not
+    /// as TorchSharp's <c>double / Tensor</c> (reciprocal, then multiply), which can differ in the last bit.
     /// </summary>
     public static Tensor ScaleToNorm(IReadOnlyList<Tensor> gradients, double maxNorm, Tensor totalNorm)
     {
-        var coefficient = (maxNorm / (totalNorm + Epsilon)).clamp_max(1.0);
+        using var s = new HeldScalars();
+        var coefficient = full_like(totalNorm, s[maxNorm]).div_(totalNorm.add(s[Epsilon], s.One)).clamp_max(s[1.0]);
         using var noGrad = no_grad();
         foreach (var g in gradients) g.mul_(coefficient.to(g.device));
         return coefficient;
@@ -76,9 +87,10 @@ public static class GradientClipping
         double totalValue = TotalNorm(gradients, 2.0).item<float>();
         long elements = gradients.Sum(g => g.numel());
         if (!double.IsFinite(totalValue)) return new ClipOutcome(totalValue, double.NaN, false, 0, (int)elements);
-        long beyond = gradients.Sum(g => g.abs().gt(limit).sum().item<long>());
+        using var s = new HeldScalars();
+        long beyond = gradients.Sum(g => g.abs().gt(s[limit]).sum().item<long>());
         using var noGrad = no_grad();
-        foreach (var g in gradients) g.clamp_(-limit, limit);
+        foreach (var g in gradients) g.clamp_(s[-limit], s[limit]);
         return new ClipOutcome(totalValue, double.NaN, beyond > 0, (int)beyond, (int)elements);
     }
 

@@ -1,4 +1,5 @@
 // Clipping tensor by tensor (per-layer) and unit by unit relative to the weights (AGC). Pure functions over tensors.
+using DistClip.Protocol;
 using static TorchSharp.torch;
 
 namespace DistClip.Coordinator.Clipping;
@@ -23,7 +24,7 @@ public static class LayerwiseClipping
         using var noGrad = no_grad();
         foreach (var g in gradients)
         {
-            var norm = linalg.vector_norm(g, normType);
+            var norm = GradientClipping.VectorNorm(g, normType);
             double coefficient = GradientClipping.ScaleToNorm([g], maxNorm, norm).item<float>();
             if (coefficient < 1.0) clipped++;
             smallest = Math.Min(smallest, coefficient);
@@ -37,8 +38,8 @@ public static class LayerwiseClipping
     /// whole tensor for a vector or a scalar.
     /// </summary>
     public static Tensor UnitNorms(Tensor t) => t.dim() <= 1
-        ? linalg.vector_norm(t, 2.0)                                                            // ()
-        : linalg.vector_norm(t, 2.0, Enumerable.Range(1, (int)t.dim() - 1).Select(d => (long)d).ToArray(), keepdim: true);  // (out, 1, …)
+        ? GradientClipping.VectorNorm(t, 2.0)                                                   // ()
+        : linalg.norm(t.flatten(1), 2.0, [1], keepdim: true).view([t.shape[0], .. Enumerable.Repeat(1L, (int)t.dim() - 1)]);  // (out, 1, …)
 
     /// <summary>
     /// AGC on each (gradient, weight) pair whose <paramref name="include"/> flag is set: units with
@@ -50,15 +51,16 @@ public static class LayerwiseClipping
         double total = GradientClipping.TotalNorm(gradients, 2.0).item<float>();
         if (!double.IsFinite(total)) return new ClipOutcome(total, double.NaN, false, 0, 0);
         long clipped = 0, units = 0;
+        using var s = new HeldScalars();
         using var noGrad = no_grad();
         for (int i = 0; i < gradients.Count; i++)
         {
             if (!include[i]) continue;
             var g = gradients[i];
-            var maxNorm = UnitNorms(weights[i]).clamp_min(AgcEpsilon) * lambda;      // λ · max(‖W_i‖, ε)
+            var maxNorm = UnitNorms(weights[i]).clamp_min(s[AgcEpsilon]) * s[lambda];  // λ · max(‖W_i‖, ε)
             var gradNorm = UnitNorms(g);
             var trigger = gradNorm > maxNorm;                                        // ‖G_i‖ / max(‖W_i‖, ε) > λ
-            var scaled = g * (maxNorm / gradNorm.clamp_min(1e-6));
+            var scaled = g * (maxNorm / gradNorm.clamp_min(s[1e-6]));
             g.copy_(where(trigger, scaled, g));
             clipped += trigger.sum().item<long>();
             units += trigger.numel();

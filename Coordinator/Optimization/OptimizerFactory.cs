@@ -1,18 +1,18 @@
-// Builds TorchSharp optimizers and learning-rate schedulers from settings; nothing is re-implemented here.
+// Builds the optimizers (TorchSharp's, with their scalars held) and TorchSharp's learning-rate schedulers from settings.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 
 namespace DistClip.Coordinator.Optimization;
 
-/// <summary>Maps <see cref="OptimizerSettings"/> and <see cref="ScheduleSettings"/> onto TorchSharp's own classes.</summary>
+/// <summary>Maps <see cref="OptimizerSettings"/> and <see cref="ScheduleSettings"/> onto TorchSharp's classes (the optimizers through <see cref="Sgd"/>, <see cref="Adam"/>, <see cref="AdamW"/>).</summary>
 public static class OptimizerFactory
 {
     public static Optimizer Create(IEnumerable<Parameter> parameters, OptimizerSettings s) => s.Name switch
     {
-        "sgd" => SGD(parameters, s.LearningRate, s.Momentum, 0.0, s.WeightDecay, s.Nesterov),
-        "adam" => Adam(parameters, s.LearningRate, weight_decay: s.WeightDecay),
-        "adamw" => AdamW(parameters, s.LearningRate, weight_decay: s.WeightDecay),
+        "sgd" => new Sgd(parameters, s.LearningRate, s.Momentum, dampening: 0.0, s.WeightDecay, s.Nesterov),
+        "adam" => new Adam(parameters, s.LearningRate, s.WeightDecay),
+        "adamw" => new AdamW(parameters, s.LearningRate, s.WeightDecay),
         _ => throw new ArgumentException($"Unknown optimizer '{s.Name}'; known optimizers: {string.Join(", ", OptimizerSettings.Names)}."),
     };
 

@@ -1,4 +1,5 @@
 // ResNet as torchvision builds it (resnet18/34 with basic blocks, resnet50 with bottlenecks), and the CIFAR-shaped stem.
+using DistClip.Protocol;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         var (blocks, bottleneck) = Depths[depth];
         int expansion = bottleneck ? 4 : 1;
         conv1 = cifar ? nn.Conv2d(channels, 64, 3, stride: 1, padding: 1, bias: false) : nn.Conv2d(channels, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = nn.BatchNorm2d(64);
+        bn1 = new BatchNorm2d(64);
         maxpool = cifar ? nn.Identity() : nn.MaxPool2d(3, stride: 2, padding: 1);
         int inPlanes = 64;
         Sequential Stage(int planes, int count, int stride)
@@ -65,7 +66,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
 
     /// <summary>The projection shortcut torchvision adds when a block changes resolution or width.</summary>
     private static Sequential? Downsample(int inPlanes, int outPlanes, int stride) =>
-        stride != 1 || inPlanes != outPlanes ? nn.Sequential(nn.Conv2d(inPlanes, outPlanes, 1, stride: stride, bias: false), nn.BatchNorm2d(outPlanes)) : null;
+        stride != 1 || inPlanes != outPlanes ? nn.Sequential(nn.Conv2d(inPlanes, outPlanes, 1, stride: stride, bias: false), new BatchNorm2d(outPlanes)) : null;
 
     private sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
@@ -76,9 +77,9 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         public BasicBlock(int inPlanes, int planes, int stride) : base("BasicBlock")
         {
             conv1 = nn.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
-            bn1 = nn.BatchNorm2d(planes);
+            bn1 = new BatchNorm2d(planes);
             conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
-            bn2 = nn.BatchNorm2d(planes);
+            bn2 = new BatchNorm2d(planes);
             downsample = Downsample(inPlanes, planes, stride);
             RegisterComponents();
         }
@@ -86,7 +87,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         public override Tensor forward(Tensor x)
         {
             var y = bn2.forward(conv2.forward(nn.functional.relu(bn1.forward(conv1.forward(x)))));
-            return nn.functional.relu(y + (downsample?.forward(x) ?? x));
+            return ReluOfSum(y, downsample?.forward(x) ?? x);
         }
     }
 
@@ -99,11 +100,11 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         public Bottleneck(int inPlanes, int planes, int stride) : base("Bottleneck")
         {
             conv1 = nn.Conv2d(inPlanes, planes, 1, bias: false);
-            bn1 = nn.BatchNorm2d(planes);
+            bn1 = new BatchNorm2d(planes);
             conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);  // torchvision v1.5: stride on the 3×3
-            bn2 = nn.BatchNorm2d(planes);
+            bn2 = new BatchNorm2d(planes);
             conv3 = nn.Conv2d(planes, planes * 4, 1, bias: false);
-            bn3 = nn.BatchNorm2d(planes * 4);
+            bn3 = new BatchNorm2d(planes * 4);
             downsample = Downsample(inPlanes, planes * 4, stride);
             RegisterComponents();
         }
@@ -113,7 +114,14 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
             var y = nn.functional.relu(bn1.forward(conv1.forward(x)));
             y = nn.functional.relu(bn2.forward(conv2.forward(y)));
             y = bn3.forward(conv3.forward(y));
-            return nn.functional.relu(y + (downsample?.forward(x) ?? x));
+            return ReluOfSum(y, downsample?.forward(x) ?? x);
         }
+    }
+
+    /// <summary>relu(y + shortcut). TorchSharp's <c>y + shortcut</c> passes alpha = 1 as a temporary Scalar (see <see cref="HeldScalars"/>); this one is held.</summary>
+    private static Tensor ReluOfSum(Tensor y, Tensor shortcut)
+    {
+        using var alpha = new HeldScalars();
+        return nn.functional.relu(y.add(shortcut, alpha.One));
     }
 }

@@ -32,7 +32,7 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
         {
             if (v == 0) { layers.Add(nn.MaxPool2d(2, 2)); continue; }
             layers.Add(nn.Conv2d(inChannels, v, 3, padding: 1));
-            if (batchNorm) layers.Add(nn.BatchNorm2d(v));
+            if (batchNorm) layers.Add(new BatchNorm2d(v));
             layers.Add(nn.ReLU(inplace: true));
             inChannels = v;
         }

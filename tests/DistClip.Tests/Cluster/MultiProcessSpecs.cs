@@ -83,7 +83,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         var embedded = Embedded(3);
         double diff = cluster.Zip(embedded, (a, b) => Math.Abs((double)a - b)).Max();
         output.WriteLine($"max |Δθ| cluster vs embedded (N = 3): {diff:E2}");
-        Assert.True(diff <= 1e-5, $"cluster and embedded trainer differ by {diff:E3}");
+        Assert.True(cluster.AsSpan().SequenceEqual(embedded), $"cluster and embedded trainer are not bit-identical (same N, same reduction order): max |Δθ| {diff:E3}");
     }
 
     /// <summary>

@@ -18,12 +18,16 @@ public static class ReferenceLoop
     /// When set, clips the gradient of each of that many shards separately and averages them (the
     /// classic bug): a foil proving that the tests can tell per-worker from global clipping.
     /// </param>
+    /// <param name="equalShardWeightShards">
+    /// When set, averages the mean gradients of that many shards with equal weights although the shards
+    /// may be uneven (the other classic bug): a second foil.
+    /// </param>
     /// <param name="policy">
     /// When set, the whole-batch gradient is clipped by DistClip's own <see cref="Clipper"/> instead of
     /// TorchSharp's <c>clip_grad_norm_</c> (for the policies PyTorch has no function for).
     /// </param>
     public static float[] Train(ModelSpec spec, int seed, IImageDataset data, int globalBatch, int steps,
-        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0, ClipPolicy? policy = null, Augmenter? augmenter = null)
+        double lr, double momentum, double? maxNorm, double normType, int perWorkerClipShards = 0, ClipPolicy? policy = null, Augmenter? augmenter = null, int equalShardWeightShards = 0)
     {
         using var model = ModelZoo.Create(spec, seed);
         var parameters = model.parameters().ToArray();
@@ -37,6 +41,11 @@ public static class ReferenceLoop
             var indices = Enumerable.Range(start, Math.Min(globalBatch, data.Count - start)).ToArray();
             optimizer.zero_grad();
             if (perWorkerClipShards > 0) PerWorkerClippedGradient(model, data, indices, perWorkerClipShards, maxNorm!.Value, normType);
+            else if (equalShardWeightShards > 0)
+            {
+                EqualWeightGradient(model, data, indices, equalShardWeightShards);
+                if (maxNorm is double m) nn.utils.clip_grad_norm_(parameters, m, normType);
+            }
             else
             {
                 var (x, y) = data.Batch(indices);
@@ -62,6 +71,21 @@ public static class ReferenceLoop
             var (x, y) = data.Batch(shard);
             (nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum) / indices.Length).backward();
             nn.utils.clip_grad_norm_(parameters, maxNorm / shards, normType);
+            for (int i = 0; i < parameters.Length; i++) total[i].add_(parameters[i].grad!);
+        }
+        for (int i = 0; i < parameters.Length; i++) parameters[i].grad!.copy_(total[i]);
+    }
+
+    private static void EqualWeightGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards)
+    {
+        var parameters = model.parameters().ToArray();
+        var total = parameters.Select(p => zeros_like(p)).ToArray();
+        int per = (indices.Length + shards - 1) / shards;
+        foreach (var shard in indices.Chunk(per))
+        {
+            model.zero_grad();
+            var (x, y) = data.Batch(shard);
+            (nn.functional.cross_entropy(model.forward(x), y) / shards).backward();  // each shard's mean, weighted 1/N
             for (int i = 0; i < parameters.Length; i++) total[i].add_(parameters[i].grad!);
         }
         for (int i = 0; i < parameters.Length; i++) parameters[i].grad!.copy_(total[i]);
