@@ -1,6 +1,7 @@
 // distclip: the one entry point. Parses the command line and hands over to a command; nothing else.
 using System.CommandLine;
 using DistClip.Cli.Commands;
+using DistClip.Cli.Hosting;
 
 namespace DistClip.Cli;
 
@@ -32,7 +33,7 @@ public static class Program
         }
         if (parse.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"distclip: {parse.Errors[0].Message}");
+            Console.Error.WriteLine($"distclip: {ParseErrorText.Describe(parse.Errors[0].Message)}");
             return 2;
         }
         return parse.Invoke();
@@ -45,6 +46,11 @@ public static class Program
     public static int Guarded(Func<int> body)
     {
         try { return body(); }
+        catch (Exception e) when (Unwrapped(e) is RunEndedEarlyException early)
+        {
+            Console.Error.WriteLine($"distclip: {early.Message}");
+            return early.ExitCode;
+        }
         catch (Exception e) when (UserError(e) is { } message)
         {
             Console.Error.WriteLine($"distclip: {message}");
@@ -52,8 +58,11 @@ public static class Program
         }
     }
 
+    private static Exception Unwrapped(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrapped(a.InnerException!) : e;
+
     private static string? UserError(Exception e) => e switch
     {
+        RunEndedEarlyException => null,
         AggregateException { InnerExceptions.Count: 1 } a => UserError(a.InnerException!),
         ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
             or DistClip.Coordinator.NonFiniteGradientException => e.Message,

@@ -62,6 +62,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<ShardRefused>(OnShardRefused);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
         Receive<StepTimedOut>(OnStepTimedOut);
+        Receive<StopTraining>(stop => Finish(stop.Reason));
     }
 
     public static Props Props(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer,
@@ -89,7 +90,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     protected override void PreRestart(Exception reason, object message)
     {
         _log.Error(reason, "The coordinator failed at step {0} handling {1}", _step, message?.GetType().Name ?? "nothing");
-        _done.TrySetException(new InvalidOperationException($"The coordinator failed at step {_step} handling {message?.GetType().Name}: {reason.Message}", reason));
+        _done.TrySetException(new TrainingStoppedException(Summary(null),
+            new InvalidOperationException($"The coordinator failed at step {_step} handling {message?.GetType().Name}: {reason.Message}", reason)));
         base.PreRestart(reason, message);
     }
 
@@ -97,7 +99,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         _bulk?.Dispose();
         _shared?.Dispose();
-        _done.TrySetException(new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}."));
+        _done.TrySetException(new TrainingStoppedException(Summary(null), new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}.")));
     }
 
     private bool Started => _clock.IsRunning;
@@ -223,7 +225,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         catch (NonFiniteGradientException e)
         {
             _log.Error(e, "Training stopped at step {0}", step.Step);
-            _done.TrySetException(e);
+            _done.TrySetException(new TrainingStoppedException(Summary(null), e));
             Context.Stop(Self);
             return;
         }
@@ -317,17 +319,24 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Finish()
+    /// <summary>Ends the run: after the last step, or at once when <paramref name="stoppedBecause"/> is given (the step in flight is dropped).</summary>
+    private void Finish(string? stoppedBecause = null)
     {
         Timers.CancelAll();
         _clock.Stop();
-        var summary = new TrainingSummary(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version);
-        _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
+        _inFlight = null;
+        var summary = Summary(stoppedBecause);
+        if (stoppedBecause is null) _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
+        else _log.Info("Training stopped after {0} of {1} steps: {2}", summary.Steps, _plan.TotalSteps, stoppedBecause);
         Context.Parent.Tell(JobFinished.Instance);  // before the workers hear it: they will ask the parent for the next job
         foreach (var w in _workers.Concat(_joining)) w.Tell(new TrainingFinished(summary.Steps));
         _done.TrySetResult(summary);
         Become(Finished);
     }
+
+    /// <summary>What the run has done: every completed step (the master weights hold the last one).</summary>
+    private TrainingSummary Summary(string? stoppedBecause) =>
+        new(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version, stoppedBecause);
 
     /// <summary>After the last step: late results and join requests are for nobody.</summary>
     private void Finished()

@@ -33,6 +33,7 @@ public sealed class JobHost : ReceiveActor
         Receive<RunJob>(OnRunJob);
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JobFinished>(_ => OnJobFinished());
+        Receive<StopTraining>(stop => _current?.Forward(stop));
         Receive<Terminated>(t => { if (t.ActorRef.Equals(_current)) _current = null; });
     }
 

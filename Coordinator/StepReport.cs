@@ -7,7 +7,8 @@ namespace DistClip.Coordinator;
 public sealed record StepReport(long Step, int Epoch, double Loss, int Samples, int Workers, StepOutcome Outcome, double Seconds);
 
 /// <summary>The end of a training run.</summary>
-public sealed record TrainingSummary(long Steps, long SkippedSteps, long ClippedSteps, long Samples, double Seconds, long FinalVersion)
+/// <param name="StoppedBecause">Why the run ended before its last step (<see cref="StopTraining"/>); null when it took every step.</param>
+public sealed record TrainingSummary(long Steps, long SkippedSteps, long ClippedSteps, long Samples, double Seconds, long FinalVersion, string? StoppedBecause = null)
 {
     public double SamplesPerSecond => Seconds > 0 ? Samples / Seconds : 0;
 }

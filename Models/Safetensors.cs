@@ -43,16 +43,24 @@ public static class Safetensors
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padding = (8 - headerBytes.Length % 8) % 8;  // the format recommends 8-byte aligned data
         var temp = path + ".tmp";
-        using (var file = File.Create(temp))
+        try
         {
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)(headerBytes.Length + padding));
-            file.Write(length);
-            file.Write(headerBytes);
-            for (int i = 0; i < padding; i++) file.WriteByte((byte)' ');
-            foreach (var blob in blobs) file.Write(blob);
+            using (var file = File.Create(temp))
+            {
+                Span<byte> length = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)(headerBytes.Length + padding));
+                file.Write(length);
+                file.Write(headerBytes);
+                for (int i = 0; i < padding; i++) file.WriteByte((byte)' ');
+                foreach (var blob in blobs) file.Write(blob);
+            }
+            File.Move(temp, path, overwrite: true);  // never leave a half-written weights file behind
         }
-        File.Move(temp, path, overwrite: true);  // never leave a half-written weights file behind
+        catch (IOException)
+        {
+            File.Delete(temp);  // a full disk: nor a half-written temporary file
+            throw;
+        }
     }
 
     /// <summary>

@@ -20,6 +20,9 @@ public static class AkkaDefaults
           stdout-loglevel = WARNING
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
+          # SIGINT/SIGTERM are DistClip's to handle: the run stops at a step boundary, saves, and the node
+          # leaves the cluster itself. Akka's own handler would terminate the actor system mid-step.
+          coordinated-shutdown.run-by-clr-shutdown-hook = off
           remote.dot-netty.tcp {
             # Bulk data travels in chunks of 512 KiB (Wire.Chunking); frames are bounded just above that.
             maximum-frame-size = 1 MiB

@@ -38,7 +38,7 @@ public static class ConfigFile
             else tokens.AddRange([option.Name, value]);
         }
         var check = command.Parse(tokens.ToArray());
-        if (check.Errors.Count > 0) throw new ArgumentException($"{path}: {check.Errors[0].Message}");
+        if (check.Errors.Count > 0) throw new ArgumentException($"{path}: {ParseErrorText.Describe(check.Errors[0].Message)}");
         // The command's name stays first when the arguments include it.
         return rest.Length > 0 && rest[0] == command.Name ? [rest[0], .. tokens, .. rest[1..]] : [.. tokens, .. rest];
     }

@@ -51,7 +51,8 @@ public static class SweepCommand
 
     private static async Task<int> Run(TrainingSettings baseSettings, List<ClipPolicy> specs, int folds, string outputDir, string baseYaml, Target? target)
     {
-        Directory.CreateDirectory(outputDir);
+        using var stop = new StopRequest().ListenToSignals();  // ends the run in progress, and so the sweep
+        OutputPaths.CheckFolder("--out", outputDir);
         var train = EmbeddedTrainer.LoadTrainSplit(baseSettings);
         string metricName = MetricName(train);
         await using var coordinator = target is null ? null : CoordinatorNode.Start(target.Node);
@@ -61,12 +62,11 @@ public static class SweepCommand
         {
             RunSummary summary;
             EvaluationResult? held = null;
-            using (var run = TrainingRun.Start("sweep", settings, baseYaml + $"clip: '{settings.Clip}'\n", data, target?.MinWorkers ?? settings.Workers, TextWriter.Null))
+            using (var run = TrainingRun.Start("sweep", settings, baseYaml + $"clip: '{settings.Clip}'\n", data, target?.MinWorkers ?? settings.Workers, TextWriter.Null, stop))
             {
-                var result = coordinator is null
-                    ? await EmbeddedTrainer.RunAsync(run.Settings, run.Observer, data)
-                    : await coordinator.RunAsync(CoordinatorSetup.Create(run.Settings, data, target!.MinWorkers), run.Observer);
-                summary = run.Finish(result);
+                (summary, var result) = await run.CompleteAsync(coordinator is null
+                    ? EmbeddedTrainer.RunAsync(run.Settings, run.Observer, data, stop)
+                    : coordinator.RunAsync(CoordinatorSetup.Create(run.Settings, data, target!.MinWorkers), run.Observer, stop));
                 if (validation is not null) held = Evaluation.Evaluate(result.Model, validation);
                 result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
             }

@@ -13,10 +13,11 @@ public static class TrainCommand
         o.AddTo(command);
         command.SetAction(parse => Program.Guarded(() =>
         {
+            using var stop = new StopRequest().ListenToSignals();
             var settings = o.Read(parse);
             var train = EmbeddedTrainer.LoadTrainSplit(settings);
-            using var run = TrainingRun.Start("train", settings, ResolvedOptions.ToYaml(parse), train, settings.Workers, Console.Out);
-            run.Finish(EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train).GetAwaiter().GetResult());
+            using var run = TrainingRun.Start("train", settings, ResolvedOptions.ToYaml(parse), train, settings.Workers, Console.Out, stop);
+            run.CompleteAsync(EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train, stop)).GetAwaiter().GetResult();
             return 0;
         }));
         return command;

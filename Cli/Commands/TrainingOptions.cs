@@ -12,9 +12,9 @@ public sealed class TrainingOptions(bool workerOptions)
 {
     private static readonly TrainingSettings D = new();  // defaults live in TrainingSettings only
 
-    private readonly Option<string> _model = new("--model") { Description = "Model: mlp, lenet or cnn.", DefaultValueFactory = _ => D.Model };
+    private readonly Option<string> _model = new("--model") { Description = $"Model: {string.Join(", ", Models.Zoo.ModelZoo.Names)}.", DefaultValueFactory = _ => D.Model };
     private readonly Option<int> _hidden = new("--hidden") { Description = "Hidden width of mlp.", DefaultValueFactory = _ => D.Hidden };
-    private readonly Option<string> _dataset = new("--dataset") { Description = "Data set: fashion-mnist, mnist, cifar10, cifar100 (these three need --data-dir) or synthetic.", DefaultValueFactory = _ => D.Dataset };
+    private readonly Option<string> _dataset = new("--dataset") { Description = $"Data set: {string.Join(", ", Models.Data.DatasetCatalog.Names)} (all but fashion-mnist and the synthetic sets need --data-dir).", DefaultValueFactory = _ => D.Dataset };
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (default: the Debian package's folder)." };
     private readonly Option<int?> _trainSamples = new("--train-samples") { Description = "Use only the first N training samples." };
     private readonly Option<int> _workers = new("--workers") { Description = "Number of worker actors (one device each).", DefaultValueFactory = _ => D.Workers };

@@ -22,12 +22,14 @@ public static class WorkerCommand
         node.AddTo(command);
         command.SetAction(p => Program.Guarded(() =>
         {
+            using var stop = new StopRequest().ListenToSignals();
             int n = p.GetValue(workers), t = p.GetValue(threads);
             if (n < 1) throw new ArgumentException($"--workers must be at least 1 (got {n}).");
             if (t < 1) throw new ArgumentException($"--threads must be at least 1 (got {t}).");
             const string cpusOption = "--cpus (or DISTCLIP_CPUS)";
             var pinned = CpuAffinity.Parse(p.GetValue(cpus), cpusOption) is { } list ? CpuAffinity.Validate(list, n, t, cpusOption) : null;
-            ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned).GetAwaiter().GetResult();
+            ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned, stop.Token).GetAwaiter().GetResult();
+            if (stop.Reason is { } reason) throw new RunEndedEarlyException($"{reason}; this worker left the cluster (the coordinator re-plans its shards).", stop.ExitCode);
             return 0;
         }));
         return command;

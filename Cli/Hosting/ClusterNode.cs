@@ -13,8 +13,10 @@ public static class ClusterNode
     /// <summary>Path of the coordinator singleton's manager on coordinator nodes.</summary>
     public const string CoordinatorName = "coordinator";
 
+    /// <exception cref="ArgumentException">The hostname does not resolve to an address of this machine, or a port is taken.</exception>
     public static ActorSystem Start(NodeSettings node)
     {
+        BindCheck.Check(node);
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         var system = ActorSystem.Create(NodeSettings.SystemName, config);
         if (node.SeedNodes.Count == 0)  // the first node starts the cluster by joining itself

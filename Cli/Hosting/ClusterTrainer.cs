@@ -31,12 +31,27 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
     public static CoordinatorNode Start(NodeSettings node) => new(node);
 
-    /// <summary>Runs one job to its end on the cluster's workers.</summary>
-    public async Task<TrainingResult> RunAsync(CoordinatorSetup setup, ITrainingObserver observer)
+    /// <summary>Runs one job to its end on the cluster's workers (or, when <paramref name="stop"/> is requested, to its last completed step).</summary>
+    /// <exception cref="TrainingEndedException">The coordinator stopped before its last step (for example, this node was removed from the cluster).</exception>
+    public async Task<TrainingResult> RunAsync(CoordinatorSetup setup, ITrainingObserver observer, StopRequest? stop = null)
     {
         var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
         _jobHost.Tell(new RunJob(setup.Props(observer, done, _node.Bulk(0))));
-        return setup.Result(await done.Task.ConfigureAwait(false));
+        using var stopping = stop?.Token.Register(() => _jobHost.Tell(new StopTraining(stop.Reason!)));
+        try { return await setup.ResultOf(done.Task).ConfigureAwait(false); }
+        catch (TrainingEndedException e) when (RemovedFromCluster())
+        {
+            throw new TrainingEndedException(e.Partial, new IOException(
+                "this coordinator node was removed from the cluster: it was cut off from its workers for longer than the cluster's failure detection allows", e.InnerException));
+        }
+    }
+
+    /// <summary>Whether this node has been downed (it stops its actors, the coordinator among them, as it goes).</summary>
+    private bool RemovedFromCluster()
+    {
+        var cluster = Cluster.Get(_system);
+        return cluster.IsTerminated || cluster.SelfMember.Status is MemberStatus.Down or MemberStatus.Removed or MemberStatus.Exiting
+            || _system.WhenTerminated.Wait(TimeSpan.FromSeconds(2));
     }
 
     public async ValueTask DisposeAsync()
@@ -54,7 +69,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
 public static class ClusterTrainer
 {
     /// <summary>Runs a coordinator node for one job, then leaves the cluster.</summary>
-    public static async Task<TrainingResult> RunCoordinatorAsync(TrainingSettings settings, NodeSettings node, int minWorkers, ITrainingObserver observer, TextWriter output)
+    public static async Task<TrainingResult> RunCoordinatorAsync(TrainingSettings settings, NodeSettings node, int minWorkers, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)
     {
         settings.Validate();
         var train = EmbeddedTrainer.LoadTrainSplit(settings);
@@ -62,7 +77,7 @@ public static class ClusterTrainer
         var setup = CoordinatorSetup.Create(settings, train, minWorkers);
         await using var coordinator = CoordinatorNode.Start(node);
         output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {minWorkers} worker actor(s)");
-        return await coordinator.RunAsync(setup, observer).ConfigureAwait(false);
+        return await coordinator.RunAsync(setup, observer, stop).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -70,7 +85,8 @@ public static class ClusterTrainer
     /// left the cluster (workers serve job after job until then) or every worker actor has stopped (refused).
     /// </summary>
     /// <param name="cpus">CPUs to pin the worker actors to, <paramref name="threads"/> each, or null.</param>
-    public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus = null)
+    /// <param name="stop">Leaves the cluster when cancelled (a signal).</param>
+    public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus = null, CancellationToken stop = default)
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
@@ -87,7 +103,7 @@ public static class ClusterTrainer
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
-            await Task.WhenAny(Task.WhenAll(stopped), CoordinatorLeft(system)).ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(stopped), CoordinatorLeft(system), Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
         }
         finally
         {

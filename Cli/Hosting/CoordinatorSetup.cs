@@ -30,4 +30,12 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
 
     public TrainingResult Result(TrainingSummary summary) =>
         new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model, Master.AverageValues());
+
+    /// <summary>The result of the coordinator's run; a coordinator that stopped early is reported with what it had trained.</summary>
+    /// <exception cref="TrainingEndedException">The coordinator stopped before its last step.</exception>
+    public async Task<TrainingResult> ResultOf(Task<TrainingSummary> done)
+    {
+        try { return Result(await done.ConfigureAwait(false)); }
+        catch (TrainingStoppedException e) { throw new TrainingEndedException(Result(e.Summary), e.InnerException!); }
+    }
 }

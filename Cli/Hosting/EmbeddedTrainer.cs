@@ -31,7 +31,9 @@ public static class EmbeddedTrainer
     public static ModelSpec SpecFor(TrainingSettings s, IImageDataset data) =>
         new(s.Model, data.Channels, s.Augmentation.Resize ?? data.Height, s.Augmentation.Resize ?? data.Width, data.Classes, s.Hidden);
 
-    public static async Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null)
+    /// <param name="stop">When it is requested, the run ends at the last completed step (<see cref="TrainingSummary.StoppedBecause"/>).</param>
+    /// <exception cref="TrainingEndedException">The coordinator stopped before its last step; the partial result is inside.</exception>
+    public static async Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null, StopRequest? stop = null)
     {
         settings.Validate();
         train ??= LoadTrainSplit(settings);
@@ -49,7 +51,8 @@ public static class EmbeddedTrainer
                 var ws = new WorkerSettings($"worker-{i}", devices[i], settings.Threads, settings.Cpus is { } cpus ? CpuAffinity.ShareOf(cpus, i, settings.Threads) : null);
                 system.ActorOf(WorkerActor.Props(coordinator, ws, _ => train).WithDispatcher(AkkaDefaults.WorkerDispatcher), ws.Name);
             }
-            return setup.Result(await done.Task.ConfigureAwait(false));
+            using var stopping = stop?.Token.Register(() => coordinator.Tell(new StopTraining(stop.Reason!)));
+            return await setup.ResultOf(done.Task).ConfigureAwait(false);
         }
         finally
         {

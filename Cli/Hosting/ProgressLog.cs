@@ -12,7 +12,8 @@ namespace DistClip.Cli.Hosting;
 /// </summary>
 public sealed class ProgressLog(TextWriter? output, int logEvery, long totalSteps, string? metricsPath) : ITrainingObserver, IDisposable
 {
-    private readonly StreamWriter? _metrics = metricsPath is null ? null : new StreamWriter(metricsPath, append: false);
+    // Flushed line by line: a write that fails (a full disk) fails in OnStep, where the run can still stop cleanly.
+    private readonly StreamWriter? _metrics = metricsPath is null ? null : new StreamWriter(metricsPath, append: false) { AutoFlush = true };
     private double _lossSum, _seconds;
     private int _steps, _clipped, _samples;
 
@@ -29,7 +30,7 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
 
     public void OnStep(StepReport r)
     {
-        _metrics?.WriteLine(JsonSerializer.Serialize(new
+        WriteMetrics(new
         {
             step = r.Step,
             epoch = r.Epoch,
@@ -46,7 +47,7 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
             samples = r.Samples,
             workers = r.Workers,
             seconds = r.Seconds,
-        }));
+        });
         _lossSum += r.Loss; _seconds += r.Seconds; _steps++; _samples += r.Samples;
         if (r.Outcome.Clipped) _clipped++;
         if (output is null || (r.Step + 1) % logEvery != 0 && r.Step + 1 != totalSteps) return;
@@ -58,5 +59,15 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
     // JSON has no NaN or infinity: those are written as strings so every line stays valid JSON.
     private static object JsonNumber(double x) => double.IsFinite(x) ? x : x.ToString(CultureInfo.InvariantCulture);
 
-    public void Dispose() => _metrics?.Dispose();
+    private void WriteMetrics(object line)
+    {
+        try { _metrics?.WriteLine(JsonSerializer.Serialize(line)); }
+        catch (IOException e) { throw new IOException($"writing the metrics file {metricsPath} failed: {e.Message}", e); }
+    }
+
+    public void Dispose()
+    {
+        try { _metrics?.Dispose(); }
+        catch (IOException) { }  // every line was flushed when written; a failure was reported then
+    }
 }

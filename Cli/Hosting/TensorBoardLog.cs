@@ -37,20 +37,7 @@ public sealed class TensorBoardLog(string directory) : ITrainingObserver
 
     private void Scalar(string tag, double value, int step)
     {
-        if (double.IsFinite(value)) _writer.add_scalar(tag, (float)value, step);
-    }
-}
-
-/// <summary>Several observers as one.</summary>
-public sealed class Observers(params ITrainingObserver[] observers) : ITrainingObserver
-{
-    public void OnStep(StepReport report)
-    {
-        foreach (var o in observers) o.OnStep(report);
-    }
-
-    public void OnWorkerAdmitted(string worker, string device, Exchange exchange)
-    {
-        foreach (var o in observers) o.OnWorkerAdmitted(worker, device, exchange);
+        try { if (double.IsFinite(value)) _writer.add_scalar(tag, (float)value, step); }
+        catch (IOException e) { throw new IOException($"writing the TensorBoard log in {directory} failed: {e.Message}", e); }
     }
 }

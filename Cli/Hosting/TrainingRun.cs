@@ -14,10 +14,12 @@ public sealed record RunSummary(string Clip, long Steps, long Samples, double Se
     long SkippedSteps, double? TestLoss, double? TestAccuracy, double? TestR2 = null);
 
 /// <summary>
-/// Everything around the trainer: prints the resolved configuration and derived quantities, lays out
-/// the run directory (<c>config.yaml</c>, <c>metrics.jsonl</c>, <c>weights.safetensors</c>,
-/// <c>tensorboard/</c>, <c>summary.json</c>) when <see cref="TrainingSettings.RunDir"/> is set, and at the
-/// end saves weights, evaluates on the test split and reports.
+/// Everything around the trainer: checks that every output can be written before the first step, prints
+/// the resolved configuration and derived quantities, lays out the run directory (<c>config.yaml</c>,
+/// <c>metrics.jsonl</c>, <c>weights.safetensors</c>, <c>tensorboard/</c>, <c>summary.json</c>) when
+/// <see cref="TrainingSettings.RunDir"/> is set, and at the end saves weights, evaluates on the test split
+/// and reports. A run that ends early (a signal, a write that failed, a coordinator that stopped) saves
+/// the weights of its last completed step and ends with one line (<see cref="RunEndedEarlyException"/>).
 /// </summary>
 public sealed class TrainingRun : IDisposable
 {
@@ -25,23 +27,31 @@ public sealed class TrainingRun : IDisposable
     private readonly LiveProgress? _live;
     private readonly TensorBoardLog? _tensorBoard;
     private readonly TextWriter _output;
+    private readonly long _totalSteps;
 
     public TrainingSettings Settings { get; }
     public Coordinator.ITrainingObserver Observer { get; }
 
-    private TrainingRun(TrainingSettings settings, long totalSteps, TextWriter output)
+    /// <summary>Ends the run at its last completed step when requested (signals, failed writes).</summary>
+    public StopRequest Stop { get; }
+
+    private TrainingRun(TrainingSettings settings, long totalSteps, TextWriter output, StopRequest stop)
     {
-        (Settings, _output) = (settings, output);
+        (Settings, _output, _totalSteps, Stop) = (settings, output, totalSteps, stop);
         // A terminal gets a live display; CI logs and containers get plain lines.
         _live = output == Console.Out && LiveProgress.Available ? new LiveProgress(totalSteps) : null;
         _progress = new ProgressLog(_live is null ? output : null, settings.LogEvery, totalSteps, settings.MetricsPath);
         _tensorBoard = settings.RunDir is null ? null : new TensorBoardLog(Path.Combine(settings.RunDir, "tensorboard"));
-        Observer = new Observers(new Coordinator.ITrainingObserver?[] { _progress, _live, _tensorBoard }.OfType<Coordinator.ITrainingObserver>().ToArray());
+        Observer = new Observers(stop, new Coordinator.ITrainingObserver?[] { _progress, _live, _tensorBoard }.OfType<Coordinator.ITrainingObserver>().ToArray());
     }
 
     /// <param name="resolvedYaml">The run's configuration as a config file would give it.</param>
-    public static TrainingRun Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, int workers, TextWriter output)
+    /// <param name="stop">The run's stop request (listening to signals, for a command); a new one when null.</param>
+    public static TrainingRun Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, int workers, TextWriter output, StopRequest? stop = null)
     {
+        OutputPaths.CheckFolder("--run-dir", settings.RunDir);
+        OutputPaths.CheckFile("--save", settings.SaveTo);
+        OutputPaths.CheckFile("--metrics", settings.MetricsPath);
         if (settings.RunDir is { } dir)
         {
             Directory.CreateDirectory(dir);
@@ -62,14 +72,32 @@ public sealed class TrainingRun : IDisposable
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), ~{(settings.GlobalBatch + workers - 1) / workers} samples per worker per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
-        return new TrainingRun(settings, totalSteps, output);
+        return new TrainingRun(settings, totalSteps, output, stop ?? new StopRequest());
+    }
+
+    /// <summary>
+    /// Awaits the trainer and finishes the run (<see cref="Finish"/>); a coordinator that stopped on its own
+    /// account ends the run early, with its weights saved.
+    /// </summary>
+    /// <exception cref="RunEndedEarlyException">The run ended before its last step.</exception>
+    public async Task<(RunSummary Summary, TrainingResult Result)> CompleteAsync(Task<TrainingResult> training)
+    {
+        TrainingResult result;
+        try { result = await training.ConfigureAwait(false); }
+        catch (TrainingEndedException e)
+        {
+            throw EndedEarly(e.Partial, e.Message.TrimEnd('.'), e.InnerException is Coordinator.NonFiniteGradientException ? 2 : 1, e);
+        }
+        return (Finish(result), result);
     }
 
     /// <summary>Prints the end of the run, saves the weights, evaluates, writes the summary; returns it.</summary>
+    /// <exception cref="RunEndedEarlyException">The run was stopped before its last step (its weights are saved).</exception>
     public RunSummary Finish(TrainingResult result)
     {
         _live?.Dispose();
         var s = result.Summary;
+        if (s.StoppedBecause is { } reason) throw EndedEarly(result, reason, Stop.ExitCode);
         double clipRate = (double)s.ClippedSteps / Math.Max(1, s.Steps);
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"done: {s.Steps} steps, {s.Samples} samples in {s.Seconds:F1} s ({s.SamplesPerSecond:F0} samples/s); clipped {100 * clipRate:F1}% of steps; skipped {s.SkippedSteps}"));
@@ -91,6 +119,35 @@ public sealed class TrainingRun : IDisposable
         if (Settings.RunDir is { } dir)
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
+    }
+
+    /// <summary>
+    /// Saves the weights of a run that ends before its last step — where the run would have saved them,
+    /// else (not asked for, or that disk is full) in the temporary folder — and says so in one line.
+    /// </summary>
+    private RunEndedEarlyException EndedEarly(TrainingResult result, string reason, int exitCode, Exception? cause = null)
+    {
+        long steps = result.Summary.Steps;
+        string where = steps == 0 ? "nothing was trained yet" : SaveSomewhere(result) is { } path
+            ? $"the weights of step {steps} were saved to {path}"
+            : "the weights could not be saved anywhere";
+        return new RunEndedEarlyException($"{reason}; the run stopped after {steps} of {_totalSteps} steps; {where}.", exitCode, cause);
+    }
+
+    private string? SaveSomewhere(TrainingResult result)
+    {
+        var metadata = new Dictionary<string, string> { ["model"] = Settings.Model, ["steps"] = result.Summary.Steps.ToString(CultureInfo.InvariantCulture) };
+        var fallback = Path.Combine(Path.GetTempPath(), $"distclip-{Environment.ProcessId}-step{result.Summary.Steps}.safetensors");
+        foreach (var path in new[] { Settings.SaveTo, fallback }.OfType<string>())
+        {
+            try
+            {
+                Safetensors.Save(result.Model, path, metadata);
+                return path;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }  // try the next place
+        }
+        return null;
     }
 
     /// <summary>The run's augmentation for evaluation (only its resize and normalisation are used there).</summary>

@@ -25,7 +25,14 @@ public static class DatasetCatalog
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name, or no directory given where there is no default.</exception>
     /// <exception cref="FileNotFoundException">A file of the set is missing; the message names it.</exception>
-    public static IImageDataset Load(string name, Split split, string? dataDir, int seed = 0) => name switch
+    public static IImageDataset Load(string name, Split split, string? dataDir, int seed = 0)
+    {
+        if (dataDir is not null && File.Exists(dataDir))
+            throw new ArgumentException($"--data-dir {dataDir} is a file; give the folder that holds the {name} data set's files.");
+        return LoadFrom(name, split, dataDir, seed);
+    }
+
+    private static IImageDataset LoadFrom(string name, Split split, string? dataDir, int seed) => name switch
     {
         "fashion-mnist" => LoadIdx(name, split, dataDir ?? FashionMnistPackageDir),
         "mnist" => LoadIdx(name, split, dataDir ?? throw new ArgumentException("The mnist data set needs --data-dir (a folder with the four IDX files).")),

@@ -43,6 +43,9 @@ public sealed class RunningCli : IDisposable
     /// <summary>Ends the process at once, as a crash or a lost machine would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>Sends a signal (TERM, INT, …) to the process, as a terminal's Ctrl-C or Kubernetes' pod stop does.</summary>
+    public void Signal(string signal) => SystemCommand.Run("kill", $"-s {signal} {_process.Id}");
+
     public CliRun Finish(TimeSpan timeout)
     {
         if (!_process.WaitForExit(timeout))
@@ -74,8 +77,9 @@ public static class CliProcess
     /// <summary>Starts distclip, inside network namespace <paramref name="netns"/> when given (needs root).</summary>
     public static RunningCli StartIn(string? netns, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = netns is null ? new ProcessStartInfo("dotnet") : new ProcessStartInfo("ip");
-        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
+        // SIGINT as a terminal delivers it: a runner that started the tests in the background may have them ignore it.
+        var info = netns is null ? new ProcessStartInfo("env") : new ProcessStartInfo("ip");
+        foreach (var a in netns is null ? ["--default-signal=INT", "dotnet"] : new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a);
         info.RedirectStandardOutput = info.RedirectStandardError = true;
         info.UseShellExecute = false;
         info.ArgumentList.Add(Dll);

@@ -107,6 +107,9 @@ public sealed class CliSpecs : IDisposable
     [InlineData("--workers 2 --cpus 0", "--cpus")]
     [InlineData("--workers 2 --cpus 0,x", "'x'")]
     [InlineData("--workers 2 --cpus 0,4096", "CPU 4096")]
+    [InlineData("--steps many", "'--steps' as a whole number")]
+    [InlineData("--lr fast", "'--lr' as a number")]
+    [InlineData("--dataset mnist --data-dir /etc/hostname", "--data-dir /etc/hostname is a file")]
     public void Should_reject_bad_input_with_one_clear_line(string args, string named)
     {
         string[] dataset = args.Contains("--dataset") ? [] : ["--dataset", "synthetic"];
@@ -116,6 +119,17 @@ public sealed class CliSpecs : IDisposable
         Assert.True(errorLines.Length == 1, $"expected one line on stderr, got:\n{run.Stderr}");
         Assert.Contains(named, errorLines[0]);
         Assert.DoesNotContain("   at ", run.Stderr);
+    }
+
+    [Fact]
+    public void Should_list_every_model_and_data_set_in_the_help()
+    {
+        foreach (var command in new[] { "train", "coordinator", "sweep" })
+        {
+            var help = CliProcess.Run(Timeout, command, "--help").Stdout;
+            foreach (var name in Models.Zoo.ModelZoo.Names.Concat(Models.Data.DatasetCatalog.Names))
+                Assert.True(help.Contains(name, StringComparison.Ordinal), $"{command} --help does not list '{name}'");
+        }
     }
 
     [Fact]

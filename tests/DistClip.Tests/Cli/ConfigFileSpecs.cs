@@ -42,6 +42,7 @@ public sealed class ConfigFileSpecs : IDisposable
     [InlineData("no-shuffle: maybe", "key 'no-shuffle' must be true or false")]
     [InlineData("workers:\n  - 1\n  - 2", "key 'workers' must have a single value")]
     [InlineData("clip: 'agc:x'", "'agc:x'")]
+    [InlineData("steps: many", "for option '--steps' as a whole number")]
     public void Should_reject_a_bad_file_naming_the_key(string yaml, string expected)
     {
         File.WriteAllText(Path("job.yaml"), "dataset: synthetic\n" + yaml + "\n");

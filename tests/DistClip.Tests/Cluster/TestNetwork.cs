@@ -44,6 +44,9 @@ public sealed class TestNetwork : IDisposable
         Hosts = list;
     }
 
+    /// <summary>Cuts host <paramref name="host"/> off the network (its bridge port goes down), or joins it again.</summary>
+    public void SetConnected(int host, bool connected) => Ip($"-n dch{_id} link set p{host}{_id} {(connected ? "up" : "down")}");
+
     private static void Ip(string arguments) => SystemCommand.Run("ip", arguments);
 
     public void Dispose()

@@ -1,0 +1,199 @@
+// What a user or the environment can cause ends a run with one line and the exit code that says why; trained weights are never lost.
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using DistClip.Models;
+using DistClip.Tests.Cluster;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DistClip.Tests.Cli;
+
+/// <summary>
+/// Through the real CLI: outputs that cannot be written are refused before the first step (exit 2), a
+/// write that fails mid-run (a full disk) or a coordinator cut off from its workers ends the run with its
+/// weights saved (exit 1), SIGINT and SIGTERM stop at a step boundary (exit 130, 143), a taken port or
+/// an unresolvable hostname is one line (exit 2). Never a stack trace. Needs root (tmpfs mounts, namespaces).
+/// </summary>
+public sealed class FailureSpecs(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    private readonly string _dir = Directory.CreateTempSubdirectory("distclip-failure-").FullName;
+    private readonly List<string> _mounts = [];
+
+    public void Dispose()
+    {
+        foreach (var mount in _mounts) SystemCommand.Run("umount", $"--lazy {mount}");
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>A tmpfs mounted with <paramref name="options"/> (ro; size=64k) inside the test's folder.</summary>
+    private string Mount(string options)
+    {
+        var dir = Path.Combine(_dir, $"mount{_mounts.Count}");
+        Directory.CreateDirectory(dir);
+        SystemCommand.Run("mount", $"-t tmpfs -o {options} tmpfs {dir}");
+        _mounts.Add(dir);
+        return dir;
+    }
+
+    private static string OneLine(CliRun run, int exitCode)
+    {
+        Assert.True(run.ExitCode == exitCode, $"exit {run.ExitCode}, expected {exitCode}\nstdout:\n{run.Stdout}\nstderr:\n{run.Stderr}");
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{run.Stderr}");
+        Assert.DoesNotContain("   at ", run.Stdout + run.Stderr);
+        Assert.DoesNotContain("Exception", run.Stderr);
+        return lines[0];
+    }
+
+    /// <summary>The weights a one-line report says it saved: they load into the run's model, and their metadata names the step.</summary>
+    private static long SavedWeights(string line, string model, out string path)
+    {
+        var match = Regex.Match(line, @"the weights of step (\d+) were saved to (\S+)\.$");
+        Assert.True(match.Success, $"the line does not say where the weights are: {line}");
+        path = match.Groups[2].Value;
+        using var module = Models.Zoo.ModelZoo.Create(new Protocol.ModelSpec(model, 1, 28, 28, 10), 0);
+        Safetensors.Load(module, path);
+        return long.Parse(match.Groups[1].Value);
+    }
+
+    private static readonly string[] SmallRun = ["train", "--dataset", "synthetic", "--model", "mlp"];
+
+    [Theory]
+    [InlineData("--save", "READONLY/w.safetensors", "--save")]
+    [InlineData("--metrics", "READONLY/m.jsonl", "--metrics")]
+    [InlineData("--run-dir", "READONLY/run", "--run-dir")]
+    [InlineData("--metrics", "FOLDER", "is a folder")]
+    [InlineData("--save", "FOLDER", "is a folder")]
+    public void Should_refuse_an_output_it_cannot_write_before_the_first_step(string option, string path, string named)
+    {
+        path = path.Replace("READONLY", Mount("ro,size=64k")).Replace("FOLDER", _dir);
+        var run = CliProcess.Run(Timeout, [.. SmallRun, "--steps", "50", "--log-every", "1", option, path]);
+        var line = OneLine(run, 2);
+        Assert.Contains(named, line);
+        Assert.DoesNotContain("step ", run.Stdout);  // not one step was trained
+    }
+
+    [Fact]
+    public void Should_create_a_missing_folder_for_the_weights()
+    {
+        var weights = Path.Combine(_dir, "new", "folder", "w.safetensors");
+        var run = CliProcess.Run(Timeout, [.. SmallRun, "--steps", "5", "--no-eval", "--save", weights]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.True(File.Exists(weights));
+    }
+
+    [Fact]
+    public void Should_end_a_run_whose_disk_fills_up_with_its_weights_saved_elsewhere()
+    {
+        var full = Mount("size=64k");
+        var run = CliProcess.Run(Timeout, [.. SmallRun, "--steps", "5000", "--metrics", Path.Combine(full, "m.jsonl"), "--save", Path.Combine(full, "w.safetensors")]);
+        var line = OneLine(run, 1);
+        output.WriteLine(line);
+        Assert.Contains("metrics file", line);
+        Assert.Contains("No space left on device", line);
+        long step = SavedWeights(line, "mlp", out var path);
+        Assert.InRange(step, 1, 4999);
+        Assert.False(path.StartsWith(full, StringComparison.Ordinal), "the weights were reported saved on the full disk");
+        File.Delete(path);
+    }
+
+    [Fact]
+    public void Should_stop_at_a_step_boundary_on_SIGINT_and_save_the_weights()
+    {
+        var weights = Path.Combine(_dir, "w.safetensors");
+        using var train = CliProcess.Start([.. SmallRun, "--steps", "100000", "--save", weights, "--log-every", "50"]);
+        train.WaitForOutput("step     50/", 1, Timeout);
+        train.Signal("INT");
+        var line = OneLine(train.Finish(Timeout), 130);
+        Assert.Contains("interrupted (SIGINT)", line);
+        long step = SavedWeights(line, "mlp", out var path);
+        Assert.Equal(weights, path);
+        Assert.InRange(step, 50, 99_999);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public void Should_stop_a_coordinator_waiting_for_workers_on_SIGTERM()
+    {
+        using var coordinator = CliProcess.Start("coordinator", "--port", $"{FreePort()}", "--dataset", "synthetic", "--model", "mlp", "--steps", "10");
+        coordinator.WaitForOutput("waiting for 1 worker actor(s)", 1, Timeout);
+        coordinator.Signal("TERM");
+        var line = OneLine(coordinator.Finish(Timeout), 143);
+        Assert.Contains("interrupted (SIGTERM)", line);
+        Assert.Contains("nothing was trained yet", line);
+    }
+
+    [Fact]
+    public void Should_let_a_worker_leave_on_SIGTERM_while_the_run_goes_on()
+    {
+        int port = FreePort();
+        var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+        using var coordinator = CliProcess.Start("coordinator", "--port", $"{port}", "--min-workers", "2", "--dataset", "synthetic", "--model", "mlp",
+            "--steps", "600", "--log-every", "50", "--no-eval");
+        using var staying = CliProcess.Start("worker", "--seed-nodes", seed);
+        using var leaving = CliProcess.Start("worker", "--seed-nodes", seed);
+        coordinator.WaitForOutput("step     50/", 1, Timeout);
+        leaving.Signal("TERM");
+        var line = OneLine(leaving.Finish(Timeout), 143);
+        Assert.Contains("this worker left the cluster", line);
+        var run = coordinator.Finish(Timeout);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 600 steps", run.Stdout);
+        Assert.Equal(0, staying.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
+
+    [Fact]
+    public void Should_refuse_a_port_in_use_with_one_line()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var line = OneLine(CliProcess.Run(Timeout, "coordinator", "--port", $"{port}", "--dataset", "synthetic", "--model", "mlp", "--steps", "5"), 2);
+        Assert.Contains($"--port {port}", line);
+        Assert.Contains("already in use", line);
+    }
+
+    [Theory]
+    [InlineData("coordinator")]
+    [InlineData("worker")]
+    public void Should_refuse_an_unresolvable_hostname_with_one_line(string command)
+    {
+        string[] args = command == "worker" ? ["--seed-nodes", "akka.tcp://distclip@127.0.0.1:4053"] : ["--dataset", "synthetic", "--steps", "5"];
+        var line = OneLine(CliProcess.Run(Timeout, [command, "--hostname", "no-such-host.invalid", .. args]), 2);
+        Assert.Contains("--hostname 'no-such-host.invalid'", line);
+    }
+
+    /// <summary>
+    /// The coordinator's host loses its network for good while training: alone against two worker nodes, the
+    /// coordinator's node is downed by Akka's split-brain resolver (~20 s), and the run ends with one line and
+    /// its weights saved.
+    /// </summary>
+    [Fact]
+    public void Should_save_the_weights_of_a_coordinator_cut_off_from_its_workers()
+    {
+        using var network = new TestNetwork(hosts: 3);
+        var (coordinatorNs, coordinatorIp) = network.Hosts[0];
+        var weights = Path.Combine(_dir, "cut.safetensors");
+        using var coordinator = CliProcess.StartIn(coordinatorNs, ["coordinator", "--hostname", coordinatorIp, "--port", "4053", "--min-workers", "2",
+            "--shared-memory", "off", "--model", "lenet", "--steps", "100000", "--log-every", "20", "--save", weights]);
+        // Two worker nodes: the coordinator alone on its side of the cut is the one Akka's keep-oldest resolver downs.
+        using var first = CliProcess.StartIn(network.Hosts[1].Namespace, ["worker", "--hostname", network.Hosts[1].Address, "--seed-nodes", $"akka.tcp://distclip@{coordinatorIp}:4053"]);
+        using var second = CliProcess.StartIn(network.Hosts[2].Namespace, ["worker", "--hostname", network.Hosts[2].Address, "--seed-nodes", $"akka.tcp://distclip@{coordinatorIp}:4053"]);
+        coordinator.WaitForOutput("step     20/", 1, Timeout);
+        network.SetConnected(0, false);
+        var line = OneLine(coordinator.Finish(TimeSpan.FromSeconds(90)), 1);
+        output.WriteLine(line);
+        Assert.Contains("removed from the cluster", line);
+        long step = SavedWeights(line, "lenet", out var path);
+        Assert.Equal(weights, path);
+        Assert.True(step >= 20, $"only {step} steps saved");
+    }
+}
