@@ -5,16 +5,6 @@ using DistClip.Protocol;
 
 namespace DistClip.Coordinator;
 
-/// <summary>Local request to a <see cref="JobHost"/>: run a coordinator built from these props as the current job.</summary>
-public sealed record RunJob(Props Coordinator);
-
-/// <summary>A coordinator tells its parent that its job is over (sent before the workers hear it).</summary>
-public sealed class JobFinished
-{
-    public static JobFinished Instance { get; } = new();
-    private JobFinished() { }
-}
-
 /// <summary>
 /// The cluster singleton of the coordinator role. Each <see cref="RunJob"/> starts a
 /// <see cref="CoordinatorActor"/> as its child; workers' <see cref="JoinRequest"/>s (through their

@@ -6,16 +6,6 @@ using static TorchSharp.torch;
 
 namespace DistClip.Coordinator;
 
-/// <summary>What one optimizer step did, as reported in logs and metrics.</summary>
-/// <param name="GradNorm">Pre-clip global norm of the reduced gradient.</param>
-/// <param name="PostClipNorm">The same norm after clipping.</param>
-/// <param name="Clip">Everything the clipping policy reported (coefficient, units clipped, threshold).</param>
-public sealed record StepOutcome(double GradNorm, double PostClipNorm, ClipOutcome Clip, bool Skipped, double LearningRate)
-{
-    public double ClipCoefficient => Clip.Coefficient;
-    public bool Clipped => Clip.Clipped;
-}
-
 /// <summary>
 /// Owns the master parameters, the optimizer and the schedule. <see cref="Apply"/> is the heart of a
 /// step: load the mean gradient, clip it by the policy (one global norm over all parameters), step.

@@ -10,9 +10,3 @@ public enum NonFinitePolicy
     Error,
 }
 
-/// <summary>Thrown under <see cref="NonFinitePolicy.Error"/> when the global gradient norm is not finite.</summary>
-public sealed class NonFiniteGradientException(long step, double norm)
-    : Exception($"The global gradient norm at step {step} is {norm}; training stopped (pass --nonfinite skip to skip such steps instead).")
-{
-    public long Step { get; } = step;
-}

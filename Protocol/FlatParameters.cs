@@ -82,14 +82,6 @@ public sealed class FlatParameters
     /// A shard's result: the accumulated gradients (zeros for a parameter without one), then the
     /// buffers multiplied by <paramref name="sampleCount"/> (see the type's summary).
     /// </summary>
-    public float[] ReadGradients(int sampleCount)
-    {
-        var flat = GC.AllocateUninitializedArray<float>((int)ExchangeLength);  // every element is written below
-        ReadGradients(sampleCount, flat);
-        return flat;
-    }
-
-    /// <inheritdoc cref="ReadGradients(int)"/>
     /// <param name="destination">The exchange vector to fill; every element is written.</param>
     public void ReadGradients(int sampleCount, Span<float> destination)
     {

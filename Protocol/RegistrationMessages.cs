@@ -59,6 +59,6 @@ public sealed record WorkerAdmitted(
 [MessagePackObject]
 public sealed record WorkerRefused([property: Key(0)] string Reason) : IWireMessage;
 
-/// <summary>Coordinator → workers: training is over; worker actors stop.</summary>
+/// <summary>Coordinator → workers: training is over; each worker drops its replica and asks to join the next job.</summary>
 [MessagePackObject]
 public sealed record TrainingFinished([property: Key(0)] long Steps) : IWireMessage;

@@ -1,4 +1,4 @@
-// The messages of one training step (see DESIGN.md, "One training step").
+// The messages of one training step (docs/ARCHITECTURE.md, "One training step").
 using MessagePack;
 
 namespace DistClip.Protocol;
@@ -35,7 +35,7 @@ public sealed record ShardGradients(
     [property: Key(2)] int Shard,
     [property: Key(3)] int SampleCount,
     [property: Key(4)] double LossSum,
-    [property: Key(5)] float[] GradientSum) : IWireMessage;
+    [property: Key(5)] float[] GradientSum) : IWireMessage, Exchange.IDataPlaneMessage;
 
 /// <summary>Worker → coordinator: the shard could not be computed (for example a stale parameter version).</summary>
 [MessagePackObject]
@@ -52,7 +52,7 @@ public sealed record ShardRefused(
 [MessagePackObject]
 public sealed record ParameterUpdate(
     [property: Key(0)] long Version,
-    [property: Key(1)] float[] Values) : IWireMessage;
+    [property: Key(1)] float[] Values) : IWireMessage, Exchange.IDataPlaneMessage;
 
 /// <summary>
 /// Worker → coordinator on the same host: the shard's result, whose gradient sum is in the worker's
@@ -66,7 +66,7 @@ public sealed record ShardGradientsShared(
     [property: Key(1)] long Version,
     [property: Key(2)] int Shard,
     [property: Key(3)] int SampleCount,
-    [property: Key(4)] double LossSum) : IWireMessage;
+    [property: Key(4)] double LossSum) : IWireMessage, Exchange.IDataPlaneMessage;
 
 /// <summary>
 /// Coordinator → worker on the same host: the parameters of <paramref name="Version"/> are in the
@@ -76,4 +76,4 @@ public sealed record ShardGradientsShared(
 /// version tells the worker to load that version from the segment.
 /// </summary>
 [MessagePackObject]
-public sealed record ParametersShared([property: Key(0)] long Version) : IWireMessage;
+public sealed record ParametersShared([property: Key(0)] long Version) : IWireMessage, Exchange.IDataPlaneMessage;

@@ -6,9 +6,6 @@ using static TorchSharp.torch;
 
 namespace DistClip.Worker;
 
-/// <summary>The gradient sum over one shard, in canonical flat order.</summary>
-public sealed record ShardResult(int SampleCount, double LossSum, float[] GradientSum);
-
 /// <summary>
 /// Forward and backward passes of a replica with the task's loss summed (not averaged) over the
 /// samples (<see cref="TaskLoss"/>), so that the coordinator can form the exact whole-batch mean from any split. Shards

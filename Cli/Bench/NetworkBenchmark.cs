@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using DistClip.Protocol;
 using DistClip.Protocol.Bulk;
+using DistClip.Protocol.Exchange;
 using DistClip.Protocol.Wire;
 
 namespace DistClip.Cli.Bench;
@@ -63,7 +64,7 @@ public static class NetworkBenchmark
         using var system = ActorSystem.Create(SystemName, RemoteConfig(port));
         system.ActorOf(Props.Create(() => new Echo()), "echo");
         BulkChannel? channel = null;
-        channel = new BulkSettings("127.0.0.1", "127.0.0.1", port + 1).Open(int.MaxValue / sizeof(float),
+        channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", port + 1).Open(int.MaxValue / sizeof(float),
             m =>
             {
                 channel!.Send(m.From, BulkMessage.Of(m.AsParameters(), m.Token, "echo"));
@@ -76,7 +77,7 @@ public static class NetworkBenchmark
     public static async Task<double[]> BulkExchangeAsync(int echoPort, int elements, int repetitions)
     {
         TaskCompletionSource<float[]>? pending = null;
-        using var channel = new BulkSettings("127.0.0.1", "127.0.0.1", 0).Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
+        using var channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
         var gradient = new float[elements];
         for (int i = 0; i < elements; i++) gradient[i] = i * 1e-7f;
         var results = new double[repetitions];

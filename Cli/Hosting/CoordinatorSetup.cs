@@ -25,7 +25,7 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
     }
 
     /// <param name="bulk">The coordinator's bulk channel for remote workers; null inside one process.</param>
-    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Protocol.Bulk.BulkSettings? bulk = null) =>
+    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Protocol.Exchange.ExchangeSettings? bulk = null) =>
         CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
 
     public TrainingResult Result(TrainingSummary summary) =>

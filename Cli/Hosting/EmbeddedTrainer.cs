@@ -9,10 +9,6 @@ using static TorchSharp.torch;
 
 namespace DistClip.Cli.Hosting;
 
-/// <summary>The outcome of a run: the summary, the trained master model and its flat parameters.</summary>
-/// <param name="AverageParameters">The exponential moving average of the parameters (with <c>--ema</c>), flat.</param>
-public sealed record TrainingResult(TrainingSummary Summary, nn.Module<Tensor, Tensor> Model, float[] Parameters, ModelSpec Spec, float[]? AverageParameters = null);
-
 /// <summary>
 /// The embedded deployment: coordinator and workers as actors of one ActorSystem, messages passed by
 /// reference. Each worker gets a device (<c>cuda:i</c> round-robin over visible GPUs, or <c>cpu</c>)

@@ -15,7 +15,7 @@ namespace DistClip.Cli.Hosting;
 public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0, bool SharedMemory = true)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
-    public Protocol.Bulk.BulkSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
+    public Protocol.Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
         SharedMemory ? Protocol.SharedMemory.SharedSegment.DefaultDirectory : null);
 
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
@@ -45,9 +45,6 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             throw new ArgumentException($"--shared-memory (or {EnvironmentNames.SharedMemory}) must be on or off (got '{shared}').");
         return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on");
     }
-
-    /// <summary>This node's own address as a seed (what a coordinator that starts the cluster joins).</summary>
-    public string OwnAddress(int boundPort) => $"akka.tcp://{SystemName}@{PublicHostname ?? Hostname}:{boundPort}";
 
     /// <summary>The HOCON of this node, layered over <see cref="Protocol.AkkaDefaults.Hocon"/>.</summary>
     public string Hocon() => $$"""

@@ -1,5 +1,6 @@
 // Several training observers as one; one that cannot write any more stops the run instead of crashing the coordinator.
 using DistClip.Coordinator;
+using DistClip.Protocol.Exchange;
 
 namespace DistClip.Cli.Hosting;
 
@@ -14,7 +15,7 @@ public sealed class Observers(StopRequest? stop, params ITrainingObserver[] obse
 
     public void OnStep(StepReport report) => Each(o => o.OnStep(report));
 
-    public void OnWorkerAdmitted(string worker, string device, Exchange exchange) => Each(o => o.OnWorkerAdmitted(worker, device, exchange));
+    public void OnWorkerAdmitted(string worker, string device, LinkKind link) => Each(o => o.OnWorkerAdmitted(worker, device, link));
 
     private void Each(Action<ITrainingObserver> call)
     {

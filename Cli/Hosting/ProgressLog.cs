@@ -2,6 +2,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DistClip.Coordinator;
+using DistClip.Protocol.Exchange;
 
 namespace DistClip.Cli.Hosting;
 
@@ -17,13 +18,13 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
     private double _lossSum, _seconds;
     private int _steps, _clipped, _samples;
 
-    public void OnWorkerAdmitted(string worker, string device, Exchange exchange)
+    public void OnWorkerAdmitted(string worker, string device, LinkKind link)
     {
-        if (exchange == Exchange.InProcess) return;  // the embedded trainer's own workers: nothing to tell
-        output?.WriteLine($"admitted {worker} on {device}, exchanging {exchange switch
+        if (link == LinkKind.InProcess) return;  // the embedded trainer's own workers: nothing to tell
+        output?.WriteLine($"admitted {worker} on {device}, exchanging {link switch
         {
-            Exchange.SharedMemory => "through shared memory (same host)",
-            Exchange.BulkChannel => "through the bulk channel",
+            LinkKind.SharedMemory => "through shared memory (same host)",
+            LinkKind.BulkChannel => "through the bulk channel",
             _ => "as chunks through Akka.Remote",
         }}");
     }

@@ -9,10 +9,6 @@ using DistClip.Protocol;
 
 namespace DistClip.Cli.Hosting;
 
-/// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>
-public sealed record RunSummary(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,
-    long SkippedSteps, double? TestLoss, double? TestAccuracy, double? TestR2 = null);
-
 /// <summary>
 /// Everything around the trainer: checks that every output can be written before the first step, prints
 /// the resolved configuration and derived quantities, lays out the run directory (<c>config.yaml</c>,

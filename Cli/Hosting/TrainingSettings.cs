@@ -25,8 +25,8 @@ public sealed record TrainingSettings
     public bool Shuffle { get; init; } = true;               // a seeded permutation per epoch (same for any N)
     public ClipPolicy Clip { get; init; } = ClipPolicy.None; // gradient clipping of the reduced gradient
     public NonFinitePolicy NonFinite { get; init; } = NonFinitePolicy.Skip;
-    public OptimizerSettings Optimizer { get; init; } = new(LearningRate: 0.04);  // SGD, momentum 0.9
-    public ScheduleSettings Schedule { get; init; } = new(Kind: "cosine");
+    public OptimizerSettings Optimizer { get; init; } = new();  // SGD, lr 0.04, momentum 0.9 (OptimizerSettings holds the defaults)
+    public ScheduleSettings Schedule { get; init; } = new();    // cosine (ScheduleSettings holds the defaults)
     public string? InitFrom { get; init; }                   // safetensors to start from
     public string? SaveTo { get; init; }                     // safetensors to write at the end
     public string? MetricsPath { get; init; }                // one JSON object per step

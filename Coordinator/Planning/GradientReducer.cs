@@ -1,5 +1,6 @@
 // Sums shard gradients in shard order as they arrive, so the result never depends on arrival order.
 using DistClip.Protocol;
+using DistClip.Protocol.Exchange;
 
 namespace DistClip.Coordinator.Planning;
 

@@ -66,6 +66,25 @@ public sealed class BulkChannel : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Send"/>, reporting a failure (the peer is gone, refuses, or this channel is closing) as
+    /// false with its reason instead of an exception, so that a caller falls back on another path.
+    /// </summary>
+    public bool TrySend(string endpoint, BulkMessage message, out string? failure)
+    {
+        try
+        {
+            Send(endpoint, message);
+            failure = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            failure = e.Message;
+            return false;
+        }
+    }
+
     private static TcpClient Connect(string endpoint)
     {
         int colon = endpoint.LastIndexOf(':');

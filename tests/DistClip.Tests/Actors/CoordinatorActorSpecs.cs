@@ -7,6 +7,7 @@ using DistClip.Coordinator.Optimization;
 using DistClip.Coordinator.Planning;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
+using DistClip.Protocol.Exchange;
 using Xunit;
 
 namespace DistClip.Tests.Actors;
@@ -20,7 +21,7 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
     private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers, double stepTimeout = 120)
     {
-        var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings(), steps, ClipPolicy.None, NonFinitePolicy.Skip);
+        var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings("constant"), steps, ClipPolicy.None, NonFinitePolicy.Skip);
         var done = new TaskCompletionSource<TrainingSummary>();
         var job = new TrainingJob(Spec, "synthetic", 0, null, 256);
         var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done));

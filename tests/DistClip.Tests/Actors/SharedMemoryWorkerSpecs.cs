@@ -3,6 +3,7 @@ using Akka.Actor;
 using DistClip.Coordinator;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
+using DistClip.Protocol.Exchange;
 using DistClip.Protocol.Bulk;
 using DistClip.Worker;
 using Xunit;
@@ -27,7 +28,7 @@ public sealed class SharedMemoryWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(Akka
         var peers = new SharedMemoryPeers<IActorRef>(_dir, Token, (int)flat.ExchangeLength);
         var data = TestData.Synthetic(40);
         var worker = Sys.ActorOf(WorkerActor.Props(TestActor, new WorkerSettings("worker-0", "cpu", 1), _ => data,
-            new BulkSettings("127.0.0.1", "127.0.0.1", 0, _dir)).WithDispatcher(AkkaDefaults.WorkerDispatcher));
+            new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, _dir)).WithDispatcher(AkkaDefaults.WorkerDispatcher));
         ExpectMsg<JoinRequest>(Wait);
         worker.Tell(new JobOffer(new TrainingJob(Spec, "synthetic", 0, null, 256), null, Token, peers.ParametersPath));
         var register = ExpectMsg<RegisterWorker>(Wait);

@@ -13,7 +13,7 @@ public class MasterWeightsSpecs
     private static readonly ModelSpec Spec = new("mlp", 1, 2, 2, 2, Hidden: 3);
 
     private static MasterWeights Master(NonFinitePolicy policy, ScheduleSettings? schedule = null, long steps = 10) =>
-        new(ModelZoo.Create(Spec, 1), new OptimizerSettings("sgd", 0.1, 0.0), schedule ?? new ScheduleSettings(), steps, new ClipPolicy.GlobalNorm(1.0, 2.0), policy);
+        new(ModelZoo.Create(Spec, 1), new OptimizerSettings("sgd", 0.1, 0.0), schedule ?? new ScheduleSettings("constant"), steps, new ClipPolicy.GlobalNorm(1.0, 2.0), policy);
 
     [Fact]
     public void Should_skip_a_step_with_a_non_finite_norm_and_keep_the_weights()
@@ -63,7 +63,7 @@ public class MasterWeightsSpecs
     [Fact]
     public void Should_keep_an_exponential_moving_average_of_the_weights()
     {
-        using var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings("sgd", 0.1, 0.0), new ScheduleSettings(), 10,
+        using var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings("sgd", 0.1, 0.0), new ScheduleSettings("constant"), 10,
             ClipPolicy.None, NonFinitePolicy.Skip, emaDecay: 0.5);
         var gradient = Enumerable.Range(0, (int)master.ExchangeLength).Select(i => (i % 5 - 2) * 0.1f).ToArray();
         var expected = master.Snapshot().Values.Select(v => (double)v).ToArray();   // the average starts at θ0

@@ -2,6 +2,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using DistClip.Protocol;
+using DistClip.Protocol.Exchange;
 using DistClip.Protocol.Bulk;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class BulkChannelSpecs : IDisposable
 
     public BulkChannelSpecs()
     {
-        var settings = new BulkSettings("127.0.0.1", "127.0.0.1", 0);
+        var settings = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0);
         _receiver = settings.Open(1000, _received.Add, _warnings.Enqueue);
         _sender = settings.Open(1000, _ => { }, _warnings.Enqueue);
     }
@@ -95,7 +96,7 @@ public sealed class BulkChannelSpecs : IDisposable
         }
         // An oversized frame is refused before its payload is allocated (and its connection closed).
         _sender.Send(_receiver.Endpoint, new BulkMessage(BulkKind.Gradients, 1, "x", 0, 0, 0, 0, 0, new float[1001]));
-        using var another = new BulkSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
+        using var another = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
         another.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, [1f]), 1, "coordinator"));
 
         Assert.Equal([1f], Next().Values);

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using DistClip.Coordinator;
 using DistClip.Protocol;
+using DistClip.Protocol.Exchange;
 using DistClip.Protocol.SharedMemory;
 using DistClip.Worker;
 using Xunit;

@@ -1,9 +1,7 @@
 // The coordinator's shared-memory exchange with the workers on its own host.
-using DistClip.Coordinator.Planning;
-using DistClip.Protocol;
 using DistClip.Protocol.SharedMemory;
 
-namespace DistClip.Coordinator;
+namespace DistClip.Protocol.Exchange;
 
 /// <summary>
 /// One parameter segment that every worker on the coordinator's host reads, and each such worker's

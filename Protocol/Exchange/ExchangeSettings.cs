@@ -1,15 +1,16 @@
-// Where an actor's bulk channel listens, and the message that carries its arrivals to the actor.
+// Where an actor's end of the exchange listens (bulk channel, shared segments), and the message that carries bulk arrivals to it.
 using System.Net;
 using System.Net.Sockets;
+using DistClip.Protocol.Bulk;
 
-namespace DistClip.Protocol.Bulk;
+namespace DistClip.Protocol.Exchange;
 
 /// <summary>
 /// Bind address, advertised address and port of a bulk channel (port 0: any free port), and where
 /// shared segments for peers on the same host are made (<see cref="SharedMemory.SharedSegment"/>;
 /// null: never, every transfer goes through the channel).
 /// </summary>
-public sealed record BulkSettings(string BindHost, string PublicHost, int Port, string? SharedMemoryDirectory = SharedMemory.SharedSegment.DefaultDirectory)
+public sealed record ExchangeSettings(string BindHost, string PublicHost, int Port, string? SharedMemoryDirectory = SharedMemory.SharedSegment.DefaultDirectory)
 {
     /// <summary>Whether this end offers or accepts shared memory with a peer on its host.</summary>
     public bool SharedMemory => SharedMemoryDirectory is not null && Directory.Exists(SharedMemoryDirectory);
@@ -24,5 +25,3 @@ public sealed record BulkSettings(string BindHost, string PublicHost, int Port, 
     }
 }
 
-/// <summary>A frame that arrived on the actor's bulk channel, told to the actor (local only, never serialized).</summary>
-public sealed record BulkArrival(BulkMessage Message);

@@ -1,10 +1,8 @@
 // One shard's result as the reducer reads it, wherever its gradient lives.
-using DistClip.Protocol;
-
-namespace DistClip.Coordinator.Planning;
+namespace DistClip.Protocol.Exchange;
 
 /// <summary>
-/// A shard result for <see cref="StepInFlight{TWorker}"/> and <see cref="GradientReducer"/>: the fields
+/// A shard result as the coordinator's reducer takes it: the fields
 /// of <see cref="ShardGradients"/>, with the gradient sum as memory so that it can be an array that
 /// arrived in a message or a worker's shared segment on the coordinator's host, read in place.
 /// </summary>

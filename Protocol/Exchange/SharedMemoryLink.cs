@@ -1,8 +1,7 @@
 // A worker's shared-memory exchange with a coordinator on its own host.
-using DistClip.Protocol;
 using DistClip.Protocol.SharedMemory;
 
-namespace DistClip.Worker;
+namespace DistClip.Protocol.Exchange;
 
 /// <summary>
 /// The worker's two segments when its coordinator is on the same host: the coordinator's parameter

@@ -1,0 +1,14 @@
+// What a run achieved, as printed at its end and written to summary.json.
+using System.Globalization;
+using System.Text.Json;
+using DistClip.Coordinator.Planning;
+using DistClip.Models;
+using DistClip.Models.Data;
+using DistClip.Models.Zoo;
+using DistClip.Protocol;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>
+public sealed record RunSummary(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,
+    long SkippedSteps, double? TestLoss, double? TestAccuracy, double? TestR2 = null);

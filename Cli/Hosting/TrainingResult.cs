@@ -1,0 +1,14 @@
+// What a run leaves: its summary, the trained master model and its flat parameters.
+using Akka.Actor;
+using Akka.Configuration;
+using DistClip.Coordinator;
+using DistClip.Models.Data;
+using DistClip.Protocol;
+using DistClip.Worker;
+using static TorchSharp.torch;
+
+namespace DistClip.Cli.Hosting;
+
+/// <summary>The outcome of a run: the summary, the trained master model and its flat parameters.</summary>
+/// <param name="AverageParameters">The exponential moving average of the parameters (with <c>--ema</c>), flat.</param>
+public sealed record TrainingResult(TrainingSummary Summary, nn.Module<Tensor, Tensor> Model, float[] Parameters, ModelSpec Spec, float[]? AverageParameters = null);

@@ -1,0 +1,54 @@
+// Who trains: the admitted workers in rank order, those admitted mid-step, and who takes an orphaned shard.
+namespace DistClip.Coordinator.Planning;
+
+/// <summary>
+/// The coordinator's roster. Workers admitted between steps are active at once; workers admitted while a
+/// step is in flight join at the next step boundary (<see cref="BeginStep"/>), so a step's shard plan never
+/// changes under it. A shard whose worker left goes round-robin to the active workers — or, when none is
+/// left, to a worker that is still joining, which becomes active for it. Generic in the worker handle so
+/// that tests drive it without an actor system, as <see cref="StepInFlight{TWorker}"/>.
+/// </summary>
+public sealed class WorkerRoster<TWorker> where TWorker : notnull
+{
+    private readonly List<TWorker> _active = [];
+    private readonly List<TWorker> _joining = [];
+    private int _nextForOrphan;
+
+    /// <summary>The workers that take shards, in admission (rank) order.</summary>
+    public IReadOnlyList<TWorker> Active => _active;
+
+    /// <summary>Every admitted worker: the active ones, then those joining at the next step.</summary>
+    public IEnumerable<TWorker> All => _active.Concat(_joining);
+
+    public bool Contains(TWorker worker) => _active.Contains(worker) || _joining.Contains(worker);
+
+    /// <summary>Admits <paramref name="worker"/>: active now between steps, at the next step boundary during one. False if it is admitted already.</summary>
+    public bool Admit(TWorker worker, bool stepInFlight)
+    {
+        if (Contains(worker)) return false;
+        (stepInFlight ? _joining : _active).Add(worker);
+        return true;
+    }
+
+    /// <summary>A step boundary: the workers admitted during the last step become active.</summary>
+    public void BeginStep()
+    {
+        _active.AddRange(_joining);
+        _joining.Clear();
+    }
+
+    /// <summary>Removes a worker that left; false if it was not admitted.</summary>
+    public bool Remove(TWorker worker) => _active.Remove(worker) | _joining.Remove(worker);
+
+    /// <summary>The worker that computes the next orphaned shard, or null when no worker is left.</summary>
+    public TWorker? TakeOrphan()
+    {
+        if (_active.Count == 0)
+        {
+            if (_joining.Count == 0) return default;
+            _active.Add(_joining[0]);   // nobody else can: it joins now rather than at the boundary
+            _joining.RemoveAt(0);
+        }
+        return _active[_nextForOrphan++ % _active.Count];
+    }
+}

@@ -1,0 +1,9 @@
+// A local request to a JobHost: run this coordinator as the current job.
+using Akka.Actor;
+using Akka.Event;
+using DistClip.Protocol;
+
+namespace DistClip.Coordinator;
+
+/// <summary>Local request to a <see cref="JobHost"/>: run a coordinator built from these props as the current job.</summary>
+public sealed record RunJob(Props Coordinator);

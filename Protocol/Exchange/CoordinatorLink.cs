@@ -1,0 +1,138 @@
+// A worker's end of the data plane: how it gets its coordinator's parameters and sends it gradient sums.
+using Akka.Actor;
+using DistClip.Protocol.Bulk;
+using DistClip.Protocol.Wire;
+
+namespace DistClip.Protocol.Exchange;
+
+/// <summary>Writes a shard's gradient sum into <paramref name="gradientSum"/> (an exchange vector) and returns its loss sum.</summary>
+public delegate double GradientWriter(Span<float> gradientSum);
+
+/// <summary>
+/// The worker's link to its coordinator, opened when the job is offered (<see cref="Open"/>): shared
+/// memory when the coordinator is on this host and its segment opens here, else the bulk TCP channel when
+/// both ends have one, else messages (chunks between processes, by reference inside one). A bulk send that
+/// fails falls back on chunks, here. Parameter transfers in any form come out of <see cref="Load"/> as a
+/// version loaded into the replica. Not thread-safe: the worker actor is its only caller.
+/// </summary>
+public sealed class CoordinatorLink : IDisposable
+{
+    private readonly JobOffer _offer;
+    private readonly string _workerName;
+    private readonly int _length;
+    private readonly IActorRef _self;
+    private readonly Action<string> _warn;
+    private readonly BulkChannel? _bulk;
+    private SharedMemoryLink? _shared;
+    private bool _sharedAdmitted;     // the coordinator mapped our gradient segment
+    private readonly ChunkAssembler<long> _parameterChunks = new();
+
+    private CoordinatorLink(JobOffer offer, string workerName, int length, IActorRef self, Action<string> warn, BulkChannel? bulk, SharedMemoryLink? shared) =>
+        (_offer, _workerName, _length, _self, _warn, _bulk, _shared) = (offer, workerName, length, self, warn, bulk, shared);
+
+    /// <summary>Opens what the offer and this node allow: a bulk channel, shared segments (see the type's summary).</summary>
+    /// <param name="bulk">This node's bulk settings; null inside one process.</param>
+    /// <param name="info">Told why shared memory is not used, when the coordinator offered it.</param>
+    public static CoordinatorLink Open(JobOffer offer, ExchangeSettings? bulk, string workerName, int length, IActorRef self, Action<string> info, Action<string> warn)
+    {
+        var channel = bulk is not null && offer.BulkEndpoint is not null ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn) : null;
+        SharedMemoryLink? shared = null;
+        if (bulk is { SharedMemory: true } && offer.SharedMemoryPath is not null)
+        {
+            shared = SharedMemoryLink.TryOpen(offer, bulk.SharedMemoryDirectory!, workerName, length, out var why);
+            if (why is not null) info($"Worker {workerName} exchanges through the bulk channel: no shared memory with the coordinator ({why})");
+        }
+        return new CoordinatorLink(offer, workerName, length, self, warn, channel, shared);
+    }
+
+    /// <summary>For <see cref="RegisterWorker.BulkEndpoint"/>.</summary>
+    public string? BulkEndpoint => _bulk?.Endpoint;
+
+    /// <summary>For <see cref="RegisterWorker.SharedMemoryPath"/>.</summary>
+    public string? SharedMemoryPath => _shared?.GradientsPath;
+
+    /// <summary>The coordinator admitted this worker, exchanging through shared memory or not.</summary>
+    public void OnAdmitted(bool sharedMemory)
+    {
+        if (_shared is null) return;
+        if (sharedMemory) { _shared.OnAdmitted(); _sharedAdmitted = true; }
+        else { _shared.Dispose(); _shared = null; }
+    }
+
+    /// <summary>
+    /// A parameter transfer in any of its forms: loads it into <paramref name="replica"/> when it is newer
+    /// than <paramref name="current"/> and whole, and returns the version loaded; null otherwise.
+    /// </summary>
+    public long? Load(IDataPlaneMessage message, FlatParameters replica, long current)
+    {
+        switch (message)
+        {
+            case ParameterUpdate u:
+                return LoadValues(u.Version, u.Values, replica, current);
+            case ParameterChunk c when c.Version > current:
+                var values = _parameterChunks.Add(c.Version, c.ElementCount, c.ChunkCount, c.Offset, c.Data, out var rejection);
+                if (rejection is not null) _warn($"Worker {_workerName} dropped a parameter chunk: {rejection}");
+                return values is null ? null : LoadValues(c.Version, values, replica, current);
+            case BulkArrival { Message: var m }:
+                if (m.Token != _offer.BulkToken || m.Kind != BulkKind.Parameters)
+                {
+                    _warn($"Worker {_workerName} dropped a bulk frame that is not its coordinator's parameters");
+                    return null;
+                }
+                var loaded = LoadValues(m.Version, m.Values, replica, current);
+                _bulk!.Buffers.Return(m.Values);  // copied into the replica
+                return loaded;
+            case ParametersShared s when s.Version > current:
+                if (TryLoad(s.Version, replica)) return s.Version;
+                _warn($"Worker {_workerName}: the shared parameters moved past version {s.Version} while loading; waiting for the next");
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private long? LoadValues(long version, ReadOnlySpan<float> values, FlatParameters replica, long current)
+    {
+        if (version <= current) return null;  // a late or duplicate broadcast
+        replica.WriteValues(values);
+        _parameterChunks.Forget(v => v <= version);
+        return version;
+    }
+
+    /// <summary>
+    /// Loads version <paramref name="version"/> from the coordinator's shared segment, which holds it once
+    /// a request of that version is out; false without shared memory or when the segment has moved on.
+    /// </summary>
+    public bool TryLoad(long version, FlatParameters replica) => _sharedAdmitted && _shared!.TryLoad(version, replica);
+
+    /// <summary>
+    /// Computes the shard of <paramref name="request"/> with <paramref name="compute"/> into this link's
+    /// buffer and sends the result: into the shared gradient segment (once per step; a second shard of the
+    /// step travels whole), or as a bulk frame, or as a message (chunks between processes).
+    /// </summary>
+    public void SendGradients(IActorRef coordinator, ComputeGradients request, GradientWriter compute)
+    {
+        int samples = request.SampleIndices.Length;
+        if (_sharedAdmitted && _shared!.TryClaimFor(request.Step))
+        {
+            double loss = compute(_shared.Gradients);
+            _shared.PublishGradients(request.Step);
+            coordinator.Tell(new ShardGradientsShared(request.Step, request.Version, request.Shard, samples, loss), _self);
+            return;
+        }
+        var sum = GC.AllocateUninitializedArray<float>(_length);  // written in full
+        var gradients = new ShardGradients(request.Step, request.Version, request.Shard, samples, compute(sum), sum);
+        if (_bulk is not null && _offer.BulkEndpoint is { } endpoint)
+        {
+            if (_bulk.TrySend(endpoint, BulkMessage.Of(gradients, _offer.BulkToken, _workerName), out var failure)) return;
+            _warn($"Worker {_workerName}: bulk channel to {endpoint} failed ({failure}); sending through Akka instead");
+        }
+        Chunking.Send(coordinator, gradients, _self);
+    }
+
+    public void Dispose()
+    {
+        _bulk?.Dispose();
+        _shared?.Dispose();
+    }
+}

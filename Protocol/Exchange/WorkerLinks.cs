@@ -1,0 +1,170 @@
+// The coordinator's end of the data plane: one link per admitted worker, chosen once, owning its fallback.
+using Akka.Actor;
+using DistClip.Protocol.Bulk;
+using DistClip.Protocol.Wire;
+
+namespace DistClip.Protocol.Exchange;
+
+/// <summary>
+/// How the coordinator reaches each worker with parameters and receives its gradients. The link is chosen
+/// once, at admission (<see cref="Admit"/>): shared memory for a worker on this host that could map the
+/// segments, the bulk TCP channel for a worker that has one, Akka.Remote chunks for any other remote
+/// worker, and messages by reference inside one process. A bulk send that fails falls back on chunks, here.
+/// Incoming transfers in any form (<see cref="IDataPlaneMessage"/>) come out of <see cref="Receive"/> as a
+/// <see cref="ShardSum"/> attributed to a worker. Not thread-safe: the coordinator actor is its only caller.
+/// </summary>
+public sealed class WorkerLinks : IDisposable
+{
+    private sealed record Link(LinkKind Kind, string Name, string? BulkEndpoint);
+
+    private readonly int _length;
+    private readonly long _token = Random.Shared.NextInt64();
+    private readonly IActorRef _self;
+    private readonly Action<string> _warn;
+    private readonly BulkChannel? _bulk;
+    private readonly SharedMemoryPeers<IActorRef>? _shared;
+    private readonly Dictionary<IActorRef, Link> _links = [];
+    private readonly Dictionary<string, IActorRef> _workerNamed = [];   // bulk frames name their sender
+    private readonly ChunkAssembler<(IActorRef Sender, long Step, int Shard)> _chunks = new();
+    private readonly List<float[]> _heldBuffers = [];                  // bulk receive buffers the reducer may still read
+
+    /// <param name="bulk">Where to open the bulk channel and shared segments; null inside one process.</param>
+    /// <param name="length">Exchange vector length of the model.</param>
+    /// <param name="self">The coordinator: the sender of what links send, and where bulk arrivals are told.</param>
+    /// <param name="info">Told where the bulk channel listens.</param>
+    public WorkerLinks(ExchangeSettings? bulk, int length, IActorRef self, Action<string> info, Action<string> warn)
+    {
+        (_length, _self, _warn) = (length, self, warn);
+        if (bulk is null) return;
+        _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn);
+        info($"Bulk channel listening at {_bulk.Endpoint}");
+        if (!bulk.SharedMemory) return;
+        try { _shared = new SharedMemoryPeers<IActorRef>(bulk.SharedMemoryDirectory!, _token, length); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warn($"No shared memory for workers on this host ({e.Message}); they use the bulk channel");
+        }
+    }
+
+    /// <summary>The offer a joining worker gets: the job, and where and how to exchange with this coordinator.</summary>
+    public JobOffer Offer(TrainingJob job) => new(job, _bulk?.Endpoint, _token, _shared?.ParametersPath);
+
+    /// <summary>Chooses the worker's link (see the type's summary) and returns it.</summary>
+    public LinkKind Admit(IActorRef worker, RegisterWorker registration)
+    {
+        string? noSharedMemory = null;
+        bool shared = registration.SharedMemoryPath is not null && _shared is not null && _shared.TryAdd(worker, registration.SharedMemoryPath, out noSharedMemory);
+        if (noSharedMemory is not null) _warn($"Worker {registration.WorkerName} uses the bulk channel: its shared segment did not open ({noSharedMemory})");
+        var kind = shared ? LinkKind.SharedMemory
+            : registration.BulkEndpoint is not null && _bulk is not null ? LinkKind.BulkChannel
+            : worker.Path.Address.HasGlobalScope ? LinkKind.Chunks
+            : LinkKind.InProcess;
+        _links[worker] = new Link(kind, registration.WorkerName, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null);
+        _workerNamed[registration.WorkerName] = worker;
+        return kind;
+    }
+
+    /// <summary>Forgets a worker that left (its shared segment stays mapped: a result of it may still be in the reducer).</summary>
+    public void Remove(IActorRef worker)
+    {
+        if (_links.Remove(worker, out var link)) _workerNamed.Remove(link.Name);
+        _shared?.Remove(worker);
+    }
+
+    /// <summary>The parameters of <paramref name="version"/> to one worker (at admission, or after it refused a shard).</summary>
+    public void SendParameters(IActorRef worker, long version, SpanWriter<float> values)
+    {
+        if (!_links.TryGetValue(worker, out var link)) return;
+        if (link.Kind == LinkKind.SharedMemory)
+        {
+            _shared!.PublishParameters(version, values);
+            worker.Tell(new ParametersShared(version), _self);
+        }
+        else Send(worker, link, Snapshot(version, values));
+    }
+
+    /// <summary>
+    /// The parameters of <paramref name="version"/> to every worker given. Shared memory is written once for
+    /// all workers on this host, with no message: the next step's request names the version, and a worker
+    /// loads it from the segment then (the segment holds the master's version whenever a request is out).
+    /// </summary>
+    public void Broadcast(IEnumerable<IActorRef> workers, long version, SpanWriter<float> values)
+    {
+        var recipients = workers.Where(_links.ContainsKey).ToList();
+        if (recipients.Any(w => _links[w].Kind == LinkKind.SharedMemory)) _shared!.PublishParameters(version, values);
+        var others = recipients.Where(w => _links[w].Kind != LinkKind.SharedMemory).ToList();
+        if (others.Count == 0) return;
+        var update = Snapshot(version, values);
+        // Bulk sends in parallel: each blocks until its frame is written, and the workers wait for all of them.
+        if (others.Count(w => _links[w].Kind == LinkKind.BulkChannel) > 1) Parallel.ForEach(others, w => Send(w, _links[w], update));
+        else foreach (var worker in others) Send(worker, _links[worker], update);
+    }
+
+    private ParameterUpdate Snapshot(long version, SpanWriter<float> values)
+    {
+        var flat = GC.AllocateUninitializedArray<float>(_length);  // written in full
+        values(flat);
+        return new ParameterUpdate(version, flat);
+    }
+
+    /// <remarks>Reads no mutable state but the link given: broadcasts call it from several threads.</remarks>
+    private void Send(IActorRef worker, Link link, ParameterUpdate update)
+    {
+        if (link.Kind == LinkKind.BulkChannel)
+        {
+            if (_bulk!.TrySend(link.BulkEndpoint!, BulkMessage.Of(update, _token, "coordinator"), out var failure)) return;
+            _warn($"Bulk channel to {worker.Path} at {link.BulkEndpoint} failed ({failure}); sending through Akka instead");
+        }
+        Chunking.Send(worker, update, _self);
+    }
+
+    /// <summary>
+    /// A gradient transfer in any of its forms. Returns the shard sum and the worker it is attributed to
+    /// once the transfer is whole; null while chunks are missing, or with <paramref name="rejection"/> set
+    /// when the message is dropped (another step's chunk, a frame of another run or from an unknown worker).
+    /// </summary>
+    /// <param name="step">The step in flight: chunks of other steps are dropped before they are assembled.</param>
+    public (IActorRef Worker, ShardSum Sum)? Receive(IDataPlaneMessage message, IActorRef sender, long step, out string? rejection)
+    {
+        rejection = null;
+        switch (message)
+        {
+            case ShardGradients g:
+                return (sender, g);
+            case GradientChunk c when c.Step != step:
+                rejection = $"a gradient chunk of step {c.Step} while step {step} is in flight";
+                return null;
+            case GradientChunk c:
+                var values = _chunks.Add((sender, c.Step, c.Shard), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out rejection);
+                return values is null ? null : (sender, new ShardSum(c.Step, c.Version, c.Shard, c.SampleCount, c.LossSum, values));
+            case BulkArrival { Message: var m }:
+                if (m.Token != _token || m.Kind != BulkKind.Gradients || !_workerNamed.TryGetValue(m.From, out var worker))
+                {
+                    rejection = $"a bulk frame from '{m.From}' that is not a registered worker's gradients for this run";
+                    return null;
+                }
+                _heldBuffers.Add(m.Values);  // the reducer may hold it until the lower shards arrive: back once the step is reduced
+                return (worker, new ShardSum(m.Step, m.Version, m.Shard, m.SampleCount, m.LossSum, m.Values));
+            case ShardGradientsShared r:
+                rejection = "this coordinator has no shared memory";
+                return _shared?.Read(sender, r, out rejection) is { } sum ? (sender, sum) : null;
+            default:
+                rejection = $"{message.GetType().Name} is not a gradient transfer";
+                return null;
+        }
+    }
+
+    /// <summary>Step <paramref name="step"/> is reduced: its receive buffers go back to the channel, its unfinished chunk transfers are dropped.</summary>
+    public void StepReduced(long step)
+    {
+        _chunks.Forget(k => k.Step <= step);
+        foreach (var buffer in _heldBuffers) _bulk!.Buffers.Return(buffer);
+        _heldBuffers.Clear();
+    }
+
+    public void Dispose()
+    {
+        _bulk?.Dispose();
+        _shared?.Dispose();
+    }
+}

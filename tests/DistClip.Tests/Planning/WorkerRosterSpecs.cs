@@ -1,0 +1,68 @@
+// The roster without actors: admission, joining at step boundaries, departures, and who takes an orphaned shard.
+using DistClip.Coordinator.Planning;
+using Xunit;
+
+namespace DistClip.Tests.Planning;
+
+public class WorkerRosterSpecs
+{
+    [Fact]
+    public void Should_make_a_worker_admitted_between_steps_active_at_once_in_admission_order()
+    {
+        var roster = new WorkerRoster<string>();
+        Assert.True(roster.Admit("a", stepInFlight: false));
+        Assert.True(roster.Admit("b", stepInFlight: false));
+        Assert.Equal(["a", "b"], roster.Active);
+        Assert.False(roster.Admit("a", stepInFlight: false));  // a second registration changes nothing
+        Assert.Equal(["a", "b"], roster.Active);
+    }
+
+    [Fact]
+    public void Should_let_a_worker_admitted_mid_step_join_at_the_next_step_boundary()
+    {
+        var roster = new WorkerRoster<string>();
+        roster.Admit("a", stepInFlight: false);
+        roster.Admit("b", stepInFlight: true);
+        Assert.Equal(["a"], roster.Active);
+        Assert.Equal(["a", "b"], roster.All);
+        Assert.True(roster.Contains("b"));
+        Assert.False(roster.Admit("b", stepInFlight: true));
+        roster.BeginStep();
+        Assert.Equal(["a", "b"], roster.Active);
+    }
+
+    [Fact]
+    public void Should_forget_a_worker_that_left_active_or_joining()
+    {
+        var roster = new WorkerRoster<string>();
+        roster.Admit("a", stepInFlight: false);
+        roster.Admit("b", stepInFlight: true);
+        Assert.True(roster.Remove("a"));
+        Assert.True(roster.Remove("b"));
+        Assert.False(roster.Remove("c"));
+        Assert.Empty(roster.All);
+    }
+
+    [Fact]
+    public void Should_hand_orphaned_shards_round_robin_to_the_active_workers()
+    {
+        var roster = new WorkerRoster<string>();
+        foreach (var w in new[] { "a", "b", "c" }) roster.Admit(w, stepInFlight: false);
+        roster.Admit("late", stepInFlight: true);
+        Assert.Equal(["a", "b", "c", "a", "b"], Enumerable.Range(0, 5).Select(_ => roster.TakeOrphan()));
+        Assert.Equal(["a", "b", "c"], roster.Active);  // the joining worker waits for its boundary
+    }
+
+    [Fact]
+    public void Should_promote_a_joining_worker_when_no_active_one_is_left()
+    {
+        var roster = new WorkerRoster<string>();
+        roster.Admit("a", stepInFlight: false);
+        roster.Admit("late", stepInFlight: true);
+        roster.Remove("a");
+        Assert.Equal("late", roster.TakeOrphan());
+        Assert.Equal(["late"], roster.Active);
+        roster.Remove("late");
+        Assert.Null(roster.TakeOrphan());
+    }
+}
