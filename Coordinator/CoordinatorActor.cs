@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using DistClip.Coordinator.Planning;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 
 namespace DistClip.Coordinator;
 

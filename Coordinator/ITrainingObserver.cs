@@ -1,5 +1,5 @@
 // What hosts are told as a run goes: each step, each admitted worker.
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 
 namespace DistClip.Coordinator;
 

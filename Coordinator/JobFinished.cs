@@ -1,8 +1,4 @@
 // A coordinator tells its JobHost that its job is over.
-using Akka.Actor;
-using Akka.Event;
-using DistClip.Protocol;
-
 namespace DistClip.Coordinator;
 
 /// <summary>A coordinator tells its parent that its job is over (sent before the workers hear it).</summary>

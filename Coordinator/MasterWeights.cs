@@ -3,6 +3,7 @@ using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 using DistClip.Protocol;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Coordinator;
 

@@ -1,7 +1,5 @@
 // A local request to a JobHost: run this coordinator as the current job.
 using Akka.Actor;
-using Akka.Event;
-using DistClip.Protocol;
 
 namespace DistClip.Coordinator;
 

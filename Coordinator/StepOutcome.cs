@@ -1,8 +1,5 @@
 // What one optimizer step did, as reported in logs and metrics.
 using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
-using DistClip.Protocol;
-using static TorchSharp.torch;
 
 namespace DistClip.Coordinator;
 

@@ -1,6 +1,6 @@
 // A model's loss and its task's metrics over a whole data set.
 using DistClip.Models.Data;
-using DistClip.Protocol;
+using DistClip.Core;
 using static TorchSharp.torch;
 
 namespace DistClip.Models;

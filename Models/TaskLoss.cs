@@ -1,5 +1,5 @@
 // Each task's loss, summed over samples so that any split of a batch adds up to the whole batch.
-using DistClip.Protocol;
+using DistClip.Core;
 using static TorchSharp.torch;
 
 namespace DistClip.Models;

@@ -24,7 +24,7 @@ public static class AkkaDefaults
           # leaves the cluster itself. Akka's own handler would terminate the actor system mid-step.
           coordinated-shutdown.run-by-clr-shutdown-hook = off
           remote.dot-netty.tcp {
-            # Bulk data travels in chunks of 512 KiB (Wire.Chunking); frames are bounded just above that.
+            # Bulk data travels in chunks of 512 KiB (Exchange/Chunks/Chunking.cs); frames are bounded just above that.
             maximum-frame-size = 1 MiB
             send-buffer-size = 4 MiB
             receive-buffer-size = 4 MiB

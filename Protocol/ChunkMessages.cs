@@ -18,7 +18,7 @@ public sealed record GradientChunk(
     [property: Key(5)] int ElementCount,
     [property: Key(6)] int ChunkCount,
     [property: Key(7)] int Offset,
-    [property: Key(8)] byte[] Data) : IWireMessage, Exchange.IDataPlaneMessage;
+    [property: Key(8)] byte[] Data) : IWireMessage, IDataPlaneMessage;
 
 /// <summary>One piece of a <see cref="ParameterUpdate"/>, laid out like <see cref="GradientChunk"/>.</summary>
 [MessagePackObject]
@@ -27,4 +27,4 @@ public sealed record ParameterChunk(
     [property: Key(1)] int ElementCount,
     [property: Key(2)] int ChunkCount,
     [property: Key(3)] int Offset,
-    [property: Key(4)] byte[] Data) : IWireMessage, Exchange.IDataPlaneMessage;
+    [property: Key(4)] byte[] Data) : IWireMessage, IDataPlaneMessage;

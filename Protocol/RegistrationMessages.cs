@@ -1,5 +1,6 @@
 // How a worker joins the coordinator, learns the job, and is admitted or turned away.
 using MessagePack;
+using DistClip.Core;
 
 namespace DistClip.Protocol;
 

@@ -1,5 +1,6 @@
 // The messages of one training step (docs/ARCHITECTURE.md, "One training step").
 using MessagePack;
+using DistClip.Core;
 
 namespace DistClip.Protocol;
 
@@ -35,7 +36,7 @@ public sealed record ShardGradients(
     [property: Key(2)] int Shard,
     [property: Key(3)] int SampleCount,
     [property: Key(4)] double LossSum,
-    [property: Key(5)] float[] GradientSum) : IWireMessage, Exchange.IDataPlaneMessage;
+    [property: Key(5)] float[] GradientSum) : IWireMessage, IDataPlaneMessage;
 
 /// <summary>Worker → coordinator: the shard could not be computed (for example a stale parameter version).</summary>
 [MessagePackObject]
@@ -52,7 +53,7 @@ public sealed record ShardRefused(
 [MessagePackObject]
 public sealed record ParameterUpdate(
     [property: Key(0)] long Version,
-    [property: Key(1)] float[] Values) : IWireMessage, Exchange.IDataPlaneMessage;
+    [property: Key(1)] float[] Values) : IWireMessage, IDataPlaneMessage;
 
 /// <summary>
 /// Worker → coordinator on the same host: the shard's result, whose gradient sum is in the worker's
@@ -66,7 +67,7 @@ public sealed record ShardGradientsShared(
     [property: Key(1)] long Version,
     [property: Key(2)] int Shard,
     [property: Key(3)] int SampleCount,
-    [property: Key(4)] double LossSum) : IWireMessage, Exchange.IDataPlaneMessage;
+    [property: Key(4)] double LossSum) : IWireMessage, IDataPlaneMessage;
 
 /// <summary>
 /// Coordinator → worker on the same host: the parameters of <paramref name="Version"/> are in the
@@ -76,4 +77,4 @@ public sealed record ShardGradientsShared(
 /// version tells the worker to load that version from the segment.
 /// </summary>
 [MessagePackObject]
-public sealed record ParametersShared([property: Key(0)] long Version) : IWireMessage, Exchange.IDataPlaneMessage;
+public sealed record ParametersShared([property: Key(0)] long Version) : IWireMessage, IDataPlaneMessage;

@@ -1,5 +1,6 @@
 // What a worker is told about the job when it joins: the model to build and the data to read.
 using MessagePack;
+using DistClip.Core;
 
 namespace DistClip.Protocol;
 

@@ -1,8 +1,8 @@
 // Computes the summed loss gradient of a model replica over a set of sample indices.
 using DistClip.Models;
 using DistClip.Models.Data;
-using DistClip.Protocol;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Worker;
 
@@ -45,7 +45,7 @@ public sealed class ShardGradientComputer
             using var scope = NewDisposeScope();
             var chunk = indices.Slice(start, Math.Min(_microBatch, indices.Length - start));
             var (images, labels) = _data.Batch(chunk);
-            if (_augmenter is not null && _data.Task == Protocol.TaskKind.Segmentation)
+            if (_augmenter is not null && _data.Task == Core.TaskKind.Segmentation)
                 (images, labels) = _augmenter.TrainWithMasks(images, labels, chunk, epoch);          // masks move with their pixels
             else if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);      // (b, C, H', W')
             var outputs = _model.forward(images.to(_device));                                            // (b, classes or targets)

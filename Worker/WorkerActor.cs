@@ -4,9 +4,10 @@ using Akka.Event;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 using TorchSharp;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Worker;
 

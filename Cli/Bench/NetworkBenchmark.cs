@@ -5,9 +5,9 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using DistClip.Protocol;
-using DistClip.Protocol.Bulk;
-using DistClip.Protocol.Exchange;
-using DistClip.Protocol.Wire;
+using DistClip.Exchange.Bulk;
+using DistClip.Exchange;
+using DistClip.Exchange.Chunks;
 
 namespace DistClip.Cli.Bench;
 

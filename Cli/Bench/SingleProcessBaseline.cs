@@ -27,7 +27,7 @@ public static class SingleProcessBaseline
         var workers = Enumerable.Range(0, copies).Select(c => new Thread(() =>
         {
             set_num_threads(threadsPerCopy);
-            using var model = ModelZoo.Create(EmbeddedTrainer.SpecFor(s, train), s.Seed);
+            using var model = ModelZoo.Create(RunInputs.SpecFor(s, train), s.Seed);
             model.train();
             using var optimizer = OptimizerFactory.Create(model.parameters(), s.Optimizer);
             for (int step = 0; step < warmupSteps + timedSteps; step++)

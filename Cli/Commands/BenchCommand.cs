@@ -19,7 +19,7 @@ public static class BenchCommand
             warmup, report,
         };
         o.AddTo(command);
-        command.SetAction(p => Program.Guarded(() => Run(o.Read(p) with { Evaluate = false, LogEvery = int.MaxValue }, p.GetValue(warmup), p.GetValue(report))));
+        command.SetAction(p => CommandGuard.Run(() => Run(o.Read(p) with { Evaluate = false, LogEvery = int.MaxValue }, p.GetValue(warmup), p.GetValue(report))));
         return command;
     }
 
@@ -37,7 +37,7 @@ public static class BenchCommand
 
     private static int Run(TrainingSettings s, int warmup, string? reportPath)
     {
-        var train = EmbeddedTrainer.LoadTrainSplit(s);
+        var train = RunInputs.LoadTrainSplit(s);
         int timed = (int)(s.Steps ?? 200);
         var settings = s with { Steps = warmup + timed };
         Console.WriteLine($"bench: {s.Model}, global batch {s.GlobalBatch}, {timed} timed steps after {warmup} warm-up steps, {train.Name}");

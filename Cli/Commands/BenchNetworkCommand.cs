@@ -23,7 +23,7 @@ public static class BenchNetworkCommand
         {
             elements, rawBytes, e2eSteps, report, serve, port,
         };
-        command.SetAction(p => Program.Guarded(() =>
+        command.SetAction(p => CommandGuard.Run(() =>
         {
             switch (p.GetValue(serve))
             {

@@ -14,14 +14,14 @@ public static class CoordinatorCommand
         var command = new Command("coordinator", "Run the coordinator of a training cluster: it plans steps, reduces, clips and steps; workers join it.") { minWorkers };
         training.AddTo(command);
         node.AddTo(command);
-        command.SetAction(p => Program.Guarded(() =>
+        command.SetAction(p => CommandGuard.Run(() =>
         {
             using var stop = new StopRequest().ListenToSignals();
             var settings = training.Read(p);
             int min = p.GetValue(minWorkers);
             if (min < 1) throw new ArgumentException($"--min-workers must be at least 1 (got {min}).");
             var nodeSettings = node.Read(p, "coordinator");
-            var train = EmbeddedTrainer.LoadTrainSplit(settings);
+            var train = RunInputs.LoadTrainSplit(settings);
             using var run = TrainingRun.Start("coordinator", settings, ResolvedOptions.ToYaml(p), train, min, Console.Out, stop);
             run.CompleteAsync(ClusterTrainer.RunCoordinatorAsync(run.Settings, nodeSettings, min, run.Observer, Console.Out, stop)).GetAwaiter().GetResult();
             return 0;

@@ -1,10 +1,9 @@
 // `distclip eval`: loss and accuracy of saved weights on a data set's test split.
 using System.CommandLine;
-using System.Globalization;
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
+using DistClip.Core;
 
 namespace DistClip.Cli.Commands;
 
@@ -20,7 +19,7 @@ public static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data set.", DefaultValueFactory = _ => 1 };
         var augment = new Option<string?>("--augment") { Description = "The training run's --augment: its resize and normalisation apply here too." };
         var command = new Command("eval", "Evaluate saved weights on a test split: mean loss and accuracy.") { model, weights, dataset, dataDir, hidden, seed, augment };
-        command.SetAction(p => Program.Guarded(() =>
+        command.SetAction(p => CommandGuard.Run(() =>
         {
             var name = p.GetValue(model)!;
             if (!ModelZoo.Names.Contains(name)) throw new ArgumentException($"--model '{name}' is not known; known models: {string.Join(", ", ModelZoo.Names)}.");

@@ -25,7 +25,7 @@ public static class SweepCommand
         var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, minWorkers };
         o.AddTo(command);
         node.AddTo(command);
-        command.SetAction(p => Program.Guarded(() =>
+        command.SetAction(p => CommandGuard.Run(() =>
         {
             var specs = p.GetValue(clips)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => { try { return ClipPolicy.Parse(s); } catch (ArgumentException e) { throw new ArgumentException($"--clips: {e.Message}"); } }).ToList();
@@ -53,7 +53,7 @@ public static class SweepCommand
     {
         using var stop = new StopRequest().ListenToSignals();  // ends the run in progress, and so the sweep
         OutputPaths.CheckFolder("--out", outputDir);
-        var train = EmbeddedTrainer.LoadTrainSplit(baseSettings);
+        var train = RunInputs.LoadTrainSplit(baseSettings);
         string metricName = MetricName(train);
         await using var coordinator = target is null ? null : CoordinatorNode.Start(target.Node);
         if (coordinator is not null) Console.WriteLine($"sweep coordinator listening at {coordinator.Address}; each run waits for {target!.MinWorkers} worker actor(s)");
@@ -111,8 +111,8 @@ public static class SweepCommand
 
     private static string MetricName(IImageDataset data) => data.Task switch
     {
-        Protocol.TaskKind.Regression => "r2",
-        Protocol.TaskKind.Segmentation => "pixel accuracy",
+        Core.TaskKind.Regression => "r2",
+        Core.TaskKind.Segmentation => "pixel accuracy",
         _ => "accuracy",
     };
 

@@ -11,11 +11,11 @@ public static class TrainCommand
         var o = new TrainingOptions(workerOptions: true);
         var command = new Command("train", "Train on this machine: a coordinator and --workers worker actors in one process.");
         o.AddTo(command);
-        command.SetAction(parse => Program.Guarded(() =>
+        command.SetAction(parse => CommandGuard.Run(() =>
         {
             using var stop = new StopRequest().ListenToSignals();
             var settings = o.Read(parse);
-            var train = EmbeddedTrainer.LoadTrainSplit(settings);
+            var train = RunInputs.LoadTrainSplit(settings);
             using var run = TrainingRun.Start("train", settings, ResolvedOptions.ToYaml(parse), train, settings.Workers, Console.Out, stop);
             run.CompleteAsync(EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train, stop)).GetAwaiter().GetResult();
             return 0;

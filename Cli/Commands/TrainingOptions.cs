@@ -110,7 +110,7 @@ public sealed class TrainingOptions(bool workerOptions)
             MetricsPath = p.GetValue(_metrics),
             RunDir = p.GetValue(_runDir),
             EmaDecay = p.GetValue(_ema),
-            Augmentation = p.GetValue(_augment) is { } augment ? ForOption("--augment", () => Protocol.Augmentation.Parse(augment)) : Protocol.Augmentation.None,
+            Augmentation = p.GetValue(_augment) is { } augment ? ForOption("--augment", () => Core.Augmentation.Parse(augment)) : Core.Augmentation.None,
             LogEvery = p.GetValue(_logEvery),
             Evaluate = !p.GetValue(_noEval),
         }.Validate();

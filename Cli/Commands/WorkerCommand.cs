@@ -20,7 +20,7 @@ public static class WorkerCommand
             workers, device, threads, cpus, dataDir,
         };
         node.AddTo(command);
-        command.SetAction(p => Program.Guarded(() =>
+        command.SetAction(p => CommandGuard.Run(() =>
         {
             using var stop = new StopRequest().ListenToSignals();
             int n = p.GetValue(workers), t = p.GetValue(threads);

@@ -19,7 +19,7 @@ public static class ClusterTrainer
     public static async Task<TrainingResult> RunCoordinatorAsync(TrainingSettings settings, NodeSettings node, int minWorkers, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)
     {
         settings.Validate();
-        var train = EmbeddedTrainer.LoadTrainSplit(settings);
+        var train = RunInputs.LoadTrainSplit(settings);
         set_num_threads(settings.Threads);
         var setup = CoordinatorSetup.Create(settings, train, minWorkers);
         await using var coordinator = CoordinatorNode.Start(node);

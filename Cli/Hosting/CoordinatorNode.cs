@@ -2,9 +2,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using DistClip.Coordinator;
-using DistClip.Protocol;
-using DistClip.Worker;
-using static TorchSharp.torch;
 
 namespace DistClip.Cli.Hosting;
 

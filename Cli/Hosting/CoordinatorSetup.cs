@@ -5,6 +5,7 @@ using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
+using DistClip.Core;
 
 namespace DistClip.Cli.Hosting;
 
@@ -14,7 +15,7 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
     /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
     public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers)
     {
-        var spec = EmbeddedTrainer.SpecFor(settings, train);
+        var spec = RunInputs.SpecFor(settings, train);
         var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
         var model = ModelZoo.Create(spec, settings.Seed);
@@ -25,7 +26,7 @@ public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, Bat
     }
 
     /// <param name="bulk">The coordinator's bulk channel for remote workers; null inside one process.</param>
-    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Protocol.Exchange.ExchangeSettings? bulk = null) =>
+    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Exchange.ExchangeSettings? bulk = null) =>
         CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
 
     public TrainingResult Result(TrainingSummary summary) =>

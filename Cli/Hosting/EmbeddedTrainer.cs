@@ -16,23 +16,12 @@ namespace DistClip.Cli.Hosting;
 /// </summary>
 public static class EmbeddedTrainer
 {
-    /// <summary>The data set's training split, shortened to <see cref="TrainingSettings.TrainSamples"/>.</summary>
-    public static IImageDataset LoadTrainSplit(TrainingSettings s)
-    {
-        var train = DatasetCatalog.Load(s.Dataset, Split.Train, s.DataDir, s.Seed);
-        return s.TrainSamples is int n ? DatasetSubset.First(train, n) : train;
-    }
-
-    /// <summary>The model the settings ask for, shaped for the data set's images (after any resize).</summary>
-    public static ModelSpec SpecFor(TrainingSettings s, IImageDataset data) =>
-        new(s.Model, data.Channels, s.Augmentation.Resize ?? data.Height, s.Augmentation.Resize ?? data.Width, data.Classes, s.Hidden);
-
     /// <param name="stop">When it is requested, the run ends at the last completed step (<see cref="TrainingSummary.StoppedBecause"/>).</param>
     /// <exception cref="TrainingEndedException">The coordinator stopped before its last step; the partial result is inside.</exception>
     public static async Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null, StopRequest? stop = null)
     {
         settings.Validate();
-        train ??= LoadTrainSplit(settings);
+        train ??= RunInputs.LoadTrainSplit(settings);
         var devices = WorkerDevices(settings.Device, settings.Workers);
         set_num_threads(settings.Threads);
         var setup = CoordinatorSetup.Create(settings, train, minWorkers: settings.Workers);

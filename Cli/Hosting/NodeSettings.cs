@@ -15,8 +15,8 @@ namespace DistClip.Cli.Hosting;
 public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0, bool SharedMemory = true)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
-    public Protocol.Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
-        SharedMemory ? Protocol.SharedMemory.SharedSegment.DefaultDirectory : null);
+    public Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
+        SharedMemory ? Exchange.SharedMemory.SharedSegment.DefaultDirectory : null);
 
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";

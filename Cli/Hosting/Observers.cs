@@ -1,6 +1,6 @@
 // Several training observers as one; one that cannot write any more stops the run instead of crashing the coordinator.
 using DistClip.Coordinator;
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 
 namespace DistClip.Cli.Hosting;
 

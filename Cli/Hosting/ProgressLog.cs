@@ -2,7 +2,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DistClip.Coordinator;
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 
 namespace DistClip.Cli.Hosting;
 

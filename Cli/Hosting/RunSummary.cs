@@ -1,12 +1,4 @@
 // What a run achieved, as printed at its end and written to summary.json.
-using System.Globalization;
-using System.Text.Json;
-using DistClip.Coordinator.Planning;
-using DistClip.Models;
-using DistClip.Models.Data;
-using DistClip.Models.Zoo;
-using DistClip.Protocol;
-
 namespace DistClip.Cli.Hosting;
 
 /// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>

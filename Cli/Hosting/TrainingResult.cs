@@ -1,11 +1,7 @@
 // What a run leaves: its summary, the trained master model and its flat parameters.
-using Akka.Actor;
-using Akka.Configuration;
 using DistClip.Coordinator;
-using DistClip.Models.Data;
-using DistClip.Protocol;
-using DistClip.Worker;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Cli.Hosting;
 

@@ -5,7 +5,7 @@ using DistClip.Coordinator.Planning;
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
+using DistClip.Core;
 
 namespace DistClip.Cli.Hosting;
 
@@ -61,7 +61,7 @@ public sealed class TrainingRun : IDisposable
         var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
         long parameters;
-        using (var model = ModelZoo.Create(EmbeddedTrainer.SpecFor(settings, train), 0))
+        using (var model = ModelZoo.Create(RunInputs.SpecFor(settings, train), 0))
             parameters = new FlatParameters(model).ElementCount;
         output.WriteLine($"distclip {command}: resolved configuration");
         foreach (var line in resolvedYaml.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.WriteLine($"  {line}");

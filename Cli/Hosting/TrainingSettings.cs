@@ -34,7 +34,7 @@ public sealed record TrainingSettings
     public int LogEvery { get; init; } = 100;                // steps between progress lines
     public bool Evaluate { get; init; } = true;              // test-split accuracy at the end
     public double? EmaDecay { get; init; }                   // keep an exponential moving average of the weights
-    public Protocol.Augmentation Augmentation { get; init; } = Protocol.Augmentation.None;  // training-time image augmentation
+    public Core.Augmentation Augmentation { get; init; } = Core.Augmentation.None;  // training-time image augmentation
 
     /// <summary>Optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
     public long TotalSteps(int stepsPerEpoch) => Steps ?? (long)Epochs * stepsPerEpoch;

@@ -1,7 +1,4 @@
 // What one clipping pass did.
-using DistClip.Protocol;
-using static TorchSharp.torch;
-
 namespace DistClip.Coordinator.Clipping;
 
 /// <summary>What one clipping pass did.</summary>

@@ -1,6 +1,6 @@
 // The clipping math: total gradient norm, scaling by a norm, clamping by value. Pure functions over tensors.
-using DistClip.Protocol;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Coordinator.Clipping;
 

@@ -1,6 +1,6 @@
 // Clipping tensor by tensor (per-layer) and unit by unit relative to the weights (AGC). Pure functions over tensors.
-using DistClip.Protocol;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Coordinator.Clipping;
 

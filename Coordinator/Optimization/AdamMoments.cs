@@ -1,6 +1,6 @@
 // Adam's moment updates, shared by Adam and AdamW, in TorchSharp's order of operations.
-using DistClip.Protocol;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Coordinator.Optimization;
 

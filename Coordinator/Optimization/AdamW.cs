@@ -1,7 +1,7 @@
 // TorchSharp's AdamW, its step computed with Scalars that live through every native call.
-using DistClip.Protocol;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Coordinator.Optimization;
 

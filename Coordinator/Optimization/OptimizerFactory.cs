@@ -1,6 +1,5 @@
 // Builds the optimizers (TorchSharp's, with their scalars held) and TorchSharp's learning-rate schedulers from settings.
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 
 namespace DistClip.Coordinator.Optimization;

@@ -1,6 +1,5 @@
 // Sums shard gradients in shard order as they arrive, so the result never depends on arrival order.
-using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 
 namespace DistClip.Coordinator.Planning;
 

@@ -1,6 +1,6 @@
 // Book-keeping of the step being computed: which worker holds which shard, and what has come back.
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
+using DistClip.Exchange;
 
 namespace DistClip.Coordinator.Planning;
 

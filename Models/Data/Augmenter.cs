@@ -1,5 +1,5 @@
 // Applies an Augmentation to a batch, with random choices fixed by (seed, epoch, sample index).
-using DistClip.Protocol;
+using DistClip.Core;
 using static TorchSharp.torch;
 
 namespace DistClip.Models.Data;

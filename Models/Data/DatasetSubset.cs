@@ -31,7 +31,7 @@ public sealed class DatasetSubset : IImageDataset
     public int Height => _inner.Height;
     public int Width => _inner.Width;
     public int Classes => _inner.Classes;
-    public Protocol.TaskKind Task => _inner.Task;
+    public Core.TaskKind Task => _inner.Task;
 
     public (Tensor Images, Tensor Labels) Batch(ReadOnlySpan<int> indices)
     {

@@ -23,7 +23,7 @@ public interface IImageDataset
     int Classes { get; }
 
     /// <summary>The task: classification labels (int64, (B)) or regression targets (float32, (B, Classes)).</summary>
-    Protocol.TaskKind Task => Protocol.TaskKind.Classification;
+    Core.TaskKind Task => Core.TaskKind.Classification;
 
     /// <summary>
     /// The samples at <paramref name="indices"/>, in that order: images (B, C, H, W) float32 scaled to

@@ -20,7 +20,7 @@ public sealed class SyntheticRegression : IImageDataset
     public int Height => Size;
     public int Width => Size;
     public int Classes => 4;
-    public Protocol.TaskKind Task => Protocol.TaskKind.Regression;
+    public Core.TaskKind Task => Core.TaskKind.Regression;
 
     public SyntheticRegression(string name, int count, int seed)
     {

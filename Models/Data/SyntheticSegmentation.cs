@@ -21,7 +21,7 @@ public sealed class SyntheticSegmentation : IImageDataset
     public int Height => Size;
     public int Width => Size;
     public int Classes => 4;
-    public Protocol.TaskKind Task => Protocol.TaskKind.Segmentation;
+    public Core.TaskKind Task => Core.TaskKind.Segmentation;
 
     public SyntheticSegmentation(string name, int count, int seed)
     {

@@ -25,7 +25,7 @@ public sealed class VocSegmentationDataset : IImageDataset
     public int Height => _size;
     public int Width => _size;
     public int Classes => VocClasses;
-    public Protocol.TaskKind Task => Protocol.TaskKind.Segmentation;
+    public Core.TaskKind Task => Core.TaskKind.Segmentation;
 
     /// <param name="imageSet">train or val (the file name under ImageSets/Segmentation).</param>
     public VocSegmentationDataset(string root, string imageSet, int size)

@@ -1,5 +1,4 @@
 // AlexNet exactly as torchvision builds it (same state_dict names and 61,100,840 parameters for 1000 classes).
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

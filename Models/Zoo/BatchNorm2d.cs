@@ -1,5 +1,5 @@
 // Batch normalisation over (N, C, H, W) as TorchSharp's BatchNorm2d, with its batch counter's increment held alive.
-using DistClip.Protocol;
+using DistClip.Core;
 using static TorchSharp.torch;
 
 namespace DistClip.Models.Zoo;

@@ -1,5 +1,4 @@
 // LeNet-5 for small grey images: two 5×5 convolutions with max-pooling, then three linear layers.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 // The multi-layer perceptron: Flatten → Linear(in, hidden) → ReLU → Linear(hidden, classes).
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 // The classic MNIST convolutional network: two 5×5 convolutions with pooling, a 1024-unit layer, a classifier.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

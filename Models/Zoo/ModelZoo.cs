@@ -1,6 +1,5 @@
 // Builds models by name, with seeded initialisation so that every replica starts identical.
-using DistClip.Protocol;
-using TorchSharp;
+using DistClip.Core;
 using static TorchSharp.torch;
 
 namespace DistClip.Models.Zoo;

@@ -1,6 +1,5 @@
 // ResNet as torchvision builds it (resnet18/34 with basic blocks, resnet50 with bottlenecks), and the CIFAR-shaped stem.
-using DistClip.Protocol;
-using TorchSharp;
+using DistClip.Core;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 // A small U-Net for semantic segmentation: two downsamplings, two upsamplings with skip connections.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

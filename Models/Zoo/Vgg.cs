@@ -1,5 +1,4 @@
 // VGG as torchvision builds it (vgg11, vgg16, with or without batch norm), and the CIFAR-shaped variant.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

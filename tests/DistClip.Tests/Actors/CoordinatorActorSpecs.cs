@@ -7,8 +7,8 @@ using DistClip.Coordinator.Optimization;
 using DistClip.Coordinator.Planning;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
 using Xunit;
+using DistClip.Core;
 
 namespace DistClip.Tests.Actors;
 

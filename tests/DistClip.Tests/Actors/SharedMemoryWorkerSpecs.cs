@@ -1,13 +1,12 @@
 // A real worker actor on the shared-memory data plane, driven by a probe that plays the coordinator.
 using Akka.Actor;
-using DistClip.Coordinator;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
-using DistClip.Protocol.Bulk;
+using DistClip.Exchange;
 using DistClip.Worker;
 using Xunit;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Tests.Actors;
 

@@ -53,7 +53,7 @@ public sealed class FailureSpecs(ITestOutputHelper output) : IDisposable
         var match = Regex.Match(line, @"the weights of step (\d+) were saved to (\S+)\.$");
         Assert.True(match.Success, $"the line does not say where the weights are: {line}");
         path = match.Groups[2].Value;
-        using var module = Models.Zoo.ModelZoo.Create(new Protocol.ModelSpec(model, 1, 28, 28, 10), 0);
+        using var module = Models.Zoo.ModelZoo.Create(new Core.ModelSpec(model, 1, 28, 28, 10), 0);
         Safetensors.Load(module, path);
         return long.Parse(match.Groups[1].Value);
     }

@@ -3,8 +3,8 @@ using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using Xunit;
+using DistClip.Core;
 
 namespace DistClip.Tests.Clipping;
 

@@ -47,9 +47,9 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     internal static float[] Saved(string path)
     {
         var tensors = Safetensors.Read(path);
-        using var model = Models.Zoo.ModelZoo.Create(new Protocol.ModelSpec("lenet", 1, 28, 28, 10), 0);
+        using var model = Models.Zoo.ModelZoo.Create(new Core.ModelSpec("lenet", 1, 28, 28, 10), 0);
         Safetensors.Load(model, path);
-        return new Protocol.FlatParameters(model).ReadValues();
+        return new Core.FlatParameters(model).ReadValues();
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         var admissions = run.Stdout.Split('\n').Where(l => l.StartsWith("admitted ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, admissions.Count(l => l.Contains("through shared memory")));
         Assert.Equal(1, admissions.Count(l => l.Contains("through the bulk channel")));
-        Assert.Empty(Directory.GetFiles(Protocol.SharedMemory.SharedSegment.DefaultDirectory, $"distclip-{coordinator.ProcessId}-*"));
+        Assert.Empty(Directory.GetFiles(DistClip.Exchange.SharedMemory.SharedSegment.DefaultDirectory, $"distclip-{coordinator.ProcessId}-*"));
         var w2 = twoWorkers.Finish(TimeSpan.FromSeconds(60));
         var w1 = oneWorker.Finish(TimeSpan.FromSeconds(60));
         Assert.True(w2.ExitCode == 0 && w1.ExitCode == 0, $"worker exits {w2.ExitCode}, {w1.ExitCode}\n{w2.Stderr}\n{w1.Stderr}");

@@ -1,8 +1,8 @@
 // Augmentation is a function of (seed, epoch, sample index) alone.
 using DistClip.Models.Data;
-using DistClip.Protocol;
 using Xunit;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Tests.Data;
 

@@ -3,8 +3,8 @@ using System.IO.Compression;
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using Xunit;
+using DistClip.Core;
 
 namespace DistClip.Tests.Data;
 

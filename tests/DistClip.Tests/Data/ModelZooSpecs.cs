@@ -1,7 +1,7 @@
 // The model zoo against torchvision's parameter counts and state_dict names.
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using Xunit;
+using DistClip.Core;
 
 namespace DistClip.Tests.Data;
 

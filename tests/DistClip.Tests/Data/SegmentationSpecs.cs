@@ -1,10 +1,10 @@
 // Segmentation: the U-Net reaches mean IoU ≥ 0.8 on synthetic shapes through the real CLI; the metrics and the ignore label.
 using DistClip.Models;
 using DistClip.Models.Data;
-using DistClip.Protocol;
 using DistClip.Tests.Cli;
 using Xunit;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Tests.Data;
 

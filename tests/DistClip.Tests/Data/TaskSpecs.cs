@@ -2,9 +2,9 @@
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using DistClip.Tests.Cli;
 using Xunit;
+using DistClip.Core;
 
 namespace DistClip.Tests.Data;
 

@@ -2,7 +2,6 @@
 using DistClip.Cli.Hosting;
 using DistClip.Coordinator.Optimization;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -25,7 +24,7 @@ public class BatchNormSpecs
         var trained = result.Model.state_dict()["bn1.running_mean"].data<float>().ToArray();
 
         // Independently: each shard's forward pass from the initial model, then the count-weighted mean.
-        var spec = EmbeddedTrainer.SpecFor(settings, data);
+        var spec = RunInputs.SpecFor(settings, data);
         int[][] shards = [[0, 1, 2, 3], [4, 5, 6]];
         var expected = new double[trained.Length];
         foreach (var shard in shards)

@@ -5,9 +5,9 @@ using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 using DistClip.Coordinator.Planning;
 using DistClip.Models.Data;
-using DistClip.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using DistClip.Core;
 
 namespace DistClip.Tests.Equivalence;
 
@@ -78,12 +78,12 @@ public class EquivalenceSpecs(ITestOutputHelper output)
 
     /// <summary>The exact reference for the settings <paramref name="s"/> with <paramref name="shards"/> shards.</summary>
     private static float[] ShardSumReference(TrainingSettings s, IImageDataset data, int shards, Augmenter? augmenter = null, Func<int, int[]>? batchOf = null) =>
-        ShardSumReferenceLoop.Train(EmbeddedTrainer.SpecFor(s, data), s.Seed, data, s.GlobalBatch, (int)s.Steps!, shards, s.MicroBatch, Lr, Momentum, s.Clip, augmenter, batchOf, s.Threads);
+        ShardSumReferenceLoop.Train(RunInputs.SpecFor(s, data), s.Seed, data, s.GlobalBatch, (int)s.Steps!, shards, s.MicroBatch, Lr, Momentum, s.Clip, augmenter, batchOf, s.Threads);
 
     private static float[] WholeBatchReference(TrainingSettings s, IImageDataset data, int perWorkerClipShards = 0, bool equalShardWeights = false)
     {
         var norm = (ClipPolicy.GlobalNorm)s.Clip;
-        return ReferenceLoop.Train(EmbeddedTrainer.SpecFor(s, data), s.Seed, data, s.GlobalBatch, (int)s.Steps!, Lr, Momentum, norm.MaxNorm, norm.NormType,
+        return ReferenceLoop.Train(RunInputs.SpecFor(s, data), s.Seed, data, s.GlobalBatch, (int)s.Steps!, Lr, Momentum, norm.MaxNorm, norm.NormType,
             perWorkerClipShards, equalShardWeightShards: equalShardWeights ? s.Workers : 0);
     }
 

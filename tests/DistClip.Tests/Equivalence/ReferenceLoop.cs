@@ -2,8 +2,8 @@
 using DistClip.Coordinator.Clipping;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Tests.Equivalence;
 

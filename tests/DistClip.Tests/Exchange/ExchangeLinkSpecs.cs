@@ -1,13 +1,13 @@
 // Each link of the exchange layer, both ends, including the bulk channel's fallback on messages.
 using System.Net;
 using System.Net.Sockets;
-using Akka.Actor;
 using Akka.TestKit;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
-using DistClip.Protocol.Wire;
+using DistClip.Exchange;
 using Xunit;
+using DistClip.Core;
+using DistClip.Exchange.Chunks;
 
 namespace DistClip.Tests.Exchange;
 

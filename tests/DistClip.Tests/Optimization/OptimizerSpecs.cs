@@ -1,9 +1,9 @@
 // DistClip's optimizers are TorchSharp's, step for step and bit for bit.
 using DistClip.Coordinator.Optimization;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using Xunit;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Tests.Optimization;
 

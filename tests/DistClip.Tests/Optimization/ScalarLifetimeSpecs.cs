@@ -5,10 +5,10 @@ using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 using DistClip.Models;
 using DistClip.Models.Zoo;
-using DistClip.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using DistClip.Core;
 
 namespace DistClip.Tests.Optimization;
 

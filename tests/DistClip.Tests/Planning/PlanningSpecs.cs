@@ -1,7 +1,6 @@
 // Batch schedule, shard split and the deterministic reduction.
 using DistClip.Coordinator.Planning;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
 using Xunit;
 
 namespace DistClip.Tests.Planning;

@@ -2,8 +2,8 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
-using DistClip.Protocol.Bulk;
+using DistClip.Exchange;
+using DistClip.Exchange.Bulk;
 using Xunit;
 
 namespace DistClip.Tests.Wire;

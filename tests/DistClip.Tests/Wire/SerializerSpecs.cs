@@ -1,9 +1,10 @@
 // Every protocol message through Akka's real serialization, chunking and reassembly.
-using Akka.Actor;
 using Akka.Serialization;
 using DistClip.Protocol;
 using DistClip.Protocol.Wire;
 using Xunit;
+using DistClip.Core;
+using DistClip.Exchange.Chunks;
 
 namespace DistClip.Tests.Wire;
 

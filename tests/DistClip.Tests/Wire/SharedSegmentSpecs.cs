@@ -1,11 +1,10 @@
 // The shared-memory data plane: segments open only within their run, and readers never take a rewritten vector.
 using System.Diagnostics;
-using DistClip.Coordinator;
 using DistClip.Protocol;
-using DistClip.Protocol.Exchange;
-using DistClip.Protocol.SharedMemory;
-using DistClip.Worker;
+using DistClip.Exchange;
+using DistClip.Exchange.SharedMemory;
 using Xunit;
+using DistClip.Core;
 
 namespace DistClip.Tests.Wire;
 

@@ -1,8 +1,9 @@
 // Splits large gradients and parameters into bounded chunks, and puts them back together.
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using DistClip.Protocol;
 
-namespace DistClip.Protocol.Wire;
+namespace DistClip.Exchange.Chunks;
 
 /// <summary>
 /// The data plane over remoting: a message with a model-sized float array is sent to a remote actor

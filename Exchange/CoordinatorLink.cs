@@ -1,9 +1,11 @@
 // A worker's end of the data plane: how it gets its coordinator's parameters and sends it gradient sums.
 using Akka.Actor;
-using DistClip.Protocol.Bulk;
-using DistClip.Protocol.Wire;
+using DistClip.Exchange.Bulk;
+using DistClip.Protocol;
+using DistClip.Core;
+using DistClip.Exchange.Chunks;
 
-namespace DistClip.Protocol.Exchange;
+namespace DistClip.Exchange;
 
 /// <summary>Writes a shard's gradient sum into <paramref name="gradientSum"/> (an exchange vector) and returns its loss sum.</summary>
 public delegate double GradientWriter(Span<float> gradientSum);

@@ -1,8 +1,7 @@
 // Puts chunked transfers back together, whatever order their chunks arrive in.
 using System.Runtime.InteropServices;
-using Akka.Actor;
 
-namespace DistClip.Protocol.Wire;
+namespace DistClip.Exchange.Chunks;
 
 /// <summary>
 /// Collects the chunks of transfers identified by <typeparamref name="TKey"/> into whole float arrays.

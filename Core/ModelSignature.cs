@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MessagePack;
 
-namespace DistClip.Protocol;
+namespace DistClip.Core;
 
 /// <summary>
 /// The architecture fingerprint of a model: parameter names and shapes in canonical order, the total

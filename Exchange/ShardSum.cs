@@ -1,5 +1,7 @@
 // One shard's result as the reducer reads it, wherever its gradient lives.
-namespace DistClip.Protocol.Exchange;
+using DistClip.Protocol;
+
+namespace DistClip.Exchange;
 
 /// <summary>
 /// A shard result as the coordinator's reducer takes it: the fields

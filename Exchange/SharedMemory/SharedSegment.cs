@@ -1,9 +1,9 @@
 // A float32 vector in a memory-mapped file under /dev/shm that two processes of one host both map.
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
+using DistClip.Protocol;
 
-namespace DistClip.Protocol.SharedMemory;
+namespace DistClip.Exchange.SharedMemory;
 
 /// <summary>
 /// One exchange vector shared by two processes on the same host: the writer fills <see cref="Values"/>

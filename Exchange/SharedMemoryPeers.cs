@@ -1,7 +1,8 @@
 // The coordinator's shared-memory exchange with the workers on its own host.
-using DistClip.Protocol.SharedMemory;
+using DistClip.Exchange.SharedMemory;
+using DistClip.Protocol;
 
-namespace DistClip.Protocol.Exchange;
+namespace DistClip.Exchange;
 
 /// <summary>
 /// One parameter segment that every worker on the coordinator's host reads, and each such worker's

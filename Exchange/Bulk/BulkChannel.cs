@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace DistClip.Protocol.Bulk;
+namespace DistClip.Exchange.Bulk;
 
 /// <summary>
 /// One actor's end of the bulk data plane: a listener that hands every well-formed frame to

@@ -2,7 +2,7 @@
 using System.Globalization;
 using MessagePack;
 
-namespace DistClip.Protocol;
+namespace DistClip.Core;
 
 /// <summary>
 /// Training-time augmentation: random horizontal flip (p = 0.5), random crop after zero padding by

@@ -1,9 +1,9 @@
 // Where an actor's end of the exchange listens (bulk channel, shared segments), and the message that carries bulk arrivals to it.
 using System.Net;
 using System.Net.Sockets;
-using DistClip.Protocol.Bulk;
+using DistClip.Exchange.Bulk;
 
-namespace DistClip.Protocol.Exchange;
+namespace DistClip.Exchange;
 
 /// <summary>
 /// Bind address, advertised address and port of a bulk channel (port 0: any free port), and where

@@ -2,8 +2,9 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using DistClip.Protocol;
 
-namespace DistClip.Protocol.Bulk;
+namespace DistClip.Exchange.Bulk;
 
 /// <summary>What a bulk frame carries.</summary>
 public enum BulkKind : byte

@@ -1,9 +1,10 @@
 // The coordinator's end of the data plane: one link per admitted worker, chosen once, owning its fallback.
 using Akka.Actor;
-using DistClip.Protocol.Bulk;
-using DistClip.Protocol.Wire;
+using DistClip.Exchange.Bulk;
+using DistClip.Protocol;
+using DistClip.Exchange.Chunks;
 
-namespace DistClip.Protocol.Exchange;
+namespace DistClip.Exchange;
 
 /// <summary>
 /// How the coordinator reaches each worker with parameters and receives its gradients. The link is chosen

@@ -1,7 +1,7 @@
 // TorchSharp Scalars that stay alive until the scope ends: no native call ever reads a freed one.
 using TorchSharp;
 
-namespace DistClip.Protocol;
+namespace DistClip.Core;
 
 /// <summary>
 /// The Scalar arguments of TorchSharp calls, held until <see cref="Dispose"/>. TorchSharp 0.107 turns a

@@ -1,7 +1,7 @@
 // What a model needs to be built: its name, the input it sees and the classes it predicts.
 using MessagePack;
 
-namespace DistClip.Protocol;
+namespace DistClip.Core;
 
 /// <summary>
 /// Everything needed to build a model replica that is identical on every node.

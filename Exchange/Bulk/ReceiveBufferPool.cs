@@ -1,7 +1,7 @@
 // Model-sized receive buffers kept for the next frame instead of allocated per frame.
 using System.Collections.Concurrent;
 
-namespace DistClip.Protocol.Bulk;
+namespace DistClip.Exchange.Bulk;
 
 /// <summary>
 /// Exact-length float arrays for incoming bulk frames. A fresh model-sized array per frame is new

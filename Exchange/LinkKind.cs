@@ -1,5 +1,5 @@
 // How a worker's gradients and parameters travel: chosen once, when the coordinator admits it.
-namespace DistClip.Protocol.Exchange;
+namespace DistClip.Exchange;
 
 /// <summary>How a worker's gradients and parameters travel.</summary>
 public enum LinkKind

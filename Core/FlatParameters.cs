@@ -4,7 +4,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
-namespace DistClip.Protocol;
+namespace DistClip.Core;
 
 /// <summary>
 /// The canonical flat layout of a model, used by every exchange between workers and the coordinator:

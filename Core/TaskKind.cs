@@ -1,5 +1,5 @@
 // What a data set asks a model to do, which decides the loss and the metrics.
-namespace DistClip.Protocol;
+namespace DistClip.Core;
 
 /// <summary>The learning task of a data set.</summary>
 public enum TaskKind

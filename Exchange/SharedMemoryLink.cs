@@ -1,7 +1,9 @@
 // A worker's shared-memory exchange with a coordinator on its own host.
-using DistClip.Protocol.SharedMemory;
+using DistClip.Exchange.SharedMemory;
+using DistClip.Protocol;
+using DistClip.Core;
 
-namespace DistClip.Protocol.Exchange;
+namespace DistClip.Exchange;
 
 /// <summary>
 /// The worker's two segments when its coordinator is on the same host: the coordinator's parameter
