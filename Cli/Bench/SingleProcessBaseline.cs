@@ -1,6 +1,6 @@
 // The plain TorchSharp loops the benchmark compares DistClip against: no actors, no exchange.
 using System.Diagnostics;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator.Optimization;
 using DistClip.Coordinator.Planning;
 using DistClip.Models.Data;

@@ -2,7 +2,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DistClip.Cli.Bench;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator;
 
 namespace DistClip.Cli.Commands;

@@ -1,5 +1,5 @@
 // A command's body runs guarded: what a user or the environment causes ends as one line and an exit code, never a stack trace.
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 
 namespace DistClip.Cli.Commands;
 

@@ -1,6 +1,6 @@
 // `distclip coordinator`: the coordinator node of a multi-node training cluster.
 using System.CommandLine;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 
 namespace DistClip.Cli.Commands;
 
@@ -21,9 +21,8 @@ public static class CoordinatorCommand
             int min = p.GetValue(minWorkers);
             if (min < 1) throw new ArgumentException($"--min-workers must be at least 1 (got {min}).");
             var nodeSettings = node.Read(p, "coordinator");
-            var train = RunInputs.LoadTrainSplit(settings);
-            using var run = TrainingRun.Start("coordinator", settings, ResolvedOptions.ToYaml(p), train, min, Console.Out, stop);
-            run.CompleteAsync(ClusterTrainer.RunCoordinatorAsync(run.Settings, nodeSettings, min, run.Observer, Console.Out, stop)).GetAwaiter().GetResult();
+            TrainingPipeline.RunAsync("coordinator", settings, ResolvedOptions.ToYaml(p), RunInputs.LoadTrainSplit(settings),
+                TrainingTarget.ClusterJob(nodeSettings, min, Console.Out), Console.Out, stop).GetAwaiter().GetResult();
             return 0;
         }));
         return command;

@@ -1,6 +1,6 @@
 // The network options of a cluster node: bind and public address, port, seed nodes.
 using System.CommandLine;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 
 namespace DistClip.Cli.Commands;
 

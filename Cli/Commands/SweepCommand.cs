@@ -2,7 +2,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Cli.Reports;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Planning;
@@ -60,17 +60,11 @@ public static class SweepCommand
 
         async Task<Outcome> Train(TrainingSettings settings, IImageDataset data, IImageDataset? validation)
         {
-            RunSummary summary;
-            EvaluationResult? held = null;
-            using (var run = TrainingRun.Start("sweep", settings, baseYaml + $"clip: '{settings.Clip}'\n", data, target?.MinWorkers ?? settings.Workers, TextWriter.Null, stop))
-            {
-                (summary, var result) = await run.CompleteAsync(coordinator is null
-                    ? EmbeddedTrainer.RunAsync(run.Settings, run.Observer, data, stop)
-                    : coordinator.RunAsync(CoordinatorSetup.Create(run.Settings, data, target!.MinWorkers), run.Observer, stop));
-                if (validation is not null) held = Evaluation.Evaluate(result.Model, validation);
-                result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
-            }
-            var record = RunRecord.Load(settings.RunDir!);  // after the run is disposed: its metrics file is complete
+            var where = coordinator is null ? TrainingTarget.Embedded(settings.Workers) : TrainingTarget.OnNode(coordinator, target!.MinWorkers);
+            var (summary, result) = await TrainingPipeline.RunAsync("sweep", settings, baseYaml + $"clip: '{settings.Clip}'\n", data, where, TextWriter.Null, stop);
+            var held = validation is null ? null : Evaluation.Evaluate(result.Model, validation);
+            result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
+            var record = RunRecord.Load(settings.RunDir!);  // the run is over and disposed: its metrics file is complete
             return held is null
                 ? new Outcome(record, summary, summary.TestLoss ?? double.NaN, summary.TestAccuracy ?? summary.TestR2 ?? double.NaN)
                 : new Outcome(record, summary, held.Loss, held.Accuracy ?? held.R2 ?? double.NaN);

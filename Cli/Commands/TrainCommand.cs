@@ -1,6 +1,6 @@
 // `distclip train`: the embedded trainer (coordinator and N workers in this process).
 using System.CommandLine;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 
 namespace DistClip.Cli.Commands;
 
@@ -15,9 +15,8 @@ public static class TrainCommand
         {
             using var stop = new StopRequest().ListenToSignals();
             var settings = o.Read(parse);
-            var train = RunInputs.LoadTrainSplit(settings);
-            using var run = TrainingRun.Start("train", settings, ResolvedOptions.ToYaml(parse), train, settings.Workers, Console.Out, stop);
-            run.CompleteAsync(EmbeddedTrainer.RunAsync(run.Settings, run.Observer, train, stop)).GetAwaiter().GetResult();
+            TrainingPipeline.RunAsync("train", settings, ResolvedOptions.ToYaml(parse), RunInputs.LoadTrainSplit(settings),
+                TrainingTarget.Embedded(settings.Workers), Console.Out, stop).GetAwaiter().GetResult();
             return 0;
         }));
         return command;

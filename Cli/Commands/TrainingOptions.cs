@@ -1,6 +1,6 @@
 // The command-line options of a training run and their mapping onto TrainingSettings.
 using System.CommandLine;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;

@@ -1,6 +1,6 @@
 // `distclip worker`: a worker node of a training cluster, one worker actor per local device.
 using System.CommandLine;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Worker;
 
 namespace DistClip.Cli.Commands;

@@ -1,6 +1,6 @@
 // Reads a run directory's metrics.jsonl, config.yaml and summary.json back for reports.
 using System.Text.Json;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator.Clipping;
 
 namespace DistClip.Cli.Reports;

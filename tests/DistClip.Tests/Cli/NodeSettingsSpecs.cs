@@ -1,5 +1,5 @@
 // Node configuration: flags, then DISTCLIP_* variables, then defaults; bad values named.
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using Xunit;
 
 namespace DistClip.Tests.Cli;

@@ -1,7 +1,7 @@
 // The transport changes nothing: a coordinator process and worker processes on loopback train what the embedded trainer trains.
 using System.Net;
 using System.Net.Sockets;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 using DistClip.Models;

@@ -1,6 +1,6 @@
 // The deployment files agree with the CLI: variables it reads, a seed address the coordinator answers at, ports it opens.
 using DistClip.Cli.Commands;
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using Xunit;
 using YamlDotNet.RepresentationModel;
 

@@ -1,5 +1,5 @@
 // Batch norm across workers: each normalises by its shard, and the running statistics are averaged by sample count.
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator.Optimization;
 using DistClip.Models.Zoo;
 using Xunit;

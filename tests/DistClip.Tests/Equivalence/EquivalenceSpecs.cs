@@ -1,5 +1,5 @@
 // The core invariant: N workers compute exactly what one process computes, and reruns are bit-identical.
-using DistClip.Cli.Hosting;
+using DistClip.Hosting;
 using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;

@@ -7,7 +7,7 @@ using DistClip.Protocol;
 using DistClip.Worker;
 using static TorchSharp.torch;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// The embedded deployment: coordinator and workers as actors of one ActorSystem, messages passed by
@@ -18,13 +18,19 @@ public static class EmbeddedTrainer
 {
     /// <param name="stop">When it is requested, the run ends at the last completed step (<see cref="TrainingSummary.StoppedBecause"/>).</param>
     /// <exception cref="TrainingEndedException">The coordinator stopped before its last step; the partial result is inside.</exception>
-    public static async Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null, StopRequest? stop = null)
+    public static Task<TrainingResult> RunAsync(TrainingSettings settings, ITrainingObserver observer, IImageDataset? train = null, StopRequest? stop = null)
     {
         settings.Validate();
         train ??= RunInputs.LoadTrainSplit(settings);
+        return RunAsync(CoordinatorSetup.Create(settings, train, minWorkers: settings.Workers), settings, observer, train, stop);
+    }
+
+    /// <summary>Runs the job <paramref name="setup"/> describes on <see cref="TrainingSettings.Workers"/> worker actors of this process.</summary>
+    /// <inheritdoc cref="RunAsync(TrainingSettings, ITrainingObserver, IImageDataset?, StopRequest?)"/>
+    public static async Task<TrainingResult> RunAsync(CoordinatorSetup setup, TrainingSettings settings, ITrainingObserver observer, IImageDataset train, StopRequest? stop = null)
+    {
         var devices = WorkerDevices(settings.Device, settings.Workers);
         set_num_threads(settings.Threads);
-        var setup = CoordinatorSetup.Create(settings, train, minWorkers: settings.Workers);
 
         var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var system = ActorSystem.Create(NodeSettings.SystemName, ConfigurationFactory.ParseString(AkkaDefaults.Hocon));

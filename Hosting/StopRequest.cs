@@ -1,7 +1,7 @@
 // Why a run ends before its last step: a signal, or an output that could not be written. The first reason wins.
 using System.Runtime.InteropServices;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// A request to end the run at the last completed step, with the reason and the exit code that say why.

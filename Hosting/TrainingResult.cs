@@ -3,7 +3,7 @@ using DistClip.Coordinator;
 using static TorchSharp.torch;
 using DistClip.Core;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>The outcome of a run: the summary, the trained master model and its flat parameters.</summary>
 /// <param name="AverageParameters">The exponential moving average of the parameters (with <c>--ema</c>), flat.</param>

@@ -3,7 +3,7 @@ using DistClip.Coordinator;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Per step: loss, learning rate, global norm before and after clipping, clip coefficient, whether the

@@ -7,7 +7,7 @@ using DistClip.Models.Zoo;
 using DistClip.Protocol;
 using DistClip.Core;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>Everything a <see cref="CoordinatorActor"/> is built from, for the embedded and the cluster deployment alike.</summary>
 public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, BatchSchedule Batches, TrainingPlan Plan)

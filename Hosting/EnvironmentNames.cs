@@ -1,5 +1,5 @@
 // Every DISTCLIP_* environment variable the CLI reads, in one place (deployments are checked against it).
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>Names of the environment variables that configure a node; flags win over them.</summary>
 public static class EnvironmentNames

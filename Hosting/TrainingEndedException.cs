@@ -1,5 +1,5 @@
 // The trainer's coordinator ended before its last step on its own account: the partial result travels with the cause.
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Thrown by the trainers when the coordinator stopped before its last step (a non-finite norm under

@@ -6,7 +6,7 @@ using DistClip.Protocol;
 using DistClip.Worker;
 using static TorchSharp.torch;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Runs the step protocol across processes: the coordinator is a cluster singleton on the
@@ -15,15 +15,12 @@ namespace DistClip.Cli.Hosting;
 /// </summary>
 public static class ClusterTrainer
 {
-    /// <summary>Runs a coordinator node for one job, then leaves the cluster.</summary>
-    public static async Task<TrainingResult> RunCoordinatorAsync(TrainingSettings settings, NodeSettings node, int minWorkers, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)
+    /// <summary>Runs a coordinator node for the one job <paramref name="setup"/> describes, then leaves the cluster.</summary>
+    public static async Task<TrainingResult> RunCoordinatorAsync(CoordinatorSetup setup, NodeSettings node, int threads, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)
     {
-        settings.Validate();
-        var train = RunInputs.LoadTrainSplit(settings);
-        set_num_threads(settings.Threads);
-        var setup = CoordinatorSetup.Create(settings, train, minWorkers);
+        set_num_threads(threads);
         await using var coordinator = CoordinatorNode.Start(node);
-        output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {minWorkers} worker actor(s)");
+        output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {setup.Plan.MinWorkers} worker actor(s)");
         return await coordinator.RunAsync(setup, observer, stop).ConfigureAwait(false);
     }
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using DistClip.Coordinator;
 using DistClip.Exchange;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Writes a progress line every <c>logEvery</c> steps (loss averaged over the interval, last pre-clip

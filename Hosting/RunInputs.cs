@@ -2,7 +2,7 @@
 using DistClip.Core;
 using DistClip.Models.Data;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>The data and the model spec a <see cref="TrainingSettings"/> asks for, as every deployment resolves them.</summary>
 public static class RunInputs

@@ -3,7 +3,7 @@ using System.Globalization;
 using DistClip.Coordinator;
 using Spectre.Console;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// One progress bar with epoch/step, loss, global norm, clip rate, samples/s and the remaining time,

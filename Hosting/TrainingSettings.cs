@@ -3,7 +3,7 @@ using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>A whole training run's configuration; the CLI fills it, <see cref="EmbeddedTrainer"/> runs it.</summary>
 public sealed record TrainingSettings

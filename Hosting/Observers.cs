@@ -2,7 +2,7 @@
 using DistClip.Coordinator;
 using DistClip.Exchange;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Forwards every report to each observer. An observer whose write fails (<see cref="IOException"/>: a

@@ -1,7 +1,7 @@
 // Where a cluster node listens and which seed nodes it joins: flags first, then DISTCLIP_* variables.
 using System.Globalization;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Network settings of one cluster node. Every value can come from a flag or, when the flag is absent,

@@ -1,5 +1,5 @@
 // Every file a run will write is checked before the first step, so that no training is lost to a path that could not take it.
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Checks output paths up front: a file's folder is created when missing and must accept a new file (a
@@ -9,6 +9,14 @@ namespace DistClip.Cli.Hosting;
 /// </summary>
 public static class OutputPaths
 {
+    /// <summary>Checks every output of a run: <c>--run-dir</c>, <c>--save</c>, <c>--metrics</c>.</summary>
+    public static void Check(TrainingSettings settings)
+    {
+        CheckFolder("--run-dir", settings.RunDir);
+        CheckFile("--save", settings.SaveTo);
+        CheckFile("--metrics", settings.MetricsPath);
+    }
+
     /// <summary>Checks that <paramref name="path"/>, given by <paramref name="option"/>, can be written as a file.</summary>
     public static void CheckFile(string option, string? path)
     {

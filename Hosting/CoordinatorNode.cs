@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using DistClip.Coordinator;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// A coordinator node: the <see cref="JobHost"/> runs as the cluster singleton of the

@@ -1,5 +1,5 @@
 // A run that ended before its last step, told as one line with the exit code that classifies it.
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// The run ended early; <see cref="Exception.Message"/> is the one line a user reads (why, at which step,

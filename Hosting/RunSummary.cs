@@ -1,5 +1,5 @@
 // What a run achieved, as printed at its end and written to summary.json.
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>
 public sealed record RunSummary(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,

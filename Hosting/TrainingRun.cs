@@ -7,7 +7,7 @@ using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Core;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>
 /// Everything around the trainer: checks that every output can be written before the first step, prints
@@ -41,13 +41,13 @@ public sealed class TrainingRun : IDisposable
         Observer = new Observers(stop, new Coordinator.ITrainingObserver?[] { _progress, _live, _tensorBoard }.OfType<Coordinator.ITrainingObserver>().ToArray());
     }
 
+    /// <summary>Lays out the run folder and prints the banner: the resolved configuration and the derived quantities.</summary>
     /// <param name="resolvedYaml">The run's configuration as a config file would give it.</param>
+    /// <param name="setup">The coordinator's setup, built once (its model gives the parameter count, its batch order the steps).</param>
     /// <param name="stop">The run's stop request (listening to signals, for a command); a new one when null.</param>
-    public static TrainingRun Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, int workers, TextWriter output, StopRequest? stop = null)
+    public static TrainingRun Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, CoordinatorSetup setup, int workers, TextWriter output, StopRequest? stop = null)
     {
-        OutputPaths.CheckFolder("--run-dir", settings.RunDir);
-        OutputPaths.CheckFile("--save", settings.SaveTo);
-        OutputPaths.CheckFile("--metrics", settings.MetricsPath);
+        OutputPaths.Check(settings);
         if (settings.RunDir is { } dir)
         {
             Directory.CreateDirectory(dir);
@@ -58,11 +58,8 @@ public sealed class TrainingRun : IDisposable
                 SaveTo = settings.SaveTo ?? Path.Combine(dir, "weights.safetensors"),
             };
         }
-        var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
-        long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
-        long parameters;
-        using (var model = ModelZoo.Create(RunInputs.SpecFor(settings, train), 0))
-            parameters = new FlatParameters(model).ElementCount;
+        var batches = setup.Batches;
+        long totalSteps = setup.Plan.TotalSteps, parameters = setup.Master.ElementCount;
         output.WriteLine($"distclip {command}: resolved configuration");
         foreach (var line in resolvedYaml.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.WriteLine($"  {line}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

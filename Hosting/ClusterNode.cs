@@ -5,7 +5,7 @@ using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using DistClip.Protocol;
 
-namespace DistClip.Cli.Hosting;
+namespace DistClip.Hosting;
 
 /// <summary>The actor system of one node of the training cluster, and the singleton plumbing around the coordinator.</summary>
 public static class ClusterNode

@@ -1,0 +1,25 @@
+// Where a run trains: this process's worker actors, or the workers of a cluster.
+using DistClip.Models.Data;
+
+namespace DistClip.Hosting;
+
+/// <summary>
+/// Where <see cref="TrainingPipeline"/> trains a run: how many worker actors the coordinator waits for (the
+/// derived quantities of the banner count them), and how the job the setup describes is run there.
+/// </summary>
+/// <param name="Workers">Worker actors the coordinator waits for before the first step.</param>
+/// <param name="TrainAsync">Runs the job of a setup, reporting to the run's observer, with the run's training split.</param>
+public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, TrainingRun, IImageDataset, Task<TrainingResult>> TrainAsync)
+{
+    /// <summary>The embedded trainer: <see cref="TrainingSettings.Workers"/> worker actors in this process.</summary>
+    public static TrainingTarget Embedded(int workers) =>
+        new(workers, (setup, run, train) => EmbeddedTrainer.RunAsync(setup, run.Settings, run.Observer, train, run.Stop));
+
+    /// <summary>A coordinator node started for this one job, which leaves the cluster when the job ends.</summary>
+    public static TrainingTarget ClusterJob(NodeSettings node, int minWorkers, TextWriter output) =>
+        new(minWorkers, (setup, run, _) => ClusterTrainer.RunCoordinatorAsync(setup, node, run.Settings.Threads, run.Observer, output, run.Stop));
+
+    /// <summary>A coordinator node that runs job after job (a sweep), on the workers that stay in its cluster.</summary>
+    public static TrainingTarget OnNode(CoordinatorNode node, int minWorkers) =>
+        new(minWorkers, (setup, run, _) => node.RunAsync(setup, run.Observer, run.Stop));
+}
