@@ -259,5 +259,4 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     /// <summary>What the run has done: every completed step (the master weights hold the last one).</summary>
     private TrainingSummary Summary(string? stoppedBecause) =>
         new(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version, stoppedBecause);
-
 }
