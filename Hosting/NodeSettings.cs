@@ -1,5 +1,4 @@
 // Where a cluster node listens and which seed nodes it joins: flags first, then DISTCLIP_* variables.
-using System.Globalization;
 
 namespace DistClip.Hosting;
 
@@ -23,24 +22,20 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
 
     public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null, int? bulkPort = null, string? sharedMemory = null)
     {
-        environment ??= Environment.GetEnvironmentVariable;
-        hostname ??= environment(EnvironmentNames.Hostname) ?? "127.0.0.1";
-        publicHostname ??= environment(EnvironmentNames.PublicHostname);
-        if (port is null && environment(EnvironmentNames.Port) is { } portText)
-            port = int.TryParse(portText, CultureInfo.InvariantCulture, out var p) ? p
-                : throw new ArgumentException($"DISTCLIP_PORT must be a port number (got '{portText}').");
+        var env = environment is null ? EnvironmentValues.Process : new EnvironmentValues(environment);
+        hostname ??= env.Text(EnvironmentNames.Hostname, "127.0.0.1")!;
+        publicHostname ??= env.Text(EnvironmentNames.PublicHostname);
+        port ??= env.IntOrNull(EnvironmentNames.Port);
         int resolvedPort = port ?? (role == "coordinator" ? 4053 : 0);
         if (resolvedPort is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {resolvedPort}).");
-        var seeds = (seedNodes ?? environment(EnvironmentNames.SeedNodes) ?? "")
+        var seeds = (seedNodes ?? env.Text(EnvironmentNames.SeedNodes) ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         foreach (var seed in seeds)
             if (!seed.StartsWith($"akka.tcp://{SystemName}@", StringComparison.Ordinal) || !Uri.TryCreate(seed, UriKind.Absolute, out _))
                 throw new ArgumentException($"Seed node '{seed}' is not an address like akka.tcp://{SystemName}@host:4053.");
-        if (bulkPort is null && environment(EnvironmentNames.BulkPort) is { } bulkText)
-            bulkPort = int.TryParse(bulkText, CultureInfo.InvariantCulture, out var b) ? b
-                : throw new ArgumentException($"DISTCLIP_BULK_PORT must be a port number (got '{bulkText}').");
+        bulkPort ??= env.IntOrNull(EnvironmentNames.BulkPort);
         if (bulkPort is < 0 or > 65535) throw new ArgumentException($"--bulk-port must be in [0, 65535] (got {bulkPort}).");
-        var shared = sharedMemory ?? environment(EnvironmentNames.SharedMemory) ?? "on";
+        var shared = sharedMemory ?? env.Text(EnvironmentNames.SharedMemory, "on");
         if (shared is not ("on" or "off"))
             throw new ArgumentException($"--shared-memory (or {EnvironmentNames.SharedMemory}) must be on or off (got '{shared}').");
         return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on");

@@ -10,7 +10,7 @@ public static class CoordinatorCommand
     {
         var training = new TrainingOptions(workerOptions: false);
         var node = new NodeOptions();
-        var minWorkers = new Option<int>("--min-workers") { Description = "Start training once this many worker actors have joined (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.MinWorkers, 1) };
+        var minWorkers = new Option<int>("--min-workers") { Description = "Start training once this many worker actors have joined (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.MinWorkers, 1) };
         var command = new Command("coordinator", "Run the coordinator of a training cluster: it plans steps, reduces, clips and steps; workers join it.") { minWorkers };
         training.AddTo(command);
         node.AddTo(command);

@@ -20,7 +20,7 @@ public static class SweepCommand
         var output = new Option<string>("--out") { Description = "Folder for the runs, sweep.csv and the PNGs.", DefaultValueFactory = _ => "sweep" };
         var folds = new Option<int>("--folds") { Description = "k-fold cross-validation on the training split (k >= 2): each spec trains k times and is judged on the held-out folds. 0: judge on the test split.", DefaultValueFactory = _ => 0 };
         var cluster = new Option<bool>("--cluster") { Description = "Be the coordinator node of a cluster and run the specs one after another on its workers (started with distclip worker)." };
-        var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.MinWorkers, 1) };
+        var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.MinWorkers, 1) };
         var node = new NodeOptions();
         var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, minWorkers };
         o.AddTo(command);

@@ -10,11 +10,11 @@ public static class WorkerCommand
     public static Command Create()
     {
         var node = new NodeOptions();
-        var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node, one per device (env DISTCLIP_WORKERS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.Workers, 1) };
-        var device = new Option<string>("--device") { Description = "cpu, or cuda: workers spread over this node's GPUs (env DISTCLIP_DEVICE).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.Device, "cpu")! };
-        var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentDefaults.Int(EnvironmentNames.Threads, 1) };
-        var cpus = new Option<string?>("--cpus") { Description = "Pin the worker actors to these CPUs, e.g. 0 or 2,3: worker i takes the i-th run of --threads CPUs; give each worker process of a host its own (env DISTCLIP_CPUS; default: no pinning).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.Cpus) };
-        var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (env DISTCLIP_DATA_DIR; default: the data set's usual folder).", DefaultValueFactory = _ => EnvironmentDefaults.Text(EnvironmentNames.DataDir) };
+        var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node, one per device (env DISTCLIP_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.Workers, 1) };
+        var device = new Option<string>("--device") { Description = "cpu, or cuda: workers spread over this node's GPUs (env DISTCLIP_DEVICE).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.Device, "cpu")! };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.Threads, 1) };
+        var cpus = new Option<string?>("--cpus") { Description = "Pin the worker actors to these CPUs, e.g. 0 or 2,3: worker i takes the i-th run of --threads CPUs; give each worker process of a host its own (env DISTCLIP_CPUS; default: no pinning).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.Cpus) };
+        var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (env DISTCLIP_DATA_DIR; default: the data set's usual folder).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.DataDir) };
         var command = new Command("worker", "Run a worker node: it joins the cluster at --seed-nodes and computes gradients for the coordinator.")
         {
             workers, device, threads, cpus, dataDir,
