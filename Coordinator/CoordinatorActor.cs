@@ -234,11 +234,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void AssignOrphans()
     {
-        foreach (var shard in _inFlight!.Unassigned())
-        {
-            if (_roster.TakeOrphan() is not { } worker) { _log.Warning("No workers left; waiting for one to join"); return; }
-            Send(shard, worker);
-        }
+        var orphans = _inFlight!.Unassigned();
+        if (orphans.Count == 0) return;
+        var takers = _roster.TakeOrphans(orphans.Count);
+        if (takers.Count == 0) { _log.Warning("No workers left; waiting for one to join"); return; }
+        for (int i = 0; i < orphans.Count; i++) Send(orphans[i], takers[i]);
     }
 
     /// <summary>Ends the run: after the last step, or at once when <paramref name="stoppedBecause"/> is given (the step in flight is dropped).</summary>

@@ -68,7 +68,8 @@ public sealed class WorkerLinks : IDisposable
     /// <summary>Forgets a worker that left (its shared segment stays mapped: a result of it may still be in the reducer).</summary>
     public void Remove(IActorRef worker)
     {
-        if (_links.Remove(worker, out var link)) _workerNamed.Remove(link.Name);
+        // A restarted worker may have registered under the same name already: its entry stays.
+        if (_links.Remove(worker, out var link) && _workerNamed.TryGetValue(link.Name, out var named) && named.Equals(worker)) _workerNamed.Remove(link.Name);
         _shared?.Remove(worker);
     }
 

@@ -11,11 +11,14 @@ namespace DistClip.Hosting;
 /// </summary>
 public static class BindCheck
 {
-    public static void Check(NodeSettings node)
+    /// <param name="actors">Actors of the node with a bulk channel each, on ports BulkPort, BulkPort + 1, ….</param>
+    public static void Check(NodeSettings node, int actors = 1)
     {
         var address = Resolve(node.Hostname);
         Bind(address, node.Port, $"--port {node.Port} (or {EnvironmentNames.Port})", node.Hostname);
-        if (node.BulkPort != 0) Bind(address, node.BulkPort, $"--bulk-port {node.BulkPort} (or {EnvironmentNames.BulkPort})", node.Hostname);
+        if (node.BulkPort == 0) return;
+        for (int i = 0; i < actors; i++)
+            Bind(address, node.BulkPort + i, $"--bulk-port {node.BulkPort} (or {EnvironmentNames.BulkPort}), port {node.BulkPort + i} of worker {i}", node.Hostname);
     }
 
     private static IPAddress Resolve(string hostname)

@@ -14,9 +14,10 @@ public static class ClusterNode
     public const string CoordinatorName = "coordinator";
 
     /// <exception cref="ArgumentException">The hostname does not resolve to an address of this machine, or a port is taken.</exception>
-    public static ActorSystem Start(NodeSettings node)
+    /// <param name="actors">Actors on this node with a bulk channel of their own (a worker node's workers).</param>
+    public static ActorSystem Start(NodeSettings node, int actors = 1)
     {
-        BindCheck.Check(node);
+        BindCheck.Check(node, actors);
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         var system = ActorSystem.Create(NodeSettings.SystemName, config);
         if (node.SeedNodes.Count == 0)  // the first node starts the cluster by joining itself

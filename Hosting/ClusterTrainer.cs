@@ -35,7 +35,7 @@ public static class ClusterTrainer
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
         var devices = EmbeddedTrainer.WorkerDevices(device, workers);
-        var system = ClusterNode.Start(node);
+        var system = ClusterNode.Start(node, workers);
         try
         {
             var proxy = ClusterNode.CoordinatorProxy(system);

@@ -6,13 +6,15 @@ namespace DistClip.Hosting;
 /// <summary>
 /// A request to end the run at the last completed step, with the reason and the exit code that say why.
 /// <see cref="ListenToSignals"/> turns the first SIGINT or SIGTERM into such a request (exit code 130 or
-/// 143, as a shell reports them); a second signal ends the process at once, as it would without DistClip.
+/// 143, as a shell reports them) — unless a stop was requested already for another reason, whose exit code
+/// stands; a second signal ends the process at once, as it would without DistClip.
 /// </summary>
 public sealed class StopRequest : IDisposable
 {
     private readonly CancellationTokenSource _requested = new();
     private readonly List<PosixSignalRegistration> _signals = [];
     private (string Reason, int ExitCode)? _stop;
+    private int _signalsReceived;
 
     /// <summary>Cancelled when a stop is requested.</summary>
     public CancellationToken Token => _requested.Token;
@@ -44,7 +46,7 @@ public sealed class StopRequest : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (_stop is not null) return;  // the second signal: the runtime's default, which ends the process
+        if (Interlocked.Increment(ref _signalsReceived) > 1) return;  // the second signal: the runtime's default, which ends the process
         context.Cancel = true;
         bool sigint = context.Signal == PosixSignal.SIGINT;
         Request($"interrupted ({(sigint ? "SIGINT" : "SIGTERM")})", sigint ? 130 : 143);

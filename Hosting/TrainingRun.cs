@@ -91,14 +91,22 @@ public sealed class TrainingRun : IDisposable
         _live?.Dispose();
         var s = result.Summary;
         if (s.StoppedBecause is { } reason) throw EndedEarly(result, reason, Stop.ExitCode);
+        // A stop requested too late to end the run early (an output that failed at the last step): still said.
+        if (Stop.Reason is { } late) throw EndedEarly(result, late, Stop.ExitCode);
         double clipRate = (double)s.ClippedSteps / Math.Max(1, s.Steps);
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"done: {s.Steps} steps, {s.Samples} samples in {s.Seconds:F1} s ({s.SamplesPerSecond:F0} samples/s); clipped {100 * clipRate:F1}% of steps; skipped {s.SkippedSteps}"));
         if (Settings.SaveTo is not null)
         {
-            Safetensors.Save(result.Model, Settings.SaveTo, new Dictionary<string, string> { ["model"] = Settings.Model, ["steps"] = s.Steps.ToString(CultureInfo.InvariantCulture) });
+            var path = SaveSomewhere(result);
+            if (path != Settings.SaveTo)  // the disk filled up after the check at the start
+                throw new RunEndedEarlyException($"saving the weights to {Settings.SaveTo} failed; " +
+                    (path is null ? "they could not be saved anywhere." : $"the weights of step {s.Steps} were saved to {path} instead."), exitCode: 1);
             _output.WriteLine($"saved weights to {Settings.SaveTo}");
         }
+        if (Stop.Reason is { } interrupted)  // a signal while saving: the weights are safe, the evaluation is not wanted
+            throw Settings.SaveTo is null ? EndedEarly(result, interrupted, Stop.ExitCode)
+                : new RunEndedEarlyException($"{interrupted}; the run had finished: the weights of step {s.Steps} were saved to {Settings.SaveTo}.", Stop.ExitCode);
         EvaluationResult? eval = null;
         if (Settings.Evaluate)
         {

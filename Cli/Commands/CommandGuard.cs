@@ -19,6 +19,11 @@ public static class CommandGuard
             Console.Error.WriteLine($"distclip: {early.Message}");
             return early.ExitCode;
         }
+        catch (Exception e) when (Unwrapped(e) is TrainingEndedException ended)  // a trainer run outside a TrainingRun (bench)
+        {
+            Console.Error.WriteLine($"distclip: {ended.Message}");
+            return ended.InnerException is Coordinator.NonFiniteGradientException ? 2 : 1;
+        }
         catch (Exception e) when (UserError(e) is { } message)
         {
             Console.Error.WriteLine($"distclip: {message}");

@@ -40,15 +40,17 @@ public sealed class WorkerRoster<TWorker> where TWorker : notnull
     /// <summary>Removes a worker that left; false if it was not admitted.</summary>
     public bool Remove(TWorker worker) => _active.Remove(worker) | _joining.Remove(worker);
 
-    /// <summary>The worker that computes the next orphaned shard, or null when no worker is left.</summary>
-    public TWorker? TakeOrphan()
+    /// <summary>
+    /// The workers that compute <paramref name="shards"/> orphaned shards, one per shard, round-robin over the
+    /// active workers — or, when none is active, over the joining ones, each of which becomes active as it is
+    /// used (nobody else can: it joins now rather than at the boundary). Empty when no worker is left.
+    /// </summary>
+    public IReadOnlyList<TWorker> TakeOrphans(int shards)
     {
-        if (_active.Count == 0)
-        {
-            if (_joining.Count == 0) return default;
-            _active.Add(_joining[0]);   // nobody else can: it joins now rather than at the boundary
-            _joining.RemoveAt(0);
-        }
-        return _active[_nextForOrphan++ % _active.Count];
+        var candidates = (_active.Count > 0 ? _active : _joining).ToList();
+        if (candidates.Count == 0) return [];
+        var takers = Enumerable.Range(0, shards).Select(_ => candidates[_nextForOrphan++ % candidates.Count]).ToList();
+        foreach (var worker in takers.Distinct()) if (_joining.Remove(worker)) _active.Add(worker);
+        return takers;
     }
 }

@@ -78,9 +78,9 @@ public sealed class BulkChannel : IDisposable
             failure = null;
             return true;
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or FormatException or ArgumentException)
         {
-            failure = e.Message;
+            failure = e.Message;  // FormatException, ArgumentException: an endpoint that is no host:port
             return false;
         }
     }

@@ -61,22 +61,24 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         return (links, link, kind);
     }
 
-    /// <summary>Parameters of version 3 sent by the coordinator's end arrive at the worker as version 3 in its replica.</summary>
-    private void AssertParametersArrive(WorkerLinks links, CoordinatorLink link, TestProbe worker, FlatParameters replica)
+    /// <summary>Parameters of version 3 sent by the coordinator's end arrive at the worker, in the form <typeparamref name="TForm"/>, as version 3 in its replica.</summary>
+    private void AssertParametersArrive<TForm>(WorkerLinks links, CoordinatorLink link, TestProbe worker, FlatParameters replica) where TForm : IDataPlaneMessage
     {
         var master = Ramp((int)replica.ExchangeLength, 0.01f);
         links.SendParameters(worker.Ref, 3, d => master.CopyTo(d));
         var message = worker.ExpectMsg<IDataPlaneMessage>(Wait);
+        Assert.IsType<TForm>(message);
         Assert.Equal(3L, link.Load(message, replica, current: 2));
         Assert.Equal(master, replica.ReadValues());
     }
 
-    /// <summary>A shard computed on the worker's end arrives at the coordinator's end whole, attributed to the worker.</summary>
-    private ShardSum AssertGradientsArrive(WorkerLinks links, CoordinatorLink link, TestProbe coordinator, TestProbe worker, int length, int shard = 0)
+    /// <summary>A shard computed on the worker's end arrives at the coordinator's end, in the form <typeparamref name="TForm"/>, whole and attributed to the worker.</summary>
+    private ShardSum AssertGradientsArrive<TForm>(WorkerLinks links, CoordinatorLink link, TestProbe coordinator, TestProbe worker, int length, int shard = 0) where TForm : IDataPlaneMessage
     {
         var sent = Ramp(length, 0.5f);
         link.SendGradients(coordinator.Ref, new ComputeGradients(7, 3, shard, [1, 2, 3]), sum => { sent.CopyTo(sum); return 1.25; });
         var message = coordinator.ExpectMsg<IDataPlaneMessage>(Wait);
+        Assert.IsType<TForm>(message);
         var arrived = links.Receive(message, worker.Ref, step: 7, out var rejection);
         Assert.Null(rejection);
         Assert.NotNull(arrived);
@@ -93,8 +95,8 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         var (coordinator, worker, replica) = (CreateTestProbe(), CreateTestProbe(), Replica());
         var (links, link, kind) = Connect(coordinator, worker, replica, coordinatorEnd: null, workerEnd: null);
         Assert.Equal(LinkKind.InProcess, kind);
-        AssertParametersArrive(links, link, worker, replica);
-        AssertGradientsArrive(links, link, coordinator, worker, (int)replica.ExchangeLength);
+        AssertParametersArrive<ParameterUpdate>(links, link, worker, replica);
+        AssertGradientsArrive<ShardGradients>(links, link, coordinator, worker, (int)replica.ExchangeLength);
     }
 
     [Fact]
@@ -103,9 +105,8 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         var (coordinator, worker, replica) = (CreateTestProbe(), CreateTestProbe(), Replica());
         var (links, link, kind) = Connect(coordinator, worker, replica, Settings(sharedMemory: false), Settings(sharedMemory: false));
         Assert.Equal(LinkKind.BulkChannel, kind);
-        AssertParametersArrive(links, link, worker, replica);
-        AssertGradientsArrive(links, link, coordinator, worker, (int)replica.ExchangeLength);
-        links.StepReduced(7);  // the receive buffer goes back to the channel
+        AssertParametersArrive<BulkArrival>(links, link, worker, replica);
+        AssertGradientsArrive<BulkArrival>(links, link, coordinator, worker, (int)replica.ExchangeLength);
     }
 
     [Fact]
@@ -161,7 +162,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         var (coordinator, worker, replica) = (CreateTestProbe(), CreateTestProbe(), Replica());
         var (links, link, kind) = Connect(coordinator, worker, replica, Settings(sharedMemory: true), Settings(sharedMemory: true));
         Assert.Equal(LinkKind.SharedMemory, kind);
-        AssertParametersArrive(links, link, worker, replica);
+        AssertParametersArrive<ParametersShared>(links, link, worker, replica);
 
         // A broadcast writes the segment and tells nobody: the next request's version is loaded from it.
         var next = Ramp((int)replica.ExchangeLength, 0.02f);
@@ -170,8 +171,8 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         Assert.True(link.TryLoad(4, replica));
         Assert.Equal(next, replica.ReadValues());
 
-        var first = AssertGradientsArrive(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 0);
-        var second = AssertGradientsArrive(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 1);  // the segment is taken: sent whole
+        var first = AssertGradientsArrive<ShardGradientsShared>(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 0);
+        var second = AssertGradientsArrive<BulkArrival>(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 1);  // the segment is taken: sent whole
         Assert.Equal(first.GradientSum.ToArray(), second.GradientSum.ToArray());
     }
 }

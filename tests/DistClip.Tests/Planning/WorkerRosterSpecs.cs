@@ -49,20 +49,21 @@ public class WorkerRosterSpecs
         var roster = new WorkerRoster<string>();
         foreach (var w in new[] { "a", "b", "c" }) roster.Admit(w, stepInFlight: false);
         roster.Admit("late", stepInFlight: true);
-        Assert.Equal(["a", "b", "c", "a", "b"], Enumerable.Range(0, 5).Select(_ => roster.TakeOrphan()));
+        Assert.Equal(["a", "b", "c", "a", "b"], roster.TakeOrphans(5));
         Assert.Equal(["a", "b", "c"], roster.Active);  // the joining worker waits for its boundary
     }
 
     [Fact]
-    public void Should_promote_a_joining_worker_when_no_active_one_is_left()
+    public void Should_promote_the_joining_workers_it_uses_when_no_active_one_is_left()
     {
         var roster = new WorkerRoster<string>();
         roster.Admit("a", stepInFlight: false);
-        roster.Admit("late", stepInFlight: true);
+        foreach (var w in new[] { "x", "y", "z" }) roster.Admit(w, stepInFlight: true);
         roster.Remove("a");
-        Assert.Equal("late", roster.TakeOrphan());
-        Assert.Equal(["late"], roster.Active);
-        roster.Remove("late");
-        Assert.Null(roster.TakeOrphan());
+        Assert.Equal(["x", "y"], roster.TakeOrphans(2));
+        Assert.Equal(["x", "y"], roster.Active);
+        Assert.Equal(["x", "y", "z"], roster.All);  // z was not needed: it joins at the boundary
+        foreach (var w in new[] { "x", "y", "z" }) roster.Remove(w);
+        Assert.Empty(roster.TakeOrphans(1));
     }
 }
