@@ -32,7 +32,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<double?> _clipNorm = new("--clip-norm") { Description = "Clip the global gradient norm to this value (PyTorch clip_grad_norm_)." };
     private readonly Option<string> _clipNormType = new("--clip-norm-type") { Description = "Norm type for --clip-norm: 2, inf, or any p >= 1.", DefaultValueFactory = _ => "2" };
     private readonly Option<double?> _clipValue = new("--clip-value") { Description = "Clamp every gradient element to [-V, V] (PyTorch clip_grad_value_)." };
-    private readonly Option<string> _nonFinite = new("--nonfinite") { Description = "Non-finite global norm: skip the step (default) or error.", DefaultValueFactory = _ => "skip" };
+    private readonly Option<string> _nonFinite = new("--nonfinite") { Description = "Non-finite global norm: skip the step or error.", DefaultValueFactory = _ => D.NonFinite.ToString().ToLowerInvariant() };
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => D.Optimizer.Name };
     private readonly Option<double> _lr = new("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => D.Optimizer.LearningRate };
     private readonly Option<double> _momentum = new("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => D.Optimizer.Momentum };
