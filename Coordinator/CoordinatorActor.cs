@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Protocol;
 using DistClip.Exchange;
 
@@ -10,7 +10,7 @@ namespace DistClip.Coordinator;
 
 /// <summary>
 /// Routes the step protocol of docs/ARCHITECTURE.md through three states: <see cref="WaitingForWorkers"/>
-/// (until <see cref="TrainingPlan.MinWorkers"/> are admitted), <see cref="Stepping"/> (a step is always in
+/// (until <see cref="CoordinatorPlan.MinWorkers"/> are admitted), <see cref="Stepping"/> (a step is always in
 /// flight) and <see cref="Finished"/>. The logic lives elsewhere: <see cref="WorkerRoster{TWorker}"/>
 /// admits workers and hands out orphaned shards, <see cref="ShardPlan"/> splits a batch,
 /// <see cref="StepInFlight{TWorker}"/> checks and reduces results in shard order, <see cref="MasterWeights"/>
@@ -23,11 +23,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MasterWeights _master;
-    private readonly BatchSchedule _batches;
-    private readonly TrainingPlan _plan;
+    private readonly BatchOrder _batches;
+    private readonly CoordinatorPlan _plan;
     private readonly ITrainingObserver _observer;
     private readonly TaskCompletionSource<TrainingSummary> _done;
-    private readonly TrainingJob _job;
+    private readonly JobSpec _job;
     private readonly ExchangeSettings? _exchange;
     private readonly WorkerRoster<IActorRef> _roster = new();
     private readonly Stopwatch _clock = new();
@@ -40,7 +40,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="exchange">Where to open the bulk channel and shared segments for remote workers; null inside one process.</param>
-    public CoordinatorActor(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer,
+    public CoordinatorActor(JobSpec job, MasterWeights master, BatchOrder batches, CoordinatorPlan plan, ITrainingObserver observer,
         TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null)
     {
         (_job, _master, _batches, _plan, _observer, _done, _exchange) = (job, master, batches, plan.Validate(), observer, done, exchange);
@@ -48,7 +48,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         WaitingForWorkers();
     }
 
-    /// <summary>Before the first step: admit workers until <see cref="TrainingPlan.MinWorkers"/> are in.</summary>
+    /// <summary>Before the first step: admit workers until <see cref="CoordinatorPlan.MinWorkers"/> are in.</summary>
     private void WaitingForWorkers()
     {
         Receive<JoinRequest>(OnJoinRequest);
@@ -75,7 +75,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         ReceiveAny(m => _log.Debug("Training is over; ignored {0} from {1}", m.GetType().Name, Sender.Path));
     }
 
-    public static Props Props(TrainingJob job, MasterWeights master, BatchSchedule batches, TrainingPlan plan, ITrainingObserver observer,
+    public static Props Props(JobSpec job, MasterWeights master, BatchOrder batches, CoordinatorPlan plan, ITrainingObserver observer,
         TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null) =>
         Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, exchange));
 

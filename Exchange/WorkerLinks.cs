@@ -48,7 +48,7 @@ public sealed class WorkerLinks : IDisposable
     }
 
     /// <summary>The offer a joining worker gets: the job, and where and how to exchange with this coordinator.</summary>
-    public JobOffer Offer(TrainingJob job) => new(job, _bulk?.Endpoint, _token, _shared?.ParametersPath);
+    public JobOffer Offer(JobSpec job) => new(job, _bulk?.Endpoint, _token, _shared?.ParametersPath);
 
     /// <summary>Chooses the worker's link (see the type's summary) and returns it.</summary>
     public LinkKind Admit(IActorRef worker, RegisterWorker registration)

@@ -1,6 +1,6 @@
 // Builds what a coordinator needs from the settings: the job, the master weights, the batch plan.
 using DistClip.Coordinator;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
@@ -10,19 +10,19 @@ using DistClip.Core;
 namespace DistClip.Hosting;
 
 /// <summary>Everything a <see cref="CoordinatorActor"/> is built from, for the embedded and the cluster deployment alike.</summary>
-public sealed record CoordinatorSetup(TrainingJob Job, MasterWeights Master, BatchSchedule Batches, TrainingPlan Plan)
+public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOrder Batches, CoordinatorPlan Plan)
 {
     /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
     public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers)
     {
         var spec = RunInputs.SpecFor(settings, train);
-        var batches = new BatchSchedule(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
+        var batches = new BatchOrder(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
         var model = ModelZoo.Create(spec, settings.Seed);
         if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
         var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite, settings.EmaDecay);
-        var job = new TrainingJob(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation);
-        return new CoordinatorSetup(job, master, batches, new TrainingPlan(totalSteps, minWorkers, settings.Threads));
+        var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation);
+        return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads));
     }
 
     /// <param name="bulk">The coordinator's bulk channel for remote workers; null inside one process.</param>

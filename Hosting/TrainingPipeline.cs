@@ -15,12 +15,12 @@ public static class TrainingPipeline
     /// <param name="resolvedYaml">The run's configuration as a config file would give it (written to the run folder).</param>
     /// <param name="train">The training split (<see cref="RunInputs.LoadTrainSplit"/>).</param>
     /// <exception cref="RunEndedEarlyException">The run ended before its last step.</exception>
-    public static async Task<(RunSummary Summary, TrainingResult Result)> RunAsync(string command, TrainingSettings settings, string resolvedYaml,
+    public static async Task<(RunReport Summary, TrainingResult Result)> RunAsync(string command, TrainingSettings settings, string resolvedYaml,
         IImageDataset train, TrainingTarget target, TextWriter output, StopRequest stop)
     {
         OutputPaths.Check(settings);
         var setup = CoordinatorSetup.Create(settings, train, target.Workers);
-        using var run = TrainingRun.Start(command, settings, resolvedYaml, train, setup, target.Workers, output, stop);
+        using var run = RunOutputs.Start(command, settings, resolvedYaml, train, setup, target.Workers, output, stop);
         return await run.CompleteAsync(target.TrainAsync(setup, run, train)).ConfigureAwait(false);
     }
 }

@@ -9,7 +9,7 @@ namespace DistClip.Hosting;
 /// </summary>
 /// <param name="Workers">Worker actors the coordinator waits for before the first step.</param>
 /// <param name="TrainAsync">Runs the job of a setup, reporting to the run's observer, with the run's training split.</param>
-public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, TrainingRun, IImageDataset, Task<TrainingResult>> TrainAsync)
+public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, RunOutputs, IImageDataset, Task<TrainingResult>> TrainAsync)
 {
     /// <summary>The embedded trainer: <see cref="TrainingSettings.Workers"/> worker actors in this process.</summary>
     public static TrainingTarget Embedded(int workers) =>

@@ -26,7 +26,7 @@ public sealed record JoinRequest(
 /// </summary>
 [MessagePackObject]
 public sealed record JobOffer(
-    [property: Key(0)] TrainingJob Job,
+    [property: Key(0)] JobSpec Job,
     [property: Key(1)] string? BulkEndpoint = null,
     [property: Key(2)] long BulkToken = 0,
     [property: Key(3)] string? SharedMemoryPath = null) : IWireMessage;

@@ -13,10 +13,10 @@ public sealed class TrainingData(string? dataDir)
 {
     private readonly ConcurrentDictionary<(string, int, int?), Lazy<IImageDataset>> _loaded = new();
 
-    public IImageDataset For(TrainingJob job) =>
+    public IImageDataset For(JobSpec job) =>
         _loaded.GetOrAdd((job.Dataset, job.DataSeed, job.TrainSamples), _ => new Lazy<IImageDataset>(() => Load(job))).Value;
 
-    private IImageDataset Load(TrainingJob job)
+    private IImageDataset Load(JobSpec job)
     {
         var train = DatasetCatalog.Load(job.Dataset, Split.Train, dataDir, job.DataSeed);
         return job.TrainSamples is int n ? DatasetSubset.First(train, n) : train;

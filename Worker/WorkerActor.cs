@@ -35,7 +35,7 @@ public sealed class WorkerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _coordinator;
     private readonly WorkerSettings _settings;
-    private readonly Func<TrainingJob, IImageDataset> _dataFor;
+    private readonly Func<JobSpec, IImageDataset> _dataFor;
     private readonly ExchangeSettings? _exchange;
     private Replica? _replica;       // set while Serving
     private long _version = -1;
@@ -43,13 +43,13 @@ public sealed class WorkerActor : ReceiveActor
     /// <param name="coordinator">The coordinator, or a proxy to it (a cluster singleton proxy).</param>
     /// <param name="dataFor">This node's training split for a job.</param>
     /// <param name="exchange">Where to open this worker's bulk channel and shared segments; null inside one process.</param>
-    public WorkerActor(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor, ExchangeSettings? exchange = null)
+    public WorkerActor(IActorRef coordinator, WorkerSettings settings, Func<JobSpec, IImageDataset> dataFor, ExchangeSettings? exchange = null)
     {
         (_coordinator, _settings, _dataFor, _exchange) = (coordinator, settings, dataFor, exchange);
         Joining();
     }
 
-    public static Props Props(IActorRef coordinator, WorkerSettings settings, Func<TrainingJob, IImageDataset> dataFor, ExchangeSettings? exchange = null) =>
+    public static Props Props(IActorRef coordinator, WorkerSettings settings, Func<JobSpec, IImageDataset> dataFor, ExchangeSettings? exchange = null) =>
         Akka.Actor.Props.Create(() => new WorkerActor(coordinator, settings, dataFor, exchange));
 
     protected override void PreStart()

@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using DistClip.Hosting;
 using DistClip.Coordinator.Optimization;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using static TorchSharp.torch;
@@ -21,7 +21,7 @@ public static class SingleProcessBaseline
     /// <summary>Total samples per second over <paramref name="timedSteps"/> steps after <paramref name="warmupSteps"/> untimed ones.</summary>
     public static double SamplesPerSecond(TrainingSettings s, IImageDataset train, int copies, int threadsPerCopy, int warmupSteps, int timedSteps)
     {
-        var batches = new BatchSchedule(train.Count, s.GlobalBatch, s.Shuffle, s.Seed);
+        var batches = new BatchOrder(train.Count, s.GlobalBatch, s.Shuffle, s.Seed);
         var start = new Barrier(copies + 1);
         long[] samples = new long[copies];
         var workers = Enumerable.Range(0, copies).Select(c => new Thread(() =>

@@ -19,7 +19,7 @@ public static class CommandGuard
             Console.Error.WriteLine($"distclip: {early.Message}");
             return early.ExitCode;
         }
-        catch (Exception e) when (Unwrapped(e) is TrainingEndedException ended)  // a trainer run outside a TrainingRun (bench)
+        catch (Exception e) when (Unwrapped(e) is TrainingEndedException ended)  // a trainer run outside a RunOutputs (bench)
         {
             Console.Error.WriteLine($"distclip: {ended.Message}");
             return ended.InnerException is Coordinator.NonFiniteGradientException ? 2 : 1;

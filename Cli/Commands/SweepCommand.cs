@@ -5,7 +5,7 @@ using System.Text;
 using DistClip.Hosting;
 using DistClip.Cli.Reports;
 using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Models;
 using DistClip.Models.Data;
 
@@ -47,7 +47,7 @@ public static class SweepCommand
     private sealed record Target(NodeSettings Node, int MinWorkers);
 
     /// <summary>How one training came out: its record, and its loss and task metric on the data it is judged on.</summary>
-    private sealed record Outcome(RunRecord Record, RunSummary Summary, double Loss, double Metric);
+    private sealed record Outcome(RunRecord Record, RunReport Summary, double Loss, double Metric);
 
     private static async Task<int> Run(TrainingSettings baseSettings, List<ClipPolicy> specs, int folds, string outputDir, string baseYaml, Target? target)
     {
@@ -113,7 +113,7 @@ public static class SweepCommand
     /// <summary>The fold of each training sample: a seeded permutation cut into k near-equal parts.</summary>
     private static int[] FoldAssignment(int count, int folds, int seed)
     {
-        var order = BatchSchedule.Permutation(count, seed, epoch: -1);
+        var order = BatchOrder.Permutation(count, seed, epoch: -1);
         var fold = new int[count];
         var parts = ShardPlan.Split(order, folds);
         for (int f = 0; f < folds; f++) foreach (var i in parts[f]) fold[i] = f;

@@ -9,7 +9,7 @@ namespace DistClip.Cli.Reports;
 public sealed record StepMetrics(long Step, double Loss, double GradNorm, double GradNormClipped, bool Clipped, double Threshold);
 
 /// <summary>A finished run, from its directory.</summary>
-public sealed record RunRecord(string Directory, IReadOnlyList<StepMetrics> Steps, ClipPolicy Clip, RunSummary? Summary)
+public sealed record RunRecord(string Directory, IReadOnlyList<StepMetrics> Steps, ClipPolicy Clip, RunReport? Summary)
 {
     public static RunRecord Load(string directory)
     {
@@ -26,7 +26,7 @@ public sealed record RunRecord(string Directory, IReadOnlyList<StepMetrics> Step
         if (File.Exists(configPath) && File.ReadLines(configPath).FirstOrDefault(l => l.StartsWith("clip: ", StringComparison.Ordinal)) is { } line)
             clip = ClipPolicy.Parse(line["clip: ".Length..].Trim('\''));
         var summaryPath = Path.Combine(directory, "summary.json");
-        var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(summaryPath)) : null;
+        var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<RunReport>(File.ReadAllText(summaryPath)) : null;
         return new RunRecord(directory, steps, clip, summary);
     }
 

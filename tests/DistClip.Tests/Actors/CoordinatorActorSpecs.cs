@@ -4,7 +4,7 @@ using Akka.TestKit;
 using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
 using Xunit;
@@ -23,8 +23,8 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
     {
         var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings("constant"), steps, ClipPolicy.None, NonFinitePolicy.Skip);
         var done = new TaskCompletionSource<TrainingSummary>();
-        var job = new TrainingJob(Spec, "synthetic", 0, null, 256);
-        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchSchedule(8, 4, false, 0), new TrainingPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done));
+        var job = new JobSpec(Spec, "synthetic", 0, null, 256);
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchOrder(8, 4, false, 0), new CoordinatorPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done));
         return (coordinator, master, done);
     }
 

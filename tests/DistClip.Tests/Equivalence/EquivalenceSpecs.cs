@@ -3,7 +3,7 @@ using DistClip.Hosting;
 using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Models.Data;
 using Xunit;
 using Xunit.Abstractions;
@@ -185,7 +185,7 @@ public class EquivalenceSpecs(ITestOutputHelper output)
         // The sample order is a seeded permutation per epoch, whatever the number of workers.
         var data = Data;
         var settings = Settings("lenet", 3, 2.0) with { Shuffle = true };
-        var order = new BatchSchedule(data.Count, GlobalBatch, shuffle: true, settings.Seed);
+        var order = new BatchOrder(data.Count, GlobalBatch, shuffle: true, settings.Seed);
         var reference = ShardSumReference(settings, data, shards: 3, batchOf: step => order.GlobalBatch(step));
         AssertBitIdentical(reference, RunDistClip(settings, data).Parameters, "3 workers with shuffling");
     }

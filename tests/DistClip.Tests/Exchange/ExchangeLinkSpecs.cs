@@ -32,7 +32,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
 
     private T Open<T>(T disposable) where T : IDisposable { _open.Add(disposable); return disposable; }
 
-    private static TrainingJob Job => new(Spec, "synthetic", 0, null, 256);
+    private static JobSpec Job => new(Spec, "synthetic", 0, null, 256);
 
     /// <summary>A replica's flat layout, and its exchange length.</summary>
     private static FlatParameters Replica() => new(ModelZoo.Create(Spec, 0));

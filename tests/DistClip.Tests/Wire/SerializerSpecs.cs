@@ -16,9 +16,9 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
     private static readonly IWireMessage[] All =
     [
         new JoinRequest("worker-0", "cuda:1", ProtocolVersion.Current),
-        new JobOffer(new TrainingJob(Spec, "fashion-mnist", 3, 2000, 256)),
-        new JobOffer(new TrainingJob(Spec, "synthetic", 3, null, 64)),
-        new JobOffer(new TrainingJob(Spec, "cifar10", 3, null, 64, Augmentation.Parse("flip,crop:4,normalize:0.5/0.4/0.3:0.2/0.2/0.2")), "10.0.0.1:4060", 42),
+        new JobOffer(new JobSpec(Spec, "fashion-mnist", 3, 2000, 256)),
+        new JobOffer(new JobSpec(Spec, "synthetic", 3, null, 64)),
+        new JobOffer(new JobSpec(Spec, "cifar10", 3, null, 64, Augmentation.Parse("flip,crop:4,normalize:0.5/0.4/0.3:0.2/0.2/0.2")), "10.0.0.1:4060", 42),
         new RegisterWorker("worker-0", Signature, "cpu"),
         new WorkerAdmitted(42),
         new WorkerRefused("model mismatch"),
@@ -29,7 +29,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         new ParameterUpdate(6, [0.5f, float.PositiveInfinity]),
         new GradientChunk(7, 6, 2, 3, 1.25, 10, 2, 5, new byte[20]),
         new ParameterChunk(6, 10, 2, 0, new byte[20]),
-        new JobOffer(new TrainingJob(Spec, "mnist", 3, null, 64), "10.0.0.1:4060", 42, "/dev/shm/distclip-17-2a-parameters"),
+        new JobOffer(new JobSpec(Spec, "mnist", 3, null, 64), "10.0.0.1:4060", 42, "/dev/shm/distclip-17-2a-parameters"),
         new RegisterWorker("worker-1", Signature, "cpu", "10.0.0.2:4061", "/dev/shm/distclip-18-2a-worker-1"),
         new WorkerAdmitted(42, SharedMemory: true),
         new ShardGradientsShared(7, 6, 1, 64, 88.5),

@@ -1,7 +1,7 @@
 // One training run's outputs: the start banner, the run directory, the observers, and the end (weights, evaluation, summary).
 using System.Globalization;
 using System.Text.Json;
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using DistClip.Models;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
@@ -17,7 +17,7 @@ namespace DistClip.Hosting;
 /// and reports. A run that ends early (a signal, a write that failed, a coordinator that stopped) saves
 /// the weights of its last completed step and ends with one line (<see cref="RunEndedEarlyException"/>).
 /// </summary>
-public sealed class TrainingRun : IDisposable
+public sealed class RunOutputs : IDisposable
 {
     private readonly ProgressLog _progress;
     private readonly LiveProgress? _live;
@@ -31,7 +31,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Ends the run at its last completed step when requested (signals, failed writes).</summary>
     public StopRequest Stop { get; }
 
-    private TrainingRun(TrainingSettings settings, long totalSteps, TextWriter output, StopRequest stop)
+    private RunOutputs(TrainingSettings settings, long totalSteps, TextWriter output, StopRequest stop)
     {
         (Settings, _output, _totalSteps, Stop) = (settings, output, totalSteps, stop);
         // A terminal gets a live display; CI logs and containers get plain lines.
@@ -45,7 +45,7 @@ public sealed class TrainingRun : IDisposable
     /// <param name="resolvedYaml">The run's configuration as a config file would give it.</param>
     /// <param name="setup">The coordinator's setup, built once (its model gives the parameter count, its batch order the steps).</param>
     /// <param name="stop">The run's stop request (listening to signals, for a command); a new one when null.</param>
-    public static TrainingRun Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, CoordinatorSetup setup, int workers, TextWriter output, StopRequest? stop = null)
+    public static RunOutputs Start(string command, TrainingSettings settings, string resolvedYaml, IImageDataset train, CoordinatorSetup setup, int workers, TextWriter output, StopRequest? stop = null)
     {
         OutputPaths.Check(settings);
         if (settings.RunDir is { } dir)
@@ -65,7 +65,7 @@ public sealed class TrainingRun : IDisposable
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), ~{(settings.GlobalBatch + workers - 1) / workers} samples per worker per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
-        return new TrainingRun(settings, totalSteps, output, stop ?? new StopRequest());
+        return new RunOutputs(settings, totalSteps, output, stop ?? new StopRequest());
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public sealed class TrainingRun : IDisposable
     /// account ends the run early, with its weights saved.
     /// </summary>
     /// <exception cref="RunEndedEarlyException">The run ended before its last step.</exception>
-    public async Task<(RunSummary Summary, TrainingResult Result)> CompleteAsync(Task<TrainingResult> training)
+    public async Task<(RunReport Summary, TrainingResult Result)> CompleteAsync(Task<TrainingResult> training)
     {
         TrainingResult result;
         try { result = await training.ConfigureAwait(false); }
@@ -86,7 +86,7 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>Prints the end of the run, saves the weights, evaluates, writes the summary; returns it.</summary>
     /// <exception cref="RunEndedEarlyException">The run was stopped before its last step (its weights are saved).</exception>
-    public RunSummary Finish(TrainingResult result)
+    public RunReport Finish(TrainingResult result)
     {
         _live?.Dispose();
         var s = result.Summary;
@@ -116,7 +116,7 @@ public sealed class TrainingRun : IDisposable
             _tensorBoard?.OnEvaluation("test", eval, s.Steps);
         }
         if (result.AverageParameters is { } average) EvaluateAverage(result, average);
-        var summary = new RunSummary(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2);
+        var summary = new RunReport(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2);
         if (Settings.RunDir is { } dir)
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;

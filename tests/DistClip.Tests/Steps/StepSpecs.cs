@@ -1,11 +1,11 @@
-// Batch schedule, shard split and the deterministic reduction.
-using DistClip.Coordinator.Planning;
+// Batch order, shard split and the deterministic reduction.
+using DistClip.Coordinator.Steps;
 using DistClip.Protocol;
 using Xunit;
 
-namespace DistClip.Tests.Planning;
+namespace DistClip.Tests.Steps;
 
-public class PlanningSpecs
+public class StepSpecs
 {
     [Theory]
     [InlineData(10, 3)]
@@ -24,7 +24,7 @@ public class PlanningSpecs
     [Fact]
     public void Should_visit_every_sample_once_per_epoch_in_a_seeded_order()
     {
-        var schedule = new BatchSchedule(100, 32, shuffle: true, seed: 5);
+        var schedule = new BatchOrder(100, 32, shuffle: true, seed: 5);
         Assert.Equal(4, schedule.StepsPerEpoch);
         var epoch0 = Enumerable.Range(0, 4).SelectMany(b => schedule.GlobalBatch(b)).ToArray();
         var epoch1 = Enumerable.Range(4, 4).SelectMany(b => schedule.GlobalBatch(b)).ToArray();
@@ -32,13 +32,13 @@ public class PlanningSpecs
         Assert.Equal(Enumerable.Range(0, 100), epoch1.Order());
         Assert.NotEqual(epoch0, epoch1);
         Assert.Equal(4, schedule.GlobalBatch(3).Length);  // the last batch of an epoch is short
-        Assert.Equal(epoch0, Enumerable.Range(0, 4).SelectMany(b => new BatchSchedule(100, 32, true, 5).GlobalBatch(b)).ToArray());
+        Assert.Equal(epoch0, Enumerable.Range(0, 4).SelectMany(b => new BatchOrder(100, 32, true, 5).GlobalBatch(b)).ToArray());
     }
 
     [Fact]
     public void Should_visit_file_order_without_shuffling()
     {
-        var schedule = new BatchSchedule(10, 4, shuffle: false, seed: 5);
+        var schedule = new BatchOrder(10, 4, shuffle: false, seed: 5);
         Assert.Equal([4, 5, 6, 7], schedule.GlobalBatch(1));
         Assert.Equal([8, 9], schedule.GlobalBatch(2));
         Assert.Equal([0, 1, 2, 3], schedule.GlobalBatch(3));

@@ -1,5 +1,5 @@
 // Which samples form global batch b of epoch e: a seeded permutation per epoch, the same for any N.
-namespace DistClip.Coordinator.Planning;
+namespace DistClip.Coordinator.Steps;
 
 /// <summary>
 /// The sequence of global batches. Epoch e visits the training split in the order of a permutation
@@ -7,7 +7,7 @@ namespace DistClip.Coordinator.Planning;
 /// positions [b·B, (b+1)·B) of that order, the last batch of an epoch possibly shorter. The sequence
 /// does not depend on the number of workers.
 /// </summary>
-public sealed class BatchSchedule
+public sealed class BatchOrder
 {
     private readonly int _datasetSize;
     private readonly int _globalBatch;
@@ -19,7 +19,7 @@ public sealed class BatchSchedule
     /// <summary>Number of global batches per epoch: ⌈dataset size / B⌉.</summary>
     public int StepsPerEpoch { get; }
 
-    public BatchSchedule(int datasetSize, int globalBatch, bool shuffle, int seed)
+    public BatchOrder(int datasetSize, int globalBatch, bool shuffle, int seed)
     {
         if (datasetSize < 1) throw new ArgumentOutOfRangeException(nameof(datasetSize), datasetSize, "the training split is empty");
         if (globalBatch < 1) throw new ArgumentOutOfRangeException(nameof(globalBatch), globalBatch, "must be at least 1");

@@ -1,5 +1,5 @@
 // Splits a global batch into contiguous, near-equal shards, one per worker.
-namespace DistClip.Coordinator.Planning;
+namespace DistClip.Coordinator.Steps;
 
 /// <summary>
 /// Shard r of a global batch of B samples over N shards is the contiguous slice starting at

@@ -1,7 +1,7 @@
 // Sums shard gradients in shard order as they arrive, so the result never depends on arrival order.
 using DistClip.Exchange;
 
-namespace DistClip.Coordinator.Planning;
+namespace DistClip.Coordinator.Steps;
 
 /// <summary>
 /// Reduces one step's shard results: Σ_r gradSum_r in shard order 0, 1, …, N-1, then divides by

@@ -15,7 +15,7 @@ namespace DistClip.Protocol;
 /// <param name="MicroBatch">Largest forward/backward pass on one worker.</param>
 /// <param name="Augmentation">Training-time augmentation (seeded by <paramref name="DataSeed"/>, epoch and sample index).</param>
 [MessagePackObject]
-public sealed record TrainingJob(
+public sealed record JobSpec(
     [property: Key(0)] ModelSpec Model,
     [property: Key(1)] string Dataset,
     [property: Key(2)] int DataSeed,

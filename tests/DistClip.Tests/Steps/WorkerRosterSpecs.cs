@@ -1,8 +1,8 @@
 // The roster without actors: admission, joining at step boundaries, departures, and who takes an orphaned shard.
-using DistClip.Coordinator.Planning;
+using DistClip.Coordinator.Steps;
 using Xunit;
 
-namespace DistClip.Tests.Planning;
+namespace DistClip.Tests.Steps;
 
 public class WorkerRosterSpecs
 {

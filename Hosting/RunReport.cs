@@ -2,5 +2,5 @@
 namespace DistClip.Hosting;
 
 /// <summary>What a run achieved, as printed at the end and written to <c>summary.json</c> in the run directory.</summary>
-public sealed record RunSummary(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,
+public sealed record RunReport(string Clip, long Steps, long Samples, double Seconds, double SamplesPerSecond, double ClipRate,
     long SkippedSteps, double? TestLoss, double? TestAccuracy, double? TestR2 = null);

@@ -9,9 +9,9 @@ namespace DistClip.Coordinator;
 /// A shard whose result has not arrived this long after it was asked for is asked for again (a result
 /// lost with a dropped connection must not stall training; duplicates are dropped).
 /// </param>
-public sealed record TrainingPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120)
+public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120)
 {
-    public TrainingPlan Validate()
+    public CoordinatorPlan Validate()
     {
         if (TotalSteps < 1) throw new ArgumentOutOfRangeException(nameof(TotalSteps), TotalSteps, "must be at least 1");
         if (MinWorkers < 1) throw new ArgumentOutOfRangeException(nameof(MinWorkers), MinWorkers, "must be at least 1");

@@ -1,5 +1,5 @@
 // Who trains: the admitted workers in rank order, those admitted mid-step, and who takes an orphaned shard.
-namespace DistClip.Coordinator.Planning;
+namespace DistClip.Coordinator.Steps;
 
 /// <summary>
 /// The coordinator's roster. Workers admitted between steps are active at once; workers admitted while a

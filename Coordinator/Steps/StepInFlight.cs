@@ -2,7 +2,7 @@
 using DistClip.Protocol;
 using DistClip.Exchange;
 
-namespace DistClip.Coordinator.Planning;
+namespace DistClip.Coordinator.Steps;
 
 /// <summary>
 /// The step the coordinator is waiting on: its shards, the worker each is assigned to, and the
