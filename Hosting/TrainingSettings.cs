@@ -53,13 +53,7 @@ public sealed record TrainingSettings
         Require(LogEvery >= 1, $"--log-every must be at least 1 (got {LogEvery}).");
         Require(TrainSamples is null or >= 1, $"--train-samples must be at least 1 (got {TrainSamples}).");
         Require(Device is "cpu" or "cuda", $"--device must be cpu or cuda (got '{Device}').");
-        Require(Optimizer.LearningRate > 0, $"--lr must be positive (got {Optimizer.LearningRate}).");
-        Require(Optimizer.Momentum >= 0, $"--momentum must be non-negative (got {Optimizer.Momentum}).");
-        Require(Optimizer.WeightDecay >= 0, $"--weight-decay must be non-negative (got {Optimizer.WeightDecay}).");
-        Require(OptimizerSettings.Names.Contains(Optimizer.Name), $"--optimizer must be one of {string.Join(", ", OptimizerSettings.Names)} (got '{Optimizer.Name}').");
-        Require(ScheduleSettings.Kinds.Contains(Schedule.Kind), $"--lr-schedule must be one of {string.Join(", ", ScheduleSettings.Kinds)} (got '{Schedule.Kind}').");
-        Require(Schedule.WarmupSteps >= 0, $"--warmup-steps must be non-negative (got {Schedule.WarmupSteps}).");
-        Require(Schedule.StepSize >= 1, $"--lr-step-size must be at least 1 (got {Schedule.StepSize}).");
+        // The optimizer's and the schedule's own values are checked by their records; what spans two values is checked here.
         Require(!(Optimizer.Nesterov && Optimizer.Momentum <= 0), "--nesterov needs --momentum > 0.");
         Require(Models.Zoo.ModelZoo.Names.Contains(Model), $"--model '{Model}' is not known; known models: {string.Join(", ", Models.Zoo.ModelZoo.Names)}.");
         Require(Models.Data.DatasetCatalog.Names.Contains(Dataset), $"--dataset '{Dataset}' is not known; known data sets: {string.Join(", ", Models.Data.DatasetCatalog.Names)}.");
