@@ -113,17 +113,11 @@ public sealed class FailureSpecs(ITestOutputHelper output) : IDisposable
         Assert.InRange(step, 50, 99_999);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public void Should_stop_a_coordinator_waiting_for_workers_on_SIGTERM()
     {
-        using var coordinator = CliProcess.Start("coordinator", "--port", $"{FreePort()}", "--dataset", "synthetic", "--model", "mlp", "--steps", "10");
+        using var coordinator = CliProcess.Start("coordinator", "--port", $"{LoopbackPorts.Free()}", "--dataset", "synthetic", "--model", "mlp", "--steps", "10");
         coordinator.WaitForOutput("waiting for 1 worker actor(s)", 1, Timeout);
         coordinator.Signal("TERM");
         var line = OneLine(coordinator.Finish(Timeout), 143);
@@ -134,7 +128,7 @@ public sealed class FailureSpecs(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Should_let_a_worker_leave_on_SIGTERM_while_the_run_goes_on()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
         using var coordinator = CliProcess.Start("coordinator", "--port", $"{port}", "--min-workers", "2", "--dataset", "synthetic", "--model", "mlp",
             "--steps", "600", "--log-every", "50", "--no-eval");

@@ -18,12 +18,6 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The job of the test, as CLI arguments and as the embedded trainer's settings.</summary>
     internal static readonly string[] JobArgs =
@@ -59,7 +53,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Should_train_across_processes_exactly_what_the_embedded_trainer_trains()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
         var weights = Path.Combine(_dir, "cluster.safetensors");
 
@@ -94,7 +88,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Should_finish_the_run_when_a_worker_process_dies()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--model", "lenet", "--train-samples", "600",
             "--global-batch", "50", "--steps", "700", "--log-every", "100", "--no-eval"]);
@@ -115,7 +109,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Should_keep_training_when_a_foreign_client_sends_garbage_to_the_coordinator_port()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "150", "--no-eval"]);
         await WaitForPortAsync(port);
         var random = new Random(5);
@@ -158,7 +152,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Should_run_a_sweep_job_after_job_on_the_same_worker_processes()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         var outDir = Path.Combine(_dir, "sweep");
         using var sweep = CliProcess.Start("sweep", "--cluster", "--port", $"{port}", "--min-workers", "2", "--clips", "norm:0.2,agc:0.01,auto:50",
             "--model", "lenet", "--train-samples", "600", "--steps", "15", "--global-batch", "50", "--out", outDir);

@@ -60,23 +60,16 @@ public static class ReferenceLoop
         return new FlatParameters(model).ReadValues();
     }
 
-    private static void PerWorkerClippedGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards, double maxNorm, double normType)
-    {
-        var parameters = model.parameters().ToArray();
-        var total = parameters.Select(p => zeros_like(p)).ToArray();
-        int per = (indices.Length + shards - 1) / shards;
-        foreach (var shard in indices.Chunk(per))
-        {
-            model.zero_grad();
-            var (x, y) = data.Batch(shard);
-            (nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum) / indices.Length).backward();
-            nn.utils.clip_grad_norm_(parameters, maxNorm / shards, normType);
-            for (int i = 0; i < parameters.Length; i++) total[i].add_(parameters[i].grad!);
-        }
-        for (int i = 0; i < parameters.Length; i++) parameters[i].grad!.copy_(total[i]);
-    }
+    private static void PerWorkerClippedGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards, double maxNorm, double normType) =>
+        ShardwiseGradient(model, data, indices, shards, (output, y) => nn.functional.cross_entropy(output, y, reduction: nn.Reduction.Sum) / indices.Length,
+            afterShard: parameters => nn.utils.clip_grad_norm_(parameters, maxNorm / shards, normType));
 
-    private static void EqualWeightGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards)
+    private static void EqualWeightGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards) =>
+        ShardwiseGradient(model, data, indices, shards, (output, y) => nn.functional.cross_entropy(output, y) / shards);  // each shard's mean, weighted 1/N
+
+    /// <summary>The foils' gradient: each of <paramref name="shards"/> shards backpropagates its loss, may be clipped alone, and the shard gradients are added.</summary>
+    private static void ShardwiseGradient(nn.Module<Tensor, Tensor> model, IImageDataset data, int[] indices, int shards,
+        Func<Tensor, Tensor, Tensor> shardLoss, Action<TorchSharp.Modules.Parameter[]>? afterShard = null)
     {
         var parameters = model.parameters().ToArray();
         var total = parameters.Select(p => zeros_like(p)).ToArray();
@@ -85,7 +78,8 @@ public static class ReferenceLoop
         {
             model.zero_grad();
             var (x, y) = data.Batch(shard);
-            (nn.functional.cross_entropy(model.forward(x), y) / shards).backward();  // each shard's mean, weighted 1/N
+            shardLoss(model.forward(x), y).backward();
+            afterShard?.Invoke(parameters);
             for (int i = 0; i < parameters.Length; i++) total[i].add_(parameters[i].grad!);
         }
         for (int i = 0; i < parameters.Length; i++) parameters[i].grad!.copy_(total[i]);

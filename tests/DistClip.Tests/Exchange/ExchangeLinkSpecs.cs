@@ -1,6 +1,4 @@
 // Each link of the exchange layer, both ends, including the bulk channel's fallback on messages.
-using System.Net;
-using System.Net.Sockets;
 using Akka.TestKit;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
@@ -39,12 +37,6 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
 
     private static float[] Ramp(int length, float scale) => Enumerable.Range(0, length).Select(i => i * scale).ToArray();
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;  // closed again when disposed: connections are refused
-    }
 
     private ExchangeSettings Settings(bool sharedMemory) => new("127.0.0.1", "127.0.0.1", 0, sharedMemory ? _shm : null);
 
@@ -114,7 +106,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
     {
         var (coordinator, worker, replica) = (CreateTestProbe(), CreateTestProbe(), Replica());
         var (links, link, kind) = Connect(coordinator, worker, replica, Settings(sharedMemory: false), Settings(sharedMemory: false),
-            bulkEndpointOverride: $"127.0.0.1:{ClosedPort()}");
+            bulkEndpointOverride: $"127.0.0.1:{LoopbackPorts.Free()}");
         Assert.Equal(LinkKind.BulkChannel, kind);
         links.SendParameters(worker.Ref, 3, d => Ramp((int)replica.ExchangeLength, 0.01f).CopyTo(d));
         Assert.Equal(3L, link.Load(worker.ExpectMsg<ParameterUpdate>(Wait), replica, current: -1));  // whole, by Akka (a local probe)
@@ -125,7 +117,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
     {
         var (coordinator, worker, replica) = (CreateTestProbe(), CreateTestProbe(), Replica());
         int length = (int)replica.ExchangeLength;
-        var offer = new JobOffer(Job, $"127.0.0.1:{ClosedPort()}", 42, null);
+        var offer = new JobOffer(Job, $"127.0.0.1:{LoopbackPorts.Free()}", 42, null);
         var link = Open(CoordinatorLink.Open(offer, Settings(sharedMemory: false), "worker-0", length, worker.Ref, _ => { }, _ => { }));
         var sent = Ramp(length, 0.5f);
         link.SendGradients(coordinator.Ref, new ComputeGradients(7, 3, 0, [1, 2]), sum => { sent.CopyTo(sum); return 2.0; });
