@@ -8,63 +8,96 @@ namespace DistClip.Hosting;
 /// <summary>A whole training run's configuration; the CLI fills it, <see cref="EmbeddedTrainer"/> runs it.</summary>
 public sealed record TrainingSettings
 {
-    public string Model { get; init; } = "lenet";            // model name in the zoo
-    public int Hidden { get; init; } = 256;                  // hidden width of mlp
-    public string Dataset { get; init; } = "fashion-mnist";  // fashion-mnist | mnist | synthetic
-    public string? DataDir { get; init; }                    // overrides the data set's default folder
-    public int? TrainSamples { get; init; }                  // use only the first N training samples
-    public int Workers { get; init; } = 2;                   // worker actors (one device each)
-    public string Device { get; init; } = "cpu";             // cpu | cuda (workers spread over visible GPUs)
-    public int Threads { get; init; } = 1;                   // intra-op threads per worker
-    public IReadOnlyList<int>? Cpus { get; init; }           // CPUs the workers are pinned to (Threads per worker), or none
-    public int GlobalBatch { get; init; } = 32;              // samples per optimizer step, over all workers
-    public int MicroBatch { get; init; } = 256;              // largest forward/backward pass on one worker
-    public long? Steps { get; init; }                        // run this many steps (overrides Epochs)
-    public int Epochs { get; init; } = 1;                    // or this many passes over the training split
-    public int Seed { get; init; } = 1;                      // initial weights, shuffling, synthetic data
-    public bool Shuffle { get; init; } = true;               // a seeded permutation per epoch (same for any N)
-    public ClipPolicy Clip { get; init; } = ClipPolicy.None; // gradient clipping of the reduced gradient
+    // model name in the zoo
+    public string Model { get; init => field = KnownModel(value); } = "lenet";
+    // hidden width of mlp
+    public int Hidden { get; init => field = AtLeastOne(value, "--hidden"); } = 256;
+    // a data set of DatasetCatalog.Names
+    public string Dataset { get; init => field = KnownDataset(value); } = "fashion-mnist";
+    // overrides the data set's default folder
+    public string? DataDir { get; init; }
+    // use only the first N training samples
+    public int? TrainSamples { get; init => field = value is null ? null : AtLeastOne(value.Value, "--train-samples"); }
+    // worker actors (one device each)
+    public int Workers { get; init => field = AtLeastOne(value, "--workers"); } = 2;
+    // cpu | cuda (workers spread over visible GPUs)
+    public string Device { get; init => field = KnownDevice(value); } = "cpu";
+    // intra-op threads per worker
+    public int Threads { get; init => field = AtLeastOne(value, "--threads"); } = 1;
+    // CPUs the workers are pinned to (Threads per worker), or none
+    public IReadOnlyList<int>? Cpus { get; init; }
+    // samples per optimizer step, over all workers
+    public int GlobalBatch { get; init => field = AtLeastOne(value, "--global-batch"); } = 32;
+    // largest forward/backward pass on one worker
+    public int MicroBatch { get; init => field = AtLeastOne(value, "--micro-batch"); } = 256;
+    // run this many steps (overrides Epochs)
+    public long? Steps { get; init => field = value is null or >= 1 ? value : throw new ArgumentException($"--steps must be at least 1 (got {value})."); }
+    // or this many passes over the training split
+    public int Epochs { get; init => field = AtLeastOne(value, "--epochs"); } = 1;
+    // initial weights, shuffling, synthetic data
+    public int Seed { get; init; } = 1;
+    // a seeded permutation per epoch (same for any N)
+    public bool Shuffle { get; init; } = true;
+    // gradient clipping of the reduced gradient
+    public ClipPolicy Clip { get; init => field = Usable(value); } = ClipPolicy.None;
+    // a step whose gradient is not finite: skipped (the default) or the end of the run
     public NonFinitePolicy NonFinite { get; init; } = NonFinitePolicy.Skip;
-    public OptimizerSettings Optimizer { get; init; } = new();  // SGD, lr 0.04, momentum 0.9 (OptimizerSettings holds the defaults)
-    public ScheduleSettings Schedule { get; init; } = new();    // cosine (ScheduleSettings holds the defaults)
-    public string? InitFrom { get; init; }                   // safetensors to start from
-    public string? SaveTo { get; init; }                     // safetensors to write at the end
-    public string? MetricsPath { get; init; }                // one JSON object per step
-    public string? RunDir { get; init; }                     // folder for config, metrics, weights, TensorBoard, summary
-    public int LogEvery { get; init; } = 100;                // steps between progress lines
-    public bool Evaluate { get; init; } = true;              // test-split accuracy at the end
-    public double? EmaDecay { get; init; }                   // keep an exponential moving average of the weights
-    public Core.Augmentation Augmentation { get; init; } = Core.Augmentation.None;  // training-time image augmentation
+    // SGD, lr 0.04, momentum 0.9 (OptimizerSettings holds the defaults)
+    public OptimizerSettings Optimizer { get; init; } = new();
+    // cosine (ScheduleSettings holds the defaults)
+    public ScheduleSettings Schedule { get; init; } = new();
+    // safetensors to start from
+    public string? InitFrom { get; init; }
+    // safetensors to write at the end
+    public string? SaveTo { get; init; }
+    // one JSON object per step
+    public string? MetricsPath { get; init; }
+    // folder for config, metrics, weights, TensorBoard, summary
+    public string? RunDir { get; init; }
+    // steps between progress lines
+    public int LogEvery { get; init => field = AtLeastOne(value, "--log-every"); } = 100;
+    // test-split accuracy at the end
+    public bool Evaluate { get; init; } = true;
+    // keep an exponential moving average of the weights
+    public double? EmaDecay { get; init => field = value is null or (>= 0 and < 1) ? value : throw new ArgumentException($"--ema must be in [0, 1) (got {value})."); }
+    // training-time image augmentation
+    public Core.Augmentation Augmentation { get; init; } = Core.Augmentation.None;
 
     /// <summary>Optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
     public long TotalSteps(int stepsPerEpoch) => Steps ?? (long)Epochs * stepsPerEpoch;
 
-    /// <summary>Rejects settings no run could use, naming the option and what would be valid.</summary>
+    /// <summary>
+    /// Rejects what spans several values or depends on the machine (each value on its own is checked where it is
+    /// set, by the constructor and by <c>with</c> alike), naming the option and what would be valid.
+    /// </summary>
     public TrainingSettings Validate()
     {
-        Require(Workers >= 1, $"--workers must be at least 1 (got {Workers}).");
-        Require(Threads >= 1, $"--threads must be at least 1 (got {Threads}).");
         if (Cpus is not null) Worker.CpuAffinity.Validate(Cpus, Workers, Threads);
-        Require(GlobalBatch >= 1, $"--global-batch must be at least 1 (got {GlobalBatch}).");
-        Require(MicroBatch >= 1, $"--micro-batch must be at least 1 (got {MicroBatch}).");
-        Require(Steps is null or >= 1, $"--steps must be at least 1 (got {Steps}).");
-        Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs}).");
-        Require(Hidden >= 1, $"--hidden must be at least 1 (got {Hidden}).");
-        Require(LogEvery >= 1, $"--log-every must be at least 1 (got {LogEvery}).");
-        Require(TrainSamples is null or >= 1, $"--train-samples must be at least 1 (got {TrainSamples}).");
-        Require(Device is "cpu" or "cuda", $"--device must be cpu or cuda (got '{Device}').");
-        // The optimizer's and the schedule's own values are checked by their records; what spans two values is checked here.
         Require(!(Optimizer.Nesterov && Optimizer.Momentum <= 0), "--nesterov needs --momentum > 0.");
-        Require(Models.Zoo.ModelZoo.Names.Contains(Model), $"--model '{Model}' is not known; known models: {string.Join(", ", Models.Zoo.ModelZoo.Names)}.");
-        Require(Models.Data.DatasetCatalog.Names.Contains(Dataset), $"--dataset '{Dataset}' is not known; known data sets: {string.Join(", ", Models.Data.DatasetCatalog.Names)}.");
-        switch (Clip)
+        Require(InitFrom is null || File.Exists(InitFrom), $"--init-from: file not found: {InitFrom}");
+        return this;
+    }
+
+    private static int AtLeastOne(int value, string option) =>
+        value >= 1 ? value : throw new ArgumentException($"{option} must be at least 1 (got {value}).");
+
+    private static string KnownDevice(string device) =>
+        device is "cpu" or "cuda" ? device : throw new ArgumentException($"--device must be cpu or cuda (got '{device}').");
+
+    private static string KnownModel(string model) => Models.Zoo.ModelZoo.Names.Contains(model) ? model
+        : throw new ArgumentException($"--model '{model}' is not known; known models: {string.Join(", ", Models.Zoo.ModelZoo.Names)}.");
+
+    private static string KnownDataset(string dataset) => Models.Data.DatasetCatalog.Names.Contains(dataset) ? dataset
+        : throw new ArgumentException($"--dataset '{dataset}' is not known; known data sets: {string.Join(", ", Models.Data.DatasetCatalog.Names)}.");
+
+    private static ClipPolicy Usable(ClipPolicy clip)
+    {
+        switch (clip)
         {
             case ClipPolicy.GlobalNorm n: Require(n.MaxNorm > 0 && double.IsFinite(n.MaxNorm), $"--clip-norm must be a positive number (got {n.MaxNorm})."); break;
             case ClipPolicy.Value v: Require(v.Limit > 0 && double.IsFinite(v.Limit), $"--clip-value must be a positive number (got {v.Limit})."); break;
         }
-        Require(InitFrom is null || File.Exists(InitFrom), $"--init-from: file not found: {InitFrom}");
-        Require(EmaDecay is null or (>= 0 and < 1), $"--ema must be in [0, 1) (got {EmaDecay}).");
-        return this;
+        return clip;
     }
 
     private static void Require(bool condition, string message)

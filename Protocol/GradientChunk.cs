@@ -1,4 +1,4 @@
-// The bounded pieces large gradients and parameters travel in between processes.
+// One chunk of a shard's gradients sent through Akka.Remote.
 using MessagePack;
 
 namespace DistClip.Protocol;
@@ -20,11 +20,3 @@ public sealed record GradientChunk(
     [property: Key(7)] int Offset,
     [property: Key(8)] byte[] Data) : IWireMessage, IDataPlaneMessage;
 
-/// <summary>One piece of a <see cref="ParameterUpdate"/>, laid out like <see cref="GradientChunk"/>.</summary>
-[MessagePackObject]
-public sealed record ParameterChunk(
-    [property: Key(0)] long Version,
-    [property: Key(1)] int ElementCount,
-    [property: Key(2)] int ChunkCount,
-    [property: Key(3)] int Offset,
-    [property: Key(4)] byte[] Data) : IWireMessage, IDataPlaneMessage;

@@ -1,0 +1,18 @@
+// A message of joining a run (docs/ARCHITECTURE.md, "Joining a run").
+using MessagePack;
+
+namespace DistClip.Protocol;
+
+/// <summary>
+/// Coordinator → worker: the job; the worker builds its replica and answers with <see cref="RegisterWorker"/>.
+/// <paramref name="BulkEndpoint"/> is where a remote worker sends gradients (<c>host:port</c> of the
+/// coordinator's bulk channel; null inside one process), and every bulk frame carries <paramref name="BulkToken"/>.
+/// <paramref name="SharedMemoryPath"/> names the coordinator's shared parameter segment: a worker that can
+/// open it (with the token) is on the coordinator's host and exchanges through shared memory instead.
+/// </summary>
+[MessagePackObject]
+public sealed record JobOffer(
+    [property: Key(0)] JobSpec Job,
+    [property: Key(1)] string? BulkEndpoint = null,
+    [property: Key(2)] long BulkToken = 0,
+    [property: Key(3)] string? SharedMemoryPath = null) : IWireMessage;

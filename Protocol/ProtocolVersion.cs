@@ -1,0 +1,9 @@
+// The version of the wire protocol; a coordinator refuses workers of another.
+namespace DistClip.Protocol;
+
+/// <summary>The protocol version this build speaks; a coordinator refuses workers of another.</summary>
+public static class ProtocolVersion
+{
+    public const int Current = 1;
+}
+

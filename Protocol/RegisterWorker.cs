@@ -1,0 +1,19 @@
+// A message of joining a run (docs/ARCHITECTURE.md, "Joining a run").
+using MessagePack;
+using DistClip.Core;
+
+namespace DistClip.Protocol;
+
+/// <summary>
+/// Worker → coordinator: the replica is built. <paramref name="Signature"/> identifies its architecture
+/// (parameter names and shapes) so that a mismatched replica is refused. <paramref name="BulkEndpoint"/>
+/// is where a remote coordinator sends it parameters (null inside one process). <paramref name="SharedMemoryPath"/>
+/// names the worker's shared gradient segment when it could open the coordinator's (same host).
+/// </summary>
+[MessagePackObject]
+public sealed record RegisterWorker(
+    [property: Key(0)] string WorkerName,
+    [property: Key(1)] ModelSignature Signature,
+    [property: Key(2)] string Device,
+    [property: Key(3)] string? BulkEndpoint = null,
+    [property: Key(4)] string? SharedMemoryPath = null) : IWireMessage;

@@ -1,0 +1,18 @@
+// A message of one training step (docs/ARCHITECTURE.md, "One training step").
+using MessagePack;
+
+namespace DistClip.Protocol;
+
+/// <summary>
+/// Worker → coordinator on the same host: the shard's result, whose gradient sum is in the worker's
+/// shared segment (<see cref="RegisterWorker.SharedMemoryPath"/>) published under <paramref name="Step"/>
+/// instead of in the message. A worker sends at most one such result per step, so the segment is not
+/// rewritten before the coordinator has reduced it; further results of the same step travel whole.
+/// </summary>
+[MessagePackObject]
+public sealed record ShardGradientsShared(
+    [property: Key(0)] long Step,
+    [property: Key(1)] long Version,
+    [property: Key(2)] int Shard,
+    [property: Key(3)] int SampleCount,
+    [property: Key(4)] double LossSum) : IWireMessage, IDataPlaneMessage;
