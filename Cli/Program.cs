@@ -23,7 +23,7 @@ public static class Program
         try
         {
             var command = root.Subcommands.FirstOrDefault(c => args.Length > 0 && c.Name == args[0]);
-            parse = root.Parse(command is null ? args : ConfigFile.Expand(command, args));
+            parse = root.Parse(command is null ? args : ResumeFromCheckpoint.Expand(command, ConfigFile.Expand(command, args), Console.Out));
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
         {

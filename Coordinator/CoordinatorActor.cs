@@ -29,6 +29,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource<TrainingSummary> _done;
     private readonly JobSpec _job;
     private readonly ExchangeSettings? _exchange;
+    private readonly ICheckpointWriter? _checkpoints;
     private readonly WorkerRoster<IActorRef> _roster = new();
     private readonly Stopwatch _clock = new();
     private readonly Stopwatch _stepClock = new();
@@ -41,10 +42,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     /// <param name="exchange">Where to open the bulk channel and shared segments for remote workers; null inside one process.</param>
     public CoordinatorActor(JobSpec job, MasterWeights master, BatchOrder batches, CoordinatorPlan plan, ITrainingObserver observer,
-        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null)
+        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null)
     {
-        (_job, _master, _batches, _plan, _observer, _done, _exchange) = (job, master, batches, plan.Validate(), observer, done, exchange);
+        (_job, _master, _batches, _plan, _observer, _done, _exchange, _checkpoints) = (job, master, batches, plan.Validate(), observer, done, exchange, checkpoints);
         _reductionBuffer = new float[master.ExchangeLength];
+        if (plan.Resumed is { } at) (_step, _skipped, _clipped, _samples) = (at.Steps, at.Skipped, at.Clipped, at.Samples);
         WaitingForWorkers();
     }
 
@@ -76,8 +78,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(JobSpec job, MasterWeights master, BatchOrder batches, CoordinatorPlan plan, ITrainingObserver observer,
-        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null) =>
-        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, exchange));
+        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null) =>
+        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, exchange, checkpoints));
 
     /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets the pinned thread's intra-op threads.</summary>
     protected override void PreStart()
@@ -139,7 +141,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void StartTraining()
     {
-        _log.Info("Training starts with {0} workers: {1} steps, {2} steps per epoch", _roster.Active.Count, _plan.TotalSteps, _batches.StepsPerEpoch);
+        _log.Info("Training starts with {0} workers: {1} steps, {2} steps per epoch, {3} shards a step", _roster.Active.Count, _plan.TotalSteps, _batches.StepsPerEpoch, _plan.ShardCount);
         _clock.Start();
         Become(Stepping);
         StartStep();
@@ -151,9 +153,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _roster.BeginStep();
         _stepClock.Restart();
         var workers = _roster.Active;
-        var shards = ShardPlan.Split(_batches.GlobalBatch(_step), workers.Count);
+        var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
         _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
-        for (int r = 0; r < shards.Length; r++) Send(r, workers[r]);
+        if (workers.Count == 0) _log.Warning("Step {0}: no workers left; waiting for one to join", _step);
+        else for (int r = 0; r < shards.Length; r++) Send(r, workers[r % workers.Count]);
         Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step), TimeSpan.FromSeconds(_plan.StepTimeoutSeconds));
     }
 
@@ -210,6 +213,13 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _observer.OnStep(new StepReport(step.Step, (int)(step.Step / _batches.StepsPerEpoch), reducer.LossSum / reducer.SampleCount,
             (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds));
         _step++;
+        try { _checkpoints?.OnStepCompleted(Counters, _master); }
+        catch (IOException e)
+        {
+            _log.Error("The checkpoint after step {0} could not be written: {1}", _step, e.Message);
+            Finish($"the checkpoint after step {_step} could not be written ({e.Message})", checkpoint: false);
+            return;
+        }
         StartStep();
     }
 
@@ -242,11 +252,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Ends the run: after the last step, or at once when <paramref name="stoppedBecause"/> is given (the step in flight is dropped).</summary>
-    private void Finish(string? stoppedBecause = null)
+    private void Finish(string? stoppedBecause = null, bool checkpoint = true)
     {
         Timers.CancelAll();
         _clock.Stop();
         _inFlight = null;
+        if (checkpoint)
+        {
+            try { _checkpoints?.OnRunEnded(Counters, _master); }
+            catch (IOException e) { _log.Error("The checkpoint at step {0} could not be written: {1}", _step, e.Message); }
+        }
         var summary = Summary(stoppedBecause);
         if (stoppedBecause is null) _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
         else _log.Info("Training stopped after {0} of {1} steps: {2}", summary.Steps, _plan.TotalSteps, stoppedBecause);
@@ -255,6 +270,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _done.TrySetResult(summary);
         Become(Finished);
     }
+
+    private RunCounters Counters => new(_step, _master.Version, _skipped, _clipped, _samples);
 
     /// <summary>What the run has done: every completed step (the master weights hold the last one).</summary>
     private TrainingSummary Summary(string? stoppedBecause) =>

@@ -16,7 +16,7 @@ public sealed class MasterWeights : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly FlatParameters _flat;
-    private readonly optim.Optimizer _optimizer;
+    private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
     private readonly optim.lr_scheduler.LRScheduler _schedule;
     private readonly Clipper _clipper;
     private readonly double? _emaDecay;
@@ -79,6 +79,49 @@ public sealed class MasterWeights : IDisposable
         }
         _schedule.step();  // the schedule follows the step count, taken or skipped
         return new StepOutcome(clip.PreClipNorm, postClipNorm, clip, skipped, learningRate);
+    }
+
+    /// <summary>AutoClip's norms so far (empty for every other policy).</summary>
+    public IReadOnlyList<double> ClipHistory => _clipper.History.Norms;
+
+    /// <summary>
+    /// Writes the whole training state this object holds into <paramref name="folder"/>: the weights (safetensors with
+    /// PyTorch names, loadable anywhere), the moving average (the same names), the optimizer's state (momentum
+    /// buffers, Adam moments and step counts; TorchSharp's format). The schedule's position is the step count and the
+    /// clip history is <see cref="ClipHistory"/>: the caller keeps both beside these files.
+    /// </summary>
+    public void WriteState(string folder)
+    {
+        Safetensors.Save(_model, Path.Combine(folder, StateFiles.Weights));
+        if (_ema is not null) Safetensors.Write(_flat.Names.Zip(_ema), Path.Combine(folder, StateFiles.Average));
+        _optimizer.save_state_dict(Path.Combine(folder, StateFiles.Optimizer));
+    }
+
+    /// <summary>
+    /// Restores what <see cref="WriteState"/> wrote after <paramref name="steps"/> steps (<paramref name="version"/>
+    /// of them taken): weights, moving average, optimizer state, the schedule replayed to its position, the clip history.
+    /// </summary>
+    public void ReadState(string folder, long steps, long version, IEnumerable<double> clipHistory)
+    {
+        Safetensors.Load(_model, Path.Combine(folder, StateFiles.Weights));
+        if (_ema is not null)
+        {
+            var average = Safetensors.Read(Path.Combine(folder, StateFiles.Average));
+            using var noGrad = no_grad();
+            for (int i = 0; i < _ema.Length; i++)
+            {
+                if (!average.TryGetValue(_flat.Names[i], out var entry) || !entry.Shape.SequenceEqual(_ema[i].shape))
+                    throw new InvalidDataException($"{StateFiles.Average}: tensor '{_flat.Names[i]}' is missing or has another shape.");
+                using var source = tensor(entry.Values, entry.Shape);
+                _ema[i].copy_(source);
+            }
+        }
+        // The schedule forms each learning rate from the previous one: replay it from the start, then load the optimizer's
+        // state (which holds the learning rate of the step reached, and the moments).
+        for (long s = 0; s < steps; s++) _schedule.step();
+        _optimizer.load_state_dict(Path.Combine(folder, StateFiles.Optimizer));
+        _clipper.History.Restore(clipHistory);
+        Version = version;
     }
 
     /// <summary>The moving average of the parameters, flat in canonical order; null without <c>emaDecay</c>.</summary>

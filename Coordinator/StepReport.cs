@@ -4,5 +4,5 @@ namespace DistClip.Coordinator;
 /// <summary>One finished step, as logged and written to the metrics file.</summary>
 /// <param name="Loss">Mean loss over the global batch (Σ loss sums / Σ samples).</param>
 /// <param name="Seconds">Wall time of the step, from planning to the optimizer step.</param>
-public sealed record StepReport(long Step, int Epoch, double Loss, int Samples, int Workers, StepOutcome Outcome, double Seconds);
+public sealed record StepReport(long Step, int Epoch, double Loss, int Samples, int Shards, StepOutcome Outcome, double Seconds);
 

@@ -1,7 +1,7 @@
-// Builds what a coordinator needs from the settings: the job, the master weights, the batch plan.
+// Builds what a coordinator needs from the settings: the job, the master weights, the batch plan, its checkpoints.
 using DistClip.Coordinator;
 using DistClip.Coordinator.Steps;
-using DistClip.Models;
+using DistClip.Hosting.Checkpoints;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;
@@ -10,24 +10,61 @@ using DistClip.Core;
 namespace DistClip.Hosting;
 
 /// <summary>Everything a <see cref="CoordinatorActor"/> is built from, for the embedded and the cluster deployment alike.</summary>
-public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOrder Batches, CoordinatorPlan Plan)
+/// <param name="Checkpoints">Where the run's state is kept; null when the run has no checkpoint folder.</param>
+public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOrder Batches, CoordinatorPlan Plan, RunCheckpoints? Checkpoints = null)
 {
     /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
-    public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers)
+    /// <param name="say">Told which checkpoint a resumed run starts from, and each it passed over.</param>
+    /// <exception cref="ArgumentException">The settings contradict the checkpoint they resume, or --resume names no usable checkpoint.</exception>
+    public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers, Action<string>? say = null)
     {
+        say ??= _ => { };
         var spec = RunInputs.SpecFor(settings, train);
         var batches = new BatchOrder(train.Count, settings.GlobalBatch, settings.Shuffle, settings.Seed);
         long totalSteps = settings.TotalSteps(batches.StepsPerEpoch);
+        int shards = settings.Shards ?? minWorkers;
+        var trajectory = RunTrajectory.Of(settings, shards);
         var model = ModelZoo.Create(spec, settings.Seed);
         if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
         var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite, settings.EmaDecay);
+        RunCounters? resumed = null;
+        try
+        {
+            if (ResumePoint(settings, master, say) is var (folder, state))
+            {
+                if (RunTrajectory.Contradiction(state.Trajectory, trajectory) is { } contradiction) throw new ArgumentException(contradiction);
+                master.ReadState(folder, state.Step, state.Version, state.ClipHistory);
+                resumed = state.Counters;
+                say($"resuming from {folder}: step {state.Step} of {totalSteps}");
+            }
+        }
+        catch
+        {
+            master.Dispose();
+            throw;
+        }
         var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation);
-        return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads));
+        var checkpoints = settings.CheckpointFolder is { } dir
+            ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say)
+            : null;
+        return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads, Shards: shards, Resumed: resumed), checkpoints);
+    }
+
+    /// <summary>The checkpoint <see cref="TrainingSettings.Resume"/> asks for: null for a fresh run (no --resume, or auto with none yet).</summary>
+    private static (string Folder, CheckpointState State)? ResumePoint(TrainingSettings settings, MasterWeights master, Action<string> say)
+    {
+        if (settings.Resume is not { } resume) return null;
+        var path = resume == "auto" ? settings.CheckpointFolder! : resume;
+        var found = CheckpointCatalog.Newest(path, state => state.ModelHash == master.Signature.Hash ? null
+            : $"it holds another model ({state.ModelDescription}; this run's is {master.Signature.Description})", say);
+        if (found is null && resume != "auto") throw new ArgumentException($"--resume {resume}: no valid checkpoint of this model there.");
+        if (found is null) say($"no checkpoint in {path} yet: starting a fresh run");
+        return found;
     }
 
     /// <param name="bulk">The coordinator's bulk channel for remote workers; null inside one process.</param>
     public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Exchange.ExchangeSettings? bulk = null) =>
-        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
+        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk, Checkpoints).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
 
     public TrainingResult Result(TrainingSummary summary) =>
         new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model, Master.AverageValues());

@@ -46,7 +46,7 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
             skipped = r.Outcome.Skipped,
             lr = r.Outcome.LearningRate,
             samples = r.Samples,
-            workers = r.Workers,
+            shards = r.Shards,
             seconds = r.Seconds,
         });
         _lossSum += r.Loss; _seconds += r.Seconds; _steps++; _samples += r.Samples;

@@ -60,10 +60,11 @@ public sealed class RunOutputs : IDisposable
         }
         var batches = setup.Batches;
         long totalSteps = setup.Plan.TotalSteps, parameters = setup.Master.ElementCount;
+        int shards = setup.Plan.ShardCount;
         output.WriteLine($"distclip {command}: resolved configuration");
         foreach (var line in resolvedYaml.Split('\n', StringSplitOptions.RemoveEmptyEntries)) output.WriteLine($"  {line}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), ~{(settings.GlobalBatch + workers - 1) / workers} samples per worker per step; " +
+            $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), {shards} shards of ~{(settings.GlobalBatch + shards - 1) / shards} samples per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
         return new RunOutputs(settings, totalSteps, output, stop ?? new StopRequest());
     }

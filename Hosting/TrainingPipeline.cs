@@ -19,7 +19,7 @@ public static class TrainingPipeline
         IImageDataset train, TrainingTarget target, TextWriter output, StopRequest stop)
     {
         OutputPaths.Check(settings);
-        var setup = CoordinatorSetup.Create(settings, train, target.Workers);
+        var setup = CoordinatorSetup.Create(settings, train, target.Workers, output.WriteLine);
         using var run = RunOutputs.Start(command, settings, resolvedYaml, train, setup, target.Workers, output, stop);
         return await run.CompleteAsync(target.TrainAsync(setup, run, train)).ConfigureAwait(false);
     }

@@ -24,6 +24,8 @@ public sealed record TrainingSettings
     public string Device { get; init => field = KnownDevice(value); } = "cpu";
     // intra-op threads per worker
     public int Threads { get; init => field = AtLeastOne(value, "--threads"); } = 1;
+    // shards of every global batch, fixed for the run (default: the workers the coordinator waits for)
+    public int? Shards { get; init => field = value is null ? null : AtLeastOne(value.Value, "--shards"); }
     // CPUs the workers are pinned to (Threads per worker), or none
     public IReadOnlyList<int>? Cpus { get; init; }
     // samples per optimizer step, over all workers
@@ -56,12 +58,23 @@ public sealed record TrainingSettings
     public string? RunDir { get; init; }
     // steps between progress lines
     public int LogEvery { get; init => field = AtLeastOne(value, "--log-every"); } = 100;
+    // folder of the run's checkpoints (default: checkpoints/ in RunDir; without either, none are written)
+    public string? CheckpointDir { get; init; }
+    // steps between checkpoints (one is also written when the run ends, early or not)
+    public int CheckpointEvery { get; init => field = AtLeastOne(value, "--checkpoint-every"); } = 500;
+    // checkpoints kept: the newest ones
+    public int KeepCheckpoints { get; init => field = AtLeastOne(value, "--keep-checkpoints"); } = 3;
+    // a checkpoint to resume from, a folder of them (the newest valid one), or "auto" (the checkpoint folder's newest, if any)
+    public string? Resume { get; init; }
     // test-split accuracy at the end
     public bool Evaluate { get; init; } = true;
     // keep an exponential moving average of the weights
     public double? EmaDecay { get; init => field = value is null or (>= 0 and < 1) ? value : throw new ArgumentException($"--ema must be in [0, 1) (got {value})."); }
     // training-time image augmentation
     public Core.Augmentation Augmentation { get; init; } = Core.Augmentation.None;
+
+    /// <summary>Where checkpoints are written: <see cref="CheckpointDir"/>, else checkpoints/ in <see cref="RunDir"/>, else nowhere.</summary>
+    public string? CheckpointFolder => CheckpointDir ?? (RunDir is null ? null : Path.Combine(RunDir, "checkpoints"));
 
     /// <summary>Optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
     public long TotalSteps(int stepsPerEpoch) => Steps ?? (long)Epochs * stepsPerEpoch;
@@ -75,6 +88,8 @@ public sealed record TrainingSettings
         if (Cpus is not null) Worker.CpuAffinity.Validate(Cpus, Workers, Threads);
         Require(!(Optimizer.Nesterov && Optimizer.Momentum <= 0), "--nesterov needs --momentum > 0.");
         Require(InitFrom is null || File.Exists(InitFrom), $"--init-from: file not found: {InitFrom}");
+        Require(Resume is not "auto" || CheckpointFolder is not null, "--resume auto needs --checkpoint-dir or --run-dir (where the run's checkpoints are).");
+        Require(Resume is null or "auto" || Directory.Exists(Resume), $"--resume: no such checkpoint or folder: {Resume}");
         return this;
     }
 

@@ -18,6 +18,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (default: the Debian package's folder)." };
     private readonly Option<int?> _trainSamples = new("--train-samples") { Description = "Use only the first N training samples." };
     private readonly Option<int> _workers = new("--workers") { Description = "Number of worker actors (one device each).", DefaultValueFactory = _ => D.Workers };
+    private readonly Option<int?> _shards = new("--shards") { Description = "Shards of every global batch, fixed for the whole run: the result depends on it, not on how many workers computed it (default: --workers; for a coordinator --min-workers)." };
     private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (workers spread over the visible GPUs).", DefaultValueFactory = _ => D.Device };
     private readonly Option<string?> _cpus = new("--cpus") { Description = "Pin the workers to these CPUs, e.g. 0,1: worker i takes the i-th run of --threads CPUs (Linux; default: no pinning)." };
     private readonly Option<int> _threads = new("--threads") { Description = "Intra-op threads per worker.", DefaultValueFactory = _ => D.Threads };
@@ -50,13 +51,17 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<double?> _ema = new("--ema") { Description = "Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is evaluated and saved beside the raw weights." };
     private readonly Option<string?> _augment = new("--augment") { Description = "Training augmentation: flip, crop:P, resize:S, normalize:m1/m2/m3:s1/s2/s3 (comma-separated); draws depend on seed, epoch and sample only." };
     private readonly Option<string?> _runDir = new("--run-dir") { Description = "Write the run's config.yaml, metrics.jsonl, weights.safetensors, tensorboard/ and summary.json here." };
+    private readonly Option<string?> _checkpointDir = new("--checkpoint-dir") { Description = "Write checkpoints of the whole training state here (default: checkpoints/ in --run-dir; without either, none)." };
+    private readonly Option<int> _checkpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints; one is also written when the run ends or is stopped (SIGTERM, SIGINT).", DefaultValueFactory = _ => D.CheckpointEvery };
+    private readonly Option<int> _keepCheckpoints = new("--keep-checkpoints") { Description = "Checkpoints kept (the newest).", DefaultValueFactory = _ => D.KeepCheckpoints };
+    private readonly Option<string?> _resume = new(ResumeFromCheckpoint.OptionName) { Description = "Resume exactly from a checkpoint, or the newest valid one in a folder; auto: from the checkpoint folder's newest if there is one, else start fresh. The run's configuration comes from the checkpoint." };
     private readonly Option<string?> _config = new(ConfigFile.OptionName) { Description = "Read options from this YAML file (keys are option names without dashes); flags override it." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _globalBatch, _microBatch,
+        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _shards, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
-                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _ema, _augment, _runDir, _config })
+                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _ema, _augment, _runDir, _checkpointDir, _checkpointEvery, _keepCheckpoints, _resume, _config })
             command.Options.Add(option);
         // Where the workers live (in this process, or on worker nodes with options of their own).
         if (workerOptions)
@@ -89,6 +94,7 @@ public sealed class TrainingOptions(bool workerOptions)
             Workers = workerOptions ? p.GetValue(_workers) : D.Workers,
             Device = workerOptions ? p.GetValue(_device)! : D.Device,
             Threads = p.GetValue(_threads),
+            Shards = p.GetValue(_shards),
             Cpus = workerOptions ? Worker.CpuAffinity.Parse(p.GetValue(_cpus)) : null,
             GlobalBatch = p.GetValue(_globalBatch),
             MicroBatch = p.GetValue(_microBatch),
@@ -112,6 +118,10 @@ public sealed class TrainingOptions(bool workerOptions)
             EmaDecay = p.GetValue(_ema),
             Augmentation = p.GetValue(_augment) is { } augment ? ForOption("--augment", () => Core.Augmentation.Parse(augment)) : Core.Augmentation.None,
             LogEvery = p.GetValue(_logEvery),
+            CheckpointDir = p.GetValue(_checkpointDir),
+            CheckpointEvery = p.GetValue(_checkpointEvery),
+            KeepCheckpoints = p.GetValue(_keepCheckpoints),
+            Resume = p.GetValue(_resume),
             Evaluate = !p.GetValue(_noEval),
         }.Validate();
     }

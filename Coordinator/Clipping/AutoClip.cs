@@ -8,6 +8,16 @@ public sealed class AutoClipHistory
 
     public int Count => _sorted.Count;
 
+    /// <summary>The finite norms seen so far, ascending (what a checkpoint keeps).</summary>
+    public IReadOnlyList<double> Norms => _sorted;
+
+    /// <summary>Replaces the history with <paramref name="norms"/> (a checkpoint's).</summary>
+    public void Restore(IEnumerable<double> norms)
+    {
+        _sorted.Clear();
+        foreach (var norm in norms) Add(norm);
+    }
+
     /// <summary>Adds a finite norm (a non-finite one is ignored: it never becomes a threshold).</summary>
     public void Add(double norm)
     {

@@ -14,6 +14,9 @@ public sealed class Clipper
 
     public ClipPolicy Policy { get; }
 
+    /// <summary>What the policy remembers between steps: AutoClip's norms (empty for every other policy).</summary>
+    public AutoClipHistory History => _history;
+
     /// <param name="parameterNames">Parameter names in canonical order; the final classifier layer is
     /// the last module that owns parameters (for AGC's exclusion).</param>
     public Clipper(ClipPolicy policy, IReadOnlyList<string> parameterNames)

@@ -7,7 +7,7 @@ namespace DistClip.Coordinator.Optimization;
 /// <summary>Maps <see cref="OptimizerSettings"/> and <see cref="ScheduleSettings"/> onto TorchSharp's classes (the optimizers through <see cref="Sgd"/>, <see cref="Adam"/>, <see cref="AdamW"/>).</summary>
 public static class OptimizerFactory
 {
-    public static Optimizer Create(IEnumerable<Parameter> parameters, OptimizerSettings s) => s.Name switch
+    public static OptimizerHelper Create(IEnumerable<Parameter> parameters, OptimizerSettings s) => s.Name switch
     {
         "sgd" => new Sgd(parameters, s.LearningRate, s.Momentum, dampening: 0.0, s.WeightDecay, s.Nesterov),
         "adam" => new Adam(parameters, s.LearningRate, s.WeightDecay),

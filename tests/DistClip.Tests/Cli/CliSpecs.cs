@@ -1,4 +1,5 @@
 // The real CLI end to end: train, metrics, safetensors, eval, and one clear line for bad input.
+using DistClip.Core;
 using System.Text.Json;
 using DistClip.Models;
 using Xunit;

@@ -1,4 +1,5 @@
 // What a user or the environment can cause ends a run with one line and the exit code that says why; trained weights are never lost.
+using DistClip.Core;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;

@@ -1,4 +1,5 @@
 // The transport changes nothing: a coordinator process and worker processes on loopback train what the embedded trainer trains.
+using DistClip.Core;
 using System.Net;
 using System.Net.Sockets;
 using DistClip.Hosting;

@@ -179,6 +179,22 @@ public class EquivalenceSpecs(ITestOutputHelper output)
         AssertBitIdentical(first, second, "two runs");
     }
 
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    [InlineData(2, 4)]
+    public void Should_compute_the_same_run_with_fewer_workers_than_shards(int workers, int shards)
+    {
+        var data = Data;
+        var settings = Settings("lenet", workers, 2.0) with { Shards = shards };
+        var reference = ShardSumReference(settings, data, shards);
+
+        var (distributed, reports) = RunDistClip(settings, data);
+
+        Assert.All(reports, r => Assert.Equal(shards, r.Shards));
+        AssertBitIdentical(reference, distributed, $"{workers} workers computing {shards} shards");
+    }
+
     [Fact]
     public void Should_equal_the_shard_sum_reference_with_shuffling_on()
     {

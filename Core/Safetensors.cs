@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
-namespace DistClip.Models;
+namespace DistClip.Core;
 
 /// <summary>
 /// The safetensors file format (https://huggingface.co/docs/safetensors): an 8-byte little-endian
@@ -15,9 +15,12 @@ namespace DistClip.Models;
 public static class Safetensors
 {
     /// <summary>Writes the module's <c>state_dict</c> (parameters and buffers) as float32 safetensors.</summary>
-    public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(module.state_dict().Select(kv => (kv.Key, kv.Value)), path, metadata);
+
+    /// <summary>Writes named tensors as float32 safetensors (through a temporary file: never half a file under the name).</summary>
+    public static void Write(IEnumerable<(string Name, Tensor Value)> state, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var state = module.state_dict();
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
             header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));

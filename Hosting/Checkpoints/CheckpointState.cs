@@ -1,0 +1,39 @@
+// What a checkpoint records beside the master state's files: the run's position, counters and configuration.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DistClip.Coordinator;
+
+namespace DistClip.Hosting.Checkpoints;
+
+/// <summary>
+/// The <c>state.json</c> of a checkpoint. With the files of <see cref="StateFiles"/> it is the whole training state:
+/// the data order's position and the schedule's are the step count (both are functions of it), AutoClip's memory is
+/// <see cref="ClipHistory"/>, and <see cref="Trajectory"/> is the configuration a resumed run must keep.
+/// </summary>
+public sealed record CheckpointState(
+    int Protocol,
+    string ModelHash,
+    string ModelDescription,
+    long Step,
+    long Version,
+    long Skipped,
+    long Clipped,
+    long Samples,
+    IReadOnlyList<double> ClipHistory,
+    SortedDictionary<string, string> Trajectory)
+{
+    public const string FileName = "state.json";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public RunCounters Counters => new(Step, Version, Skipped, Clipped, Samples);
+
+    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+
+    /// <exception cref="InvalidDataException">Not a state file of this format.</exception>
+    public static CheckpointState Read(string path)
+    {
+        try { return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty."); }
+        catch (JsonException e) { throw new InvalidDataException($"{path} is not a checkpoint state ({e.Message}).", e); }
+    }
+}
