@@ -34,6 +34,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly Stopwatch _clock = new();
     private readonly Stopwatch _stepClock = new();
     private readonly float[] _reductionBuffer;       // reused every step: the mean gradient is formed here
+    private readonly List<IActorRef> _unreachable = [];  // workers given up on while their node was unreachable
     private WorkerLinks _links = null!;              // opened in PreStart
     private StepInFlight<IActorRef>? _inFlight;       // set while Stepping
     private long _step, _skipped, _clipped, _samples;
@@ -56,6 +57,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<JoinRequest>(OnJoinRequest);
         Receive<RegisterWorker>(OnRegister);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
+        Receive<WorkerNodeReachability>(OnReachability);
         Receive<StopTraining>(stop => Finish(stop.Reason));
     }
 
@@ -68,6 +70,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<ShardRefused>(OnShardRefused);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
         Receive<StepTimedOut>(OnStepTimedOut);
+        Receive<WorkerNodeReachability>(OnReachability);
         Receive<StopTraining>(stop => Finish(stop.Reason));
     }
 
@@ -232,9 +235,32 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Sender.Tell(_inFlight.Request(refused.Shard));
     }
 
+    /// <summary>
+    /// A worker node the failure detector gave up on loses its workers' shards at once (the cluster removes the node
+    /// later, or it comes back); when it is reachable again, those workers are told the job ended for them, and join again.
+    /// </summary>
+    private void OnReachability(WorkerNodeReachability node)
+    {
+        if (!node.Reachable)
+        {
+            foreach (var worker in _roster.All.Where(w => w.Path.Address.Equals(node.Node)).ToList())
+            {
+                _log.Warning("Worker {0} is unreachable; its shards go to the others", worker.Path);
+                _unreachable.Add(worker);
+                OnWorkerLost(worker);
+            }
+            return;
+        }
+        foreach (var worker in _unreachable.Where(w => w.Path.Address.Equals(node.Node)).ToList())
+        {
+            _unreachable.Remove(worker);
+            worker.Tell(new TrainingFinished(_step));
+        }
+    }
+
     private void OnWorkerLost(IActorRef worker)
     {
-        _roster.Remove(worker);
+        if (!_roster.Remove(worker)) return;
         _links.Remove(worker);
         if (_inFlight is null) return;
         var orphans = _inFlight.Release(worker);

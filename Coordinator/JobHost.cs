@@ -24,6 +24,7 @@ public sealed class JobHost : ReceiveActor
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JobFinished>(_ => OnJobFinished());
         Receive<StopTraining>(stop => _current?.Forward(stop));
+        Receive<WorkerNodeReachability>(r => _current?.Forward(r));
         Receive<Terminated>(t => { if (t.ActorRef.Equals(_current)) _current = null; });
     }
 

@@ -25,21 +25,51 @@ public static class ClusterTrainer
     }
 
     /// <summary>
-    /// Runs a worker node with <paramref name="workers"/> worker actors until the coordinator's node has
-    /// left the cluster (workers serve job after job until then) or every worker actor has stopped (refused).
+    /// Runs a worker node with <paramref name="workers"/> worker actors until the coordinator's node has left the
+    /// cluster (workers serve job after job until then) or every worker actor has stopped (refused). A coordinator
+    /// that disappears (killed, or cut off until the split-brain resolver downed this node) is waited for: the node
+    /// joins again as a new member, its workers join the coordinator that is back, up to
+    /// <paramref name="coordinatorTimeout"/> without one.
     /// </summary>
     /// <param name="cpus">CPUs to pin the worker actors to, <paramref name="threads"/> each, or null.</param>
     /// <param name="stop">Leaves the cluster when cancelled (a signal).</param>
-    public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus = null, CancellationToken stop = default)
+    /// <param name="say">Told when the coordinator is lost and when it is joined again.</param>
+    /// <exception cref="TimeoutException">No coordinator could be reached for <paramref name="coordinatorTimeout"/>.</exception>
+    public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus,
+        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default)
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
         var devices = EmbeddedTrainer.WorkerDevices(device, workers);
+        var data = new TrainingData(dataDir);
+        for (int membership = 1; ; membership++)
+        {
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, coordinatorTimeout, stop).ConfigureAwait(false);
+            switch (end)
+            {
+                case MembershipEnd.NoCoordinator:
+                    throw new TimeoutException($"no coordinator reachable at {string.Join(", ", node.SeedNodes)} for {coordinatorTimeout.TotalSeconds:F0} s (--coordinator-timeout); this worker gives up.");
+                case MembershipEnd.CoordinatorLost when !stop.IsCancellationRequested:
+                    say($"lost the coordinator; joining again as a new member (waiting up to {coordinatorTimeout.TotalSeconds:F0} s for one)");
+                    continue;
+                default:
+                    return;
+            }
+        }
+    }
+
+    private enum MembershipEnd { CoordinatorLeft, WorkersStopped, Stopped, CoordinatorLost, NoCoordinator }
+
+    /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
+    private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
+        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, CancellationToken stop)
+    {
         var system = ClusterNode.Start(node, workers);
         try
         {
+            var coordinator = new CoordinatorMembership();
+            system.ActorOf(Props.Create(() => new CoordinatorWatcher(coordinator)), "coordinator-watcher");
             var proxy = ClusterNode.CoordinatorProxy(system);
-            var data = new TrainingData(dataDir);
             var self = Cluster.Get(system).SelfAddress;
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
@@ -47,32 +77,51 @@ public static class ClusterTrainer
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
-            await Task.WhenAny(Task.WhenAll(stopped), CoordinatorLeft(system), Task.Delay(Timeout.Infinite, stop)).ConfigureAwait(false);
+            var cancelled = Task.Delay(Timeout.Infinite, stop);
+            var joined = await Task.WhenAny(coordinator.Up.Task, Task.Delay(coordinatorTimeout, stop), system.WhenTerminated).ConfigureAwait(false);
+            if (stop.IsCancellationRequested) return MembershipEnd.Stopped;
+            if (joined != coordinator.Up.Task) return system.WhenTerminated.IsCompleted ? MembershipEnd.CoordinatorLost : MembershipEnd.NoCoordinator;
+            var ended = await Task.WhenAny(Task.WhenAll(stopped), coordinator.Left.Task, coordinator.Removed.Task, system.WhenTerminated, cancelled).ConfigureAwait(false);
+            if (ended == cancelled) return MembershipEnd.Stopped;
+            if (coordinator.Left.Task.IsCompleted) return MembershipEnd.CoordinatorLeft;  // it may then be gone before its removal reaches us
+            if (ended == coordinator.Removed.Task || ended == system.WhenTerminated) return MembershipEnd.CoordinatorLost;
+            return MembershipEnd.WorkersStopped;
         }
         finally
         {
-            await ClusterNode.LeaveAsync(system).ConfigureAwait(false);
+            if (!system.WhenTerminated.IsCompleted) await ClusterNode.LeaveAsync(system).ConfigureAwait(false);
+            await system.WhenTerminated.ConfigureAwait(false);
         }
     }
 
-    private static Task CoordinatorLeft(ActorSystem system)
+    /// <summary>What a worker node has seen of the coordinator's node: it came up; it left (the end of its jobs); it was removed.</summary>
+    private sealed class CoordinatorMembership
     {
-        var left = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(Props.Create(() => new CoordinatorWatcher(left)), "coordinator-watcher");
-        return left.Task;
+        public TaskCompletionSource Up { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Left { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Removed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Completes when a member with the coordinator role is removed from the cluster.</summary>
+    /// <summary>Follows the member with the coordinator role: up; leaving (it leaves only when its jobs are done); removed.</summary>
     private sealed class CoordinatorWatcher : ReceiveActor
     {
-        public CoordinatorWatcher(TaskCompletionSource left)
+        public CoordinatorWatcher(CoordinatorMembership coordinator)
         {
-            Receive<ClusterEvent.MemberRemoved>(m => { if (m.Member.HasRole("coordinator")) left.TrySetResult(); });
+            Receive<ClusterEvent.MemberUp>(m => { if (m.Member.HasRole("coordinator")) coordinator.Up.TrySetResult(); });
+            Receive<ClusterEvent.MemberLeft>(m => { if (m.Member.HasRole("coordinator")) coordinator.Left.TrySetResult(); });
+            Receive<ClusterEvent.MemberExited>(m => { if (m.Member.HasRole("coordinator")) coordinator.Left.TrySetResult(); });
+            Receive<ClusterEvent.MemberRemoved>(m =>
+            {
+                if (!m.Member.HasRole("coordinator")) return;
+                if (m.PreviousStatus == MemberStatus.Exiting) coordinator.Left.TrySetResult();
+                coordinator.Removed.TrySetResult();
+            });
             Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
             Receive<ClusterEvent.CurrentClusterState>(_ => { });
         }
 
-        protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
+        protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved));
         protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
     }
 }

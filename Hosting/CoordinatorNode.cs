@@ -24,6 +24,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
         _system = ClusterNode.Start(node);
         ClusterNode.StartCoordinatorSingleton(_system, JobHost.Props());
         _jobHost = ClusterNode.CoordinatorProxy(_system);
+        _system.ActorOf(ReachabilityWatcher.Props(_jobHost), "reachability-watcher");
     }
 
     public static CoordinatorNode Start(NodeSettings node) => new(node);

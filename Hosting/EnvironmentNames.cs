@@ -16,6 +16,7 @@ public static class EnvironmentNames
     public const string Cpus = "DISTCLIP_CPUS";
     public const string DataDir = "DISTCLIP_DATA_DIR";
     public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
+    public const string CoordinatorTimeout = "DISTCLIP_COORDINATOR_TIMEOUT";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout];
 }

@@ -61,9 +61,22 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             # Akka.Cluster.Tools 1.5.73 logs "failed to find ... after 30 seconds" within a second of every
             # start and membership change, while the proxy finds the coordinator: misleading noise.
             singleton-proxy.log-singleton-identification-failure = false
-            # A worker node that is gone does not come back with its state: remove it and re-plan.
+            # The coordinator holds the run's only state: the side of a partition with the coordinator survives, even
+            # alone (down-if-alone off). Workers cut off from it, or whose coordinator died, down themselves and join
+            # again as new members once they reach a coordinator (ClusterTrainer.RunWorkersAsync). The coordinator
+            # does not wait for this to re-plan a lost worker's shards: unreachability is enough (WorkerNodeReachability).
             downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-            split-brain-resolver.active-strategy = keep-oldest
+            # A dead worker process is seen unreachable ~2 s after its last heartbeat (Akka's default waits 3 s). A
+            # false alarm costs little: its shards are computed by others to the same bits, and it joins again.
+            failure-detector.acceptable-heartbeat-pause = 2s
+            split-brain-resolver {
+              active-strategy = keep-oldest
+              keep-oldest { down-if-alone = off, role = "coordinator" }
+              stable-after = 7s
+              # Never down everyone (the coordinator among them) because reachability kept changing: a dead worker's
+              # node is seen unreachable by each member in turn, which Akka's default counts as instability.
+              down-all-when-unstable = off
+            }
           }
           coordinated-shutdown.exit-clr = off
         }
