@@ -1,0 +1,114 @@
+// Elasticity that changes nothing: workers that die or join, and a coordinator killed and restarted, leave the run's bits as they were.
+using DistClip.Tests.Cli;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DistClip.Tests.Cluster;
+
+/// <summary>
+/// Real processes on loopback, killed with SIGKILL. The number of shards of every step is fixed for the run
+/// (<c>--shards</c>, by default the coordinator's <c>--min-workers</c>), so whichever workers compute them, the run
+/// ends with the same bits as <c>distclip train --workers 2</c> of the same configuration, which nothing interrupted.
+/// </summary>
+public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private readonly string _dir = Directory.CreateTempSubdirectory("distclip-elastic-").FullName;
+
+    private static readonly string[] Job =
+        ["--model", "lenet", "--train-samples", "2000", "--global-batch", "32", "--steps", "900", "--seed", "5", "--log-every", "50", "--no-eval"];
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string At(string name) => Path.Combine(_dir, name);
+
+    /// <summary>The uninterrupted run: the embedded trainer, two workers, two shards a step.</summary>
+    private byte[] Uninterrupted()
+    {
+        var run = CliProcess.Run(Timeout, ["train", .. Job, "--workers", "2", "--save", At("uninterrupted.safetensors")]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        return File.ReadAllBytes(At("uninterrupted.safetensors"));
+    }
+
+    private static RunningCli Worker(int port) => CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}");
+
+    private void AssertFinishedBitIdentical(CliRun run, string weights)
+    {
+        output.WriteLine(run.Stdout);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 900 steps", run.Stdout);
+        Assert.True(Uninterrupted().AsSpan().SequenceEqual(File.ReadAllBytes(weights)), "the run's weights differ from the uninterrupted run's");
+    }
+
+    [Fact]
+    public void Should_end_bit_identical_when_a_worker_process_is_killed()
+    {
+        int port = LoopbackPorts.Free();
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--save", At("run.safetensors")]);
+        using var survivor = Worker(port);
+        using var doomed = Worker(port);
+        coordinator.WaitForOutput("step ", Random.Shared.Next(2, 10), Timeout);
+        doomed.Kill();
+
+        var run = coordinator.Finish(Timeout);
+        Assert.Contains("is unreachable; its shards go to the others", run.Stdout + run.Stderr);
+        AssertFinishedBitIdentical(run, At("run.safetensors"));
+        Assert.Equal(0, survivor.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
+
+    [Fact]
+    public void Should_end_bit_identical_when_a_worker_joins_mid_run()
+    {
+        int port = LoopbackPorts.Free();
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--shards", "2", .. Job, "--save", At("run.safetensors")]);
+        using var first = Worker(port);
+        coordinator.WaitForOutput("step ", Random.Shared.Next(2, 8), Timeout);
+        using var second = Worker(port);
+
+        var run = coordinator.Finish(Timeout);
+        Assert.Equal(2, run.Stdout.Split('\n').Count(l => l.StartsWith("admitted ", StringComparison.Ordinal)));
+        AssertFinishedBitIdentical(run, At("run.safetensors"));
+        Assert.Equal(0, first.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        Assert.Equal(0, second.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
+
+    /// <summary>
+    /// The coordinator is killed mid-run; restarted on the same address with <c>--resume auto</c>, it continues
+    /// from its newest checkpoint with the same worker processes, which joined it again by themselves.
+    /// </summary>
+    [Fact]
+    public void Should_end_bit_identical_when_the_coordinator_is_killed_and_restarted_with_resume_auto()
+    {
+        int port = LoopbackPorts.Free();
+        string[] coordinatorArgs = ["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--run-dir", At("run"), "--checkpoint-every", "100",
+            "--resume", "auto", "--save", At("run.safetensors")];
+        using var first = Worker(port);
+        using var second = Worker(port);
+        using (var doomed = CliProcess.Start(coordinatorArgs))
+        {
+            doomed.WaitForOutput("written to", Random.Shared.Next(1, 6), Timeout);
+            doomed.Kill();
+        }
+
+        using var restarted = CliProcess.Start(coordinatorArgs);
+        var run = restarted.Finish(Timeout);
+        Assert.Contains("resuming from ", run.Stdout);
+        Assert.Equal(2, run.Stdout.Split('\n').Count(l => l.StartsWith("admitted ", StringComparison.Ordinal)));
+        AssertFinishedBitIdentical(run, At("run.safetensors"));
+        foreach (var worker in new[] { first, second })
+        {
+            var end = worker.Finish(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, end.ExitCode);
+            Assert.Contains("lost the coordinator; joining again", end.Stdout);
+        }
+    }
+
+    [Fact]
+    public void Should_give_up_waiting_for_a_coordinator_after_the_timeout_with_one_line()
+    {
+        var run = CliProcess.Run(Timeout, "worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{LoopbackPorts.Free()}", "--coordinator-timeout", "3");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no coordinator reachable at", run.Stderr);
+        Assert.Contains("--coordinator-timeout", run.Stderr);
+    }
+}
