@@ -85,7 +85,11 @@ public static class ClusterTrainer
             if (ended == cancelled) return MembershipEnd.Stopped;
             if (coordinator.Left.Task.IsCompleted) return MembershipEnd.CoordinatorLeft;  // it may then be gone before its removal reaches us
             if (ended == coordinator.Removed.Task || ended == system.WhenTerminated) return MembershipEnd.CoordinatorLost;
-            return MembershipEnd.WorkersStopped;
+            // Every worker actor stopped: refused by the coordinator — or stopped by this node's own shutdown after it was
+            // downed, which stops the actors before the system has terminated.
+            await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            return system.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is not null
+                ? MembershipEnd.CoordinatorLost : MembershipEnd.WorkersStopped;
         }
         finally
         {

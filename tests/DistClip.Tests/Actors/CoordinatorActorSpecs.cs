@@ -109,16 +109,19 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         stranger.Send(coordinator, Answer(reassigned, n));   // not a registered worker: dropped
         p1.Reply(Answer(reassigned, n));
 
-        // Step 1: p1 alone; a joiner is admitted now but computes only from step 2.
+        // Step 1: p1 alone computes both shards (the shard count is the run's, not the workers'); a joiner is
+        // admitted now but computes only from step 2.
         Assert.Equal(1, p1.ExpectMsg<ParameterUpdate>(Wait).Version);
         var step1 = p1.ExpectMsg<ComputeGradients>(Wait);
-        Assert.Equal((1L, 1L, 4), (step1.Step, step1.Version, step1.SampleIndices.Length));
+        var step1b = p1.ExpectMsg<ComputeGradients>(Wait);
+        Assert.Equal((1L, 1L, 0, 1, 2, 2), (step1.Step, step1.Version, step1.Shard, step1b.Shard, step1.SampleIndices.Length, step1b.SampleIndices.Length));
         Register(p3, coordinator, signature);
         Assert.Equal(1, ExpectAdmission(p3));
         p3.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         p1.Reply(Answer(s0, n));                             // stale (step 0): dropped
         p1.Reply(Answer(step1, n) with { GradientSum = new float[n + 1] });  // wrong length: dropped
         p1.Reply(Answer(step1, n));
+        p1.Reply(Answer(step1b, n));
 
         // Step 2: both.
         p1.ExpectMsg<ParameterUpdate>(Wait);
