@@ -54,7 +54,8 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
     private static (string Folder, CheckpointState State)? ResumePoint(TrainingSettings settings, MasterWeights master, Action<string> say)
     {
         if (settings.Resume is not { } resume) return null;
-        var path = resume == "auto" ? settings.CheckpointFolder! : resume;
+        var path = resume != "auto" ? resume : settings.CheckpointFolder
+            ?? throw new ArgumentException("--resume auto needs --checkpoint-dir or --run-dir (where the run's checkpoints are).");
         var found = CheckpointCatalog.Newest(path, state => state.ModelHash == master.Signature.Hash ? null
             : $"it holds another model ({state.ModelDescription}; this run's is {master.Signature.Description})", say);
         if (found is null && resume != "auto") throw new ArgumentException($"--resume {resume}: no valid checkpoint of this model there.");

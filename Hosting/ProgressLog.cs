@@ -9,12 +9,13 @@ namespace DistClip.Hosting;
 /// <summary>
 /// Writes a progress line every <c>logEvery</c> steps (loss averaged over the interval, last pre-clip
 /// norm, clip rate and samples/s over the interval) unless <paramref name="output"/> is null, and, when
-/// a path is given, one JSON object per step.
+/// a path is given, one JSON object per step. A resumed run (<paramref name="firstStep"/> &gt; 0) keeps the file's lines of
+/// the steps before it and drops those of steps it computes again.
 /// </summary>
-public sealed class ProgressLog(TextWriter? output, int logEvery, long totalSteps, string? metricsPath) : ITrainingObserver, IDisposable
+public sealed class ProgressLog(TextWriter? output, int logEvery, long totalSteps, string? metricsPath, long firstStep = 0) : ITrainingObserver, IDisposable
 {
     // Flushed line by line: a write that fails (a full disk) fails in OnStep, where the run can still stop cleanly.
-    private readonly StreamWriter? _metrics = metricsPath is null ? null : new StreamWriter(metricsPath, append: false) { AutoFlush = true };
+    private readonly StreamWriter? _metrics = metricsPath is null ? null : Open(metricsPath, firstStep);
     private double _lossSum, _seconds;
     private int _steps, _clipped, _samples;
 
@@ -59,6 +60,21 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
 
     // JSON has no NaN or infinity: those are written as strings so every line stays valid JSON.
     private static object JsonNumber(double x) => double.IsFinite(x) ? x : x.ToString(CultureInfo.InvariantCulture);
+
+    private static StreamWriter Open(string path, long firstStep)
+    {
+        var kept = firstStep > 0 && File.Exists(path)
+            ? File.ReadLines(path).Where(l => StepOf(l) is { } step && step < firstStep).ToList()
+            : [];
+        File.WriteAllLines(path, kept);
+        return new StreamWriter(path, append: true) { AutoFlush = true };
+    }
+
+    private static long? StepOf(string line)
+    {
+        try { return JsonDocument.Parse(line).RootElement.TryGetProperty("step", out var step) ? step.GetInt64() : null; }
+        catch (JsonException) { return null; }  // a line cut off by a crash
+    }
 
     private void WriteMetrics(object line)
     {

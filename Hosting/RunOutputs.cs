@@ -31,12 +31,12 @@ public sealed class RunOutputs : IDisposable
     /// <summary>Ends the run at its last completed step when requested (signals, failed writes).</summary>
     public StopRequest Stop { get; }
 
-    private RunOutputs(TrainingSettings settings, long totalSteps, TextWriter output, StopRequest stop)
+    private RunOutputs(TrainingSettings settings, long totalSteps, long firstStep, TextWriter output, StopRequest stop)
     {
         (Settings, _output, _totalSteps, Stop) = (settings, output, totalSteps, stop);
         // A terminal gets a live display; CI logs and containers get plain lines.
         _live = output == Console.Out && LiveProgress.Available ? new LiveProgress(totalSteps) : null;
-        _progress = new ProgressLog(_live is null ? output : null, settings.LogEvery, totalSteps, settings.MetricsPath);
+        _progress = new ProgressLog(_live is null ? output : null, settings.LogEvery, totalSteps, settings.MetricsPath, firstStep);
         _tensorBoard = settings.RunDir is null ? null : new TensorBoardLog(Path.Combine(settings.RunDir, "tensorboard"));
         Observer = new Observers(stop, new Coordinator.ITrainingObserver?[] { _progress, _live, _tensorBoard }.OfType<Coordinator.ITrainingObserver>().ToArray());
     }
@@ -66,7 +66,7 @@ public sealed class RunOutputs : IDisposable
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), {shards} shards of ~{(settings.GlobalBatch + shards - 1) / shards} samples per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
-        return new RunOutputs(settings, totalSteps, output, stop ?? new StopRequest());
+        return new RunOutputs(settings, totalSteps, setup.Plan.Resumed?.Steps ?? 0, output, stop ?? new StopRequest());
     }
 
     /// <summary>

@@ -88,7 +88,6 @@ public sealed record TrainingSettings
         if (Cpus is not null) Worker.CpuAffinity.Validate(Cpus, Workers, Threads);
         Require(!(Optimizer.Nesterov && Optimizer.Momentum <= 0), "--nesterov needs --momentum > 0.");
         Require(InitFrom is null || File.Exists(InitFrom), $"--init-from: file not found: {InitFrom}");
-        Require(Resume is not "auto" || CheckpointFolder is not null, "--resume auto needs --checkpoint-dir or --run-dir (where the run's checkpoints are).");
         Require(Resume is null or "auto" || Directory.Exists(Resume), $"--resume: no such checkpoint or folder: {Resume}");
         return this;
     }

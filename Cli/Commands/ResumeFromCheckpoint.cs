@@ -27,7 +27,8 @@ public static class ResumeFromCheckpoint
     public static string[] Expand(Command command, string[] args, TextWriter output)
     {
         int at = Array.IndexOf(args, OptionName);
-        if (at < 0 || at + 1 >= args.Length || !command.Options.Any(o => o.Name == OptionName)) return args;
+        // A sweep's runs each resume from their own folder (--resume auto): there is no one configuration to take.
+        if (at < 0 || at + 1 >= args.Length || command.Name is not ("train" or "coordinator")) return args;
         string resume = args[at + 1];
         var given = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
         string? folder = resume == "auto" ? CheckpointFolder(args) : resume;

@@ -36,9 +36,14 @@ public static class SweepCommand
             // Each run's config.yaml is a `train` config: without the sweep's own keys or a clip of its own.
             var trainYaml = string.Concat(ResolvedOptions.ToYaml(p).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:") && !l.StartsWith("folds:")).Select(l => l + "\n"));
+            var runSettings = o.Read(p);
+            if (runSettings.Resume is not (null or "auto"))
+                throw new ArgumentException("--resume in a sweep can only be auto: each run resumes from the checkpoints in its own folder under --out.");
+            if (runSettings.CheckpointDir is not null)
+                throw new ArgumentException("--checkpoint-dir does not apply to a sweep: each run keeps its checkpoints in its own folder under --out.");
             var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator"), p.GetValue(minWorkers)) : null;
             if (target is { MinWorkers: < 1 }) throw new ArgumentException($"--min-workers must be at least 1 (got {target.MinWorkers}).");
-            return Run(o.Read(p) with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target).GetAwaiter().GetResult();
+            return Run(runSettings with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target).GetAwaiter().GetResult();
         }));
         return command;
     }

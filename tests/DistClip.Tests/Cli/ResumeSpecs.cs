@@ -118,4 +118,35 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
         Assert.Contains("starting a fresh run", run.Stdout);
         Assert.True(Directory.Exists(Path.Combine(At("fresh"), "checkpoints", "step-00000020")));
     }
+
+    /// <summary>
+    /// A sweep stopped by SIGTERM in its second run and started again with <c>--resume auto</c>: each run resumes from
+    /// the checkpoints in its own folder (the first is already complete), and every run ends with the bits of the
+    /// sweep that nothing stopped; the resumed run's metrics file has each step once.
+    /// </summary>
+    [Fact]
+    public void Should_resume_each_run_of_a_stopped_sweep_from_its_own_folder()
+    {
+        string[] Sweep(string output) => ["sweep", "--clips", "none,norm:0.5", "--out", output, "--model", "lenet", "--train-samples", "2000",
+            "--steps", "1500", "--optimizer", "adam", "--lr", "0.002", "--ema", "0.99", "--workers", "2", "--log-every", "100", "--checkpoint-every", "200"];
+        var full = CliProcess.Run(Timeout, Sweep(At("full")));
+        Assert.True(full.ExitCode == 0, full.Stderr);
+
+        using (var stopped = CliProcess.Start(Sweep(At("stopped"))))
+        {
+            stopped.WaitForOutput("sweep 2/2", 1, Timeout);
+            Thread.Sleep(Random.Shared.Next(1000, 2500));
+            stopped.Signal("TERM");
+            Assert.Equal(143, stopped.Finish(Timeout).ExitCode);
+        }
+        var resumed = CliProcess.Run(Timeout, [.. Sweep(At("stopped")), "--resume", "auto"]);
+
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        foreach (var run in new[] { "00-none", "01-norm_0.5_2" })
+        {
+            AssertSameBytes(Path.Combine(At("full"), run, "weights.safetensors"), Path.Combine(At("stopped"), run, "weights.safetensors"));
+            var steps = File.ReadLines(Path.Combine(At("stopped"), run, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()).ToList();
+            Assert.Equal(Enumerable.Range(0, 1500).Select(i => (long)i), steps);
+        }
+    }
 }
