@@ -53,6 +53,9 @@ public sealed class CoordinatorLink : IDisposable
     /// <summary>For <see cref="RegisterWorker.SharedMemoryPath"/>.</summary>
     public string? SharedMemoryPath => _shared?.GradientsPath;
 
+    /// <summary>For <see cref="RegisterWorker.SharedMemorySlots"/>.</summary>
+    public int SharedMemorySlots => _shared?.Slots ?? 0;
+
     /// <summary>The coordinator admitted this worker, exchanging through shared memory or not.</summary>
     public void OnAdmitted(bool sharedMemory)
     {
@@ -109,17 +112,17 @@ public sealed class CoordinatorLink : IDisposable
 
     /// <summary>
     /// Computes the shard of <paramref name="request"/> with <paramref name="compute"/> into this link's
-    /// buffer and sends the result: into the shared gradient segment (once per step; a second shard of the
-    /// step travels whole), or as a bulk frame, or as a message (chunks between processes).
+    /// buffer and sends the result: into a shared gradient slot (each once per step; a shard of the step beyond
+    /// the slots travels whole), or as a bulk frame, or as a message (chunks between processes).
     /// </summary>
     public void SendGradients(IActorRef coordinator, ComputeGradients request, GradientWriter compute)
     {
         int samples = request.SampleIndices.Length;
-        if (_sharedAdmitted && _shared!.TryClaimFor(request.Step))
+        if (_sharedAdmitted && _shared!.TryClaimFor(request.Step) is var slot and >= 0)
         {
-            double loss = compute(_shared.Gradients);
-            _shared.PublishGradients(request.Step);
-            coordinator.Tell(new ShardGradientsShared(request.Step, request.Version, request.Shard, samples, loss), _self);
+            double loss = compute(_shared.Gradients(slot));
+            _shared.PublishGradients(request.Step, slot);
+            coordinator.Tell(new ShardGradientsShared(request.Step, request.Version, request.Shard, samples, loss, slot), _self);
             return;
         }
         var sum = GC.AllocateUninitializedArray<float>(_length);  // written in full

@@ -6,26 +6,37 @@ using DistClip.Core;
 namespace DistClip.Exchange;
 
 /// <summary>
-/// The worker's two segments when its coordinator is on the same host: the coordinator's parameter
-/// segment (read) and the worker's own gradient segment (written). Gradients go into the segment at
-/// most once per step (<see cref="TryClaimFor"/>): the coordinator may still hold an earlier result of
-/// the step unreduced, so a second shard of the same step travels in a message instead.
+/// The worker's segments when its coordinator is on the same host: the coordinator's parameter segment (read)
+/// and the worker's own gradient segments (written), <see cref="MaxSlots"/> of them when /dev/shm has room, else
+/// fewer: a worker may compute several shards of a step, and each slot is written at most once per step
+/// (<see cref="TryClaimFor"/>) because the coordinator may still hold an earlier result of the step unreduced; a
+/// shard beyond the slots travels in a message instead.
 /// </summary>
 public sealed class SharedMemoryLink : IDisposable
 {
+    /// <summary>Gradient slots a worker asks for: enough for two shards a step (one worker lost of two, or twice as many shards as workers).</summary>
+    public const int MaxSlots = 2;
+
     private readonly SharedSegment _parameters;
-    private readonly SharedSegment _gradients;
+    private readonly SharedSegment[] _gradients;
     private long _claimedStep = -1;
+    private int _claimed;
 
-    private SharedMemoryLink(SharedSegment parameters, SharedSegment gradients) => (_parameters, _gradients) = (parameters, gradients);
+    private SharedMemoryLink(SharedSegment parameters, SharedSegment[] gradients) => (_parameters, _gradients) = (parameters, gradients);
 
-    /// <summary>The worker's gradient segment, for <see cref="RegisterWorker.SharedMemoryPath"/>.</summary>
-    public string GradientsPath => _gradients.Path;
+    /// <summary>The worker's first gradient segment, for <see cref="RegisterWorker.SharedMemoryPath"/>.</summary>
+    public string GradientsPath => _gradients[0].Path;
+
+    /// <summary>How many gradient segments the worker has, for <see cref="RegisterWorker.SharedMemorySlots"/>.</summary>
+    public int Slots => _gradients.Length;
+
+    /// <summary>The path of gradient slot <paramref name="slot"/>, given the first one's.</summary>
+    public static string SlotPath(string firstPath, int slot) => slot == 0 ? firstPath : $"{firstPath}-{slot}";
 
     /// <summary>
     /// Opens the coordinator's parameter segment named in <paramref name="offer"/> and creates this worker's
-    /// gradient segment in <paramref name="directory"/>; null when the coordinator offers none or its segment
-    /// cannot be opened here (another host, or another run), with the reason in <paramref name="why"/>.
+    /// gradient segments in <paramref name="directory"/>; null when the coordinator offers none or its segment
+    /// cannot be opened here (another host, or another run), or not even one gradient segment fits, with the reason in <paramref name="why"/>.
     /// </summary>
     public static SharedMemoryLink? TryOpen(JobOffer offer, string directory, string workerName, int length, out string? why)
     {
@@ -33,31 +44,40 @@ public sealed class SharedMemoryLink : IDisposable
         if (offer.SharedMemoryPath is null) return null;
         if (SharedSegment.TryOpen(offer.SharedMemoryPath, offer.BulkToken, length, out why) is not { } parameters) return null;
         var name = $"{offer.BulkToken:x}-{string.Concat(workerName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}-gradients";
-        try { return new SharedMemoryLink(parameters, SharedSegment.Create(directory, name, offer.BulkToken, length)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        var gradients = new List<SharedSegment>();
+        for (int slot = 0; slot < MaxSlots; slot++)
         {
-            parameters.Dispose();
-            why = e.Message;
-            return null;
+            try { gradients.Add(SharedSegment.Create(directory, SlotPath(name, slot), offer.BulkToken, length)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (slot > 0) break;  // fewer slots: later shards of a step travel in messages
+                parameters.Dispose();
+                why = e.Message;
+                return null;
+            }
         }
+        return new SharedMemoryLink(parameters, gradients.ToArray());
     }
 
-    /// <summary>The coordinator has mapped the gradient segment: its name is no longer needed (nothing is left behind on a crash).</summary>
-    public void OnAdmitted() => _gradients.Unlink();
-
-    /// <summary>Whether this step's result may go into the gradient segment; true once per step.</summary>
-    public bool TryClaimFor(long step)
+    /// <summary>The coordinator has mapped the gradient segments: their names are no longer needed (nothing is left behind on a crash).</summary>
+    public void OnAdmitted()
     {
-        if (step == _claimedStep) return false;
-        _claimedStep = step;
-        _gradients.BeginWrite();
-        return true;
+        foreach (var segment in _gradients) segment.Unlink();
     }
 
-    /// <summary>Where the claimed step's gradient sum is written before <see cref="PublishGradients"/>.</summary>
-    public Span<float> Gradients => _gradients.Values;
+    /// <summary>The slot this step's next result may go into, or -1 when every slot holds a result of the step.</summary>
+    public int TryClaimFor(long step)
+    {
+        if (step != _claimedStep) (_claimedStep, _claimed) = (step, 0);
+        if (_claimed == _gradients.Length) return -1;
+        _gradients[_claimed].BeginWrite();
+        return _claimed++;
+    }
 
-    public void PublishGradients(long step) => _gradients.Publish(step);
+    /// <summary>Where a claimed slot's gradient sum is written before <see cref="PublishGradients"/>.</summary>
+    public Span<float> Gradients(int slot) => _gradients[slot].Values;
+
+    public void PublishGradients(long step, int slot) => _gradients[slot].Publish(step);
 
     /// <summary>Copies the parameters of <paramref name="version"/> into the replica; false if the segment no longer holds them.</summary>
     public bool TryLoad(long version, FlatParameters replica) =>
@@ -65,8 +85,11 @@ public sealed class SharedMemoryLink : IDisposable
 
     public void Dispose()
     {
-        _gradients.Unlink();
-        _gradients.Dispose();
+        foreach (var segment in _gradients)
+        {
+            segment.Unlink();
+            segment.Dispose();
+        }
         _parameters.Dispose();
     }
 }

@@ -15,7 +15,7 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
 {
     private readonly SharedSegment _parameters;
     private readonly long _token;
-    private readonly Dictionary<TWorker, SharedSegment> _gradientsOf = [];
+    private readonly Dictionary<TWorker, SharedSegment[]> _gradientsOf = [];
     private readonly List<SharedSegment> _all = [];
 
     /// <summary>Creates the parameter segment in <paramref name="directory"/> for a model of <paramref name="length"/> exchanged values.</summary>
@@ -28,12 +28,20 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
     /// <summary>For <see cref="JobOffer.SharedMemoryPath"/>.</summary>
     public string ParametersPath => _parameters.Path;
 
-    /// <summary>Maps a registering worker's gradient segment; false (with the reason) if it cannot.</summary>
-    public bool TryAdd(TWorker worker, string gradientsPath, out string? why)
+    /// <summary>Maps a registering worker's <paramref name="slots"/> gradient segments; false (with the reason) if it cannot.</summary>
+    public bool TryAdd(TWorker worker, string gradientsPath, int slots, out string? why)
     {
-        if (SharedSegment.TryOpen(gradientsPath, _token, _parameters.Length, out why) is not { } segment) return false;
-        _all.Add(segment);
-        _gradientsOf[worker] = segment;
+        why = slots is >= 1 and <= SharedMemoryLink.MaxSlots ? null : $"{slots} gradient slots (1 to {SharedMemoryLink.MaxSlots} expected)";
+        var segments = new List<SharedSegment>();
+        for (int slot = 0; why is null && slot < slots; slot++)
+            if (SharedSegment.TryOpen(SharedMemoryLink.SlotPath(gradientsPath, slot), _token, _parameters.Length, out why) is { } segment) segments.Add(segment);
+        if (why is not null)
+        {
+            foreach (var segment in segments) segment.Dispose();
+            return false;
+        }
+        _all.AddRange(segments);
+        _gradientsOf[worker] = segments.ToArray();
         return true;
     }
 
@@ -54,11 +62,12 @@ public sealed class SharedMemoryPeers<TWorker> : IDisposable where TWorker : not
     /// <summary>A shard result whose gradient sum is read in place from the worker's segment, or null with the reason it is dropped.</summary>
     public ShardSum? Read(TWorker worker, ShardGradientsShared result, out string? rejection)
     {
-        rejection = !_gradientsOf.TryGetValue(worker, out var segment) ? "a shared-memory result from a worker without a shared segment"
-            : !segment.Holds(result.Step) ? $"the worker's shared segment does not hold step {result.Step}"
+        rejection = !_gradientsOf.TryGetValue(worker, out var slots) ? "a shared-memory result from a worker without a shared segment"
+            : (uint)result.Slot >= (uint)slots.Length ? $"the worker has no gradient slot {result.Slot}"
+            : !slots[result.Slot].Holds(result.Step) ? $"the worker's gradient slot {result.Slot} does not hold step {result.Step}"
             : null;
         if (rejection is not null) return null;
-        return new ShardSum(result.Step, result.Version, result.Shard, result.SampleCount, result.LossSum, segment!.Memory);
+        return new ShardSum(result.Step, result.Version, result.Shard, result.SampleCount, result.LossSum, slots![result.Slot].Memory);
     }
 
     public void Dispose()

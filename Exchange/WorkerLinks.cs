@@ -54,7 +54,7 @@ public sealed class WorkerLinks : IDisposable
     public LinkKind Admit(IActorRef worker, RegisterWorker registration)
     {
         string? noSharedMemory = null;
-        bool shared = registration.SharedMemoryPath is not null && _shared is not null && _shared.TryAdd(worker, registration.SharedMemoryPath, out noSharedMemory);
+        bool shared = registration.SharedMemoryPath is not null && _shared is not null && _shared.TryAdd(worker, registration.SharedMemoryPath, registration.SharedMemorySlots, out noSharedMemory);
         if (noSharedMemory is not null) _warn($"Worker {registration.WorkerName} uses the bulk channel: its shared segment did not open ({noSharedMemory})");
         var kind = shared ? LinkKind.SharedMemory
             : registration.BulkEndpoint is not null && _bulk is not null ? LinkKind.BulkChannel

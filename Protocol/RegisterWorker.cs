@@ -8,7 +8,9 @@ namespace DistClip.Protocol;
 /// Worker → coordinator: the replica is built. <paramref name="Signature"/> identifies its architecture
 /// (parameter names and shapes) so that a mismatched replica is refused. <paramref name="BulkEndpoint"/>
 /// is where a remote coordinator sends it parameters (null inside one process). <paramref name="SharedMemoryPath"/>
-/// names the worker's shared gradient segment when it could open the coordinator's (same host).
+/// names the worker's first shared gradient segment when it could open the coordinator's (same host);
+/// <paramref name="SharedMemorySlots"/> says how many it has (slot i &gt; 0 is <c>SharedMemoryPath-i</c>), one per shard
+/// of a step it can return in place (a worker may compute several shards of a step).
 /// </summary>
 [MessagePackObject]
 public sealed record RegisterWorker(
@@ -16,4 +18,5 @@ public sealed record RegisterWorker(
     [property: Key(1)] ModelSignature Signature,
     [property: Key(2)] string Device,
     [property: Key(3)] string? BulkEndpoint = null,
-    [property: Key(4)] string? SharedMemoryPath = null) : IWireMessage;
+    [property: Key(4)] string? SharedMemoryPath = null,
+    [property: Key(5)] int SharedMemorySlots = 1) : IWireMessage;

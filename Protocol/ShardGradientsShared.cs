@@ -5,9 +5,9 @@ namespace DistClip.Protocol;
 
 /// <summary>
 /// Worker → coordinator on the same host: the shard's result, whose gradient sum is in the worker's
-/// shared segment (<see cref="RegisterWorker.SharedMemoryPath"/>) published under <paramref name="Step"/>
-/// instead of in the message. A worker sends at most one such result per step, so the segment is not
-/// rewritten before the coordinator has reduced it; further results of the same step travel whole.
+/// shared gradient segment number <paramref name="Slot"/> (<see cref="RegisterWorker.SharedMemoryPath"/>) published
+/// under <paramref name="Step"/> instead of in the message. A worker writes each slot at most once per step, so a
+/// slot is not rewritten before the coordinator has reduced it; results beyond its slots travel whole.
 /// </summary>
 [MessagePackObject]
 public sealed record ShardGradientsShared(
@@ -15,4 +15,5 @@ public sealed record ShardGradientsShared(
     [property: Key(1)] long Version,
     [property: Key(2)] int Shard,
     [property: Key(3)] int SampleCount,
-    [property: Key(4)] double LossSum) : IWireMessage, IDataPlaneMessage;
+    [property: Key(4)] double LossSum,
+    [property: Key(5)] int Slot = 0) : IWireMessage, IDataPlaneMessage;

@@ -97,7 +97,7 @@ public sealed class WorkerActor : ReceiveActor
         var link = CoordinatorLink.Open(offer, _exchange, _settings.Name, (int)flat.ExchangeLength, Self, m => log.Info(m), m => log.Warning(m));
         _replica = new Replica(model, flat, computer, link);
         Become(Serving);
-        Sender.Tell(new RegisterWorker(_settings.Name, flat.Signature, _settings.Device, link.BulkEndpoint, link.SharedMemoryPath));
+        Sender.Tell(new RegisterWorker(_settings.Name, flat.Signature, _settings.Device, link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots));
     }
 
     private void OnAdmitted(WorkerAdmitted admitted)

@@ -32,7 +32,7 @@ public sealed class SharedMemoryWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(Akka
         worker.Tell(new JobOffer(new JobSpec(Spec, "synthetic", 0, null, 256), null, Token, peers.ParametersPath));
         var register = ExpectMsg<RegisterWorker>(Wait);
         Assert.NotNull(register.SharedMemoryPath);
-        Assert.True(peers.TryAdd(worker, register.SharedMemoryPath!, out var why), why);
+        Assert.True(peers.TryAdd(worker, register.SharedMemoryPath!, register.SharedMemorySlots, out var why), why);
         worker.Tell(new WorkerAdmitted(0, SharedMemory: true));
         peers.PublishParameters(0, flat.ReadValues);
         worker.Tell(new ParametersShared(0));
@@ -40,7 +40,7 @@ public sealed class SharedMemoryWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(Akka
     }
 
     [Fact]
-    public void Should_put_one_result_per_step_in_shared_memory_and_send_a_second_shard_whole()
+    public void Should_put_a_result_per_slot_and_step_in_shared_memory_and_send_a_shard_beyond_them_whole()
     {
         using var model = ModelZoo.Create(Spec, seed: 5);
         var (worker, peers, master) = Join(model);
@@ -54,12 +54,18 @@ public sealed class SharedMemoryWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(Akka
             var shard0 = inPlace!.Value.GradientSum.ToArray();
             Assert.Contains(shard0, g => g != 0);
 
-            // The same step, a second shard (as after a re-assignment): shard 0's result must stay readable.
+            // The same step, a second shard (as after a re-assignment) goes to the second slot, and a third, beyond the
+            // slots, travels whole: shard 0's result must stay readable throughout.
             worker.Tell(new ComputeGradients(0, 0, 1, [4, 5, 6]));
-            var second = ExpectMsg<ShardGradients>(Wait);
-            Assert.Equal((0L, 1, 3), (second.Step, second.Shard, second.SampleCount));
+            var second = ExpectMsg<ShardGradientsShared>(Wait);
+            Assert.Equal((0L, 1, 3, 1), (second.Step, second.Shard, second.SampleCount, second.Slot));
+            var shard1 = peers.Read(worker, second, out rejection)!.Value.GradientSum.ToArray();
+            worker.Tell(new ComputeGradients(0, 0, 2, [7, 8]));
+            var third = ExpectMsg<ShardGradients>(Wait);
+            Assert.Equal((0L, 2, 2), (third.Step, third.Shard, third.SampleCount));
             Assert.Equal(shard0, inPlace.Value.GradientSum.ToArray());
-            Assert.NotEqual(shard0, second.GradientSum);
+            Assert.NotEqual(shard0, shard1);
+            Assert.NotEqual(shard0, third.GradientSum);
 
             // The next step: new parameters through the segment, named only by the request's version.
             using (no_grad()) foreach (var p in master.Parameters) p.mul_(0.5f);

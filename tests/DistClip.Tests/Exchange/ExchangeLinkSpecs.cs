@@ -48,7 +48,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         var links = Open(new WorkerLinks(coordinatorEnd, length, coordinator.Ref, _ => { }, _ => { }));
         var offer = links.Offer(Job);
         var link = Open(CoordinatorLink.Open(offer, workerEnd, "worker-0", length, worker.Ref, _ => { }, _ => { }));
-        var kind = links.Admit(worker.Ref, new RegisterWorker("worker-0", replica.Signature, "cpu", bulkEndpointOverride ?? link.BulkEndpoint, link.SharedMemoryPath));
+        var kind = links.Admit(worker.Ref, new RegisterWorker("worker-0", replica.Signature, "cpu", bulkEndpointOverride ?? link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots));
         link.OnAdmitted(kind == LinkKind.SharedMemory);
         return (links, link, kind);
     }
@@ -149,7 +149,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
     }
 
     [Fact]
-    public void Should_exchange_through_shared_memory_on_one_host_once_per_step()
+    public void Should_exchange_through_shared_memory_on_one_host_once_per_slot_and_step()
     {
         var (coordinator, worker, replica) = (CreateTestProbe(), CreateTestProbe(), Replica());
         var (links, link, kind) = Connect(coordinator, worker, replica, Settings(sharedMemory: true), Settings(sharedMemory: true));
@@ -164,7 +164,9 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         Assert.Equal(next, replica.ReadValues());
 
         var first = AssertGradientsArrive<ShardGradientsShared>(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 0);
-        var second = AssertGradientsArrive<BulkArrival>(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 1);  // the segment is taken: sent whole
-        Assert.Equal(first.GradientSum.ToArray(), second.GradientSum.ToArray());
+        var second = AssertGradientsArrive<ShardGradientsShared>(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 1);  // the second slot
+        var third = AssertGradientsArrive<BulkArrival>(links, link, coordinator, worker, (int)replica.ExchangeLength, shard: 2);  // every slot is taken: sent whole
+        Assert.Equal(first.GradientSum.ToArray(), third.GradientSum.ToArray());
+        Assert.Equal(second.GradientSum.ToArray(), third.GradientSum.ToArray());
     }
 }

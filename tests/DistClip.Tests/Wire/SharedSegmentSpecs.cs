@@ -113,17 +113,31 @@ public sealed class SharedSegmentSpecs : IDisposable
         var offer = new JobOffer(new JobSpec(new ModelSpec("mlp", 1, 1, 1, 2, 2), "synthetic", 1, null, 64), null, Token, peers.ParametersPath);
         using var link = SharedMemoryLink.TryOpen(offer, _dir, "host:1/worker-0", length, out var why);
         Assert.Null(why);
-        Assert.True(peers.TryAdd("w0", link!.GradientsPath, out _));
+        Assert.Equal(SharedMemoryLink.MaxSlots, link!.Slots);
+        Assert.True(peers.TryAdd("w0", link.GradientsPath, link.Slots, out _));
 
-        Assert.True(link.TryClaimFor(3));
-        gradient.CopyTo(link.Gradients);
-        link.PublishGradients(3);
-        Assert.False(link.TryClaimFor(3));  // a second shard of the same step must travel in a message
+        // Two shards of step 3 go into the two slots; both stay readable (the reducer may hold the first while the
+        // second is written); a third must travel in a message.
+        var second = gradient.Select(v => -v).ToArray();
+        Assert.Equal(0, link.TryClaimFor(3));
+        gradient.CopyTo(link.Gradients(0));
+        link.PublishGradients(3, 0);
+        Assert.Equal(1, link.TryClaimFor(3));
+        second.CopyTo(link.Gradients(1));
+        link.PublishGradients(3, 1);
+        Assert.Equal(-1, link.TryClaimFor(3));
 
         var sum = peers.Read("w0", new ShardGradientsShared(3, 2, 1, 10, 4.5), out var rejection);
         Assert.Null(rejection);
         Assert.Equal((3L, 1, 10, 4.5), (sum!.Value.Step, sum.Value.Shard, sum.Value.SampleCount, sum.Value.LossSum));
         Assert.Equal(gradient, sum.Value.GradientSum.ToArray());
+        var sum2 = peers.Read("w0", new ShardGradientsShared(3, 2, 3, 10, 4.5, Slot: 1), out rejection);
+        Assert.Null(rejection);
+        Assert.Equal(second, sum2!.Value.GradientSum.ToArray());
+        Assert.Equal(gradient, sum.Value.GradientSum.ToArray());  // the first slot untouched by the second
+        Assert.Null(peers.Read("w0", new ShardGradientsShared(3, 2, 1, 10, 4.5, Slot: 2), out rejection));
+        Assert.Contains("no gradient slot 2", rejection);
+        Assert.Equal(0, link.TryClaimFor(4));  // a new step starts at the first slot again
         Assert.Null(peers.Read("w0", new ShardGradientsShared(4, 2, 1, 10, 4.5), out rejection));
         Assert.Contains("step 4", rejection);
         Assert.Null(peers.Read("stranger", new ShardGradientsShared(3, 2, 1, 10, 4.5), out rejection));
@@ -151,7 +165,7 @@ public sealed class SharedSegmentSpecs : IDisposable
         Assert.Null(SharedMemoryLink.TryOpen(offer with { SharedMemoryPath = otherRun.Path }, _dir, "worker-0", 6, out why));
         Assert.Contains("another run", why);
         using var peers = new SharedMemoryPeers<string>(_dir, Token, 6);
-        Assert.False(peers.TryAdd("w0", otherRun.Path, out why));
+        Assert.False(peers.TryAdd("w0", otherRun.Path, 1, out why));
         Assert.Contains("another run", why);
         Assert.False(peers.Has("w0"));
     }
