@@ -30,6 +30,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly JobSpec _job;
     private readonly ExchangeSettings? _exchange;
     private readonly ICheckpointWriter? _checkpoints;
+    private readonly JoinGate<IActorRef> _gate;
+    private readonly Dictionary<string, IActorRef> _nameOf = [];   // registered names: one worker each
     private readonly WorkerRoster<IActorRef> _roster = new();
     private readonly Stopwatch _clock = new();
     private readonly Stopwatch _stepClock = new();
@@ -43,9 +45,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     /// <param name="exchange">Where to open the bulk channel and shared segments for remote workers; null inside one process.</param>
     public CoordinatorActor(JobSpec job, MasterWeights master, BatchOrder batches, CoordinatorPlan plan, ITrainingObserver observer,
-        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null)
+        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null, JoinSecret? secret = null)
     {
         (_job, _master, _batches, _plan, _observer, _done, _exchange, _checkpoints) = (job, master, batches, plan.Validate(), observer, done, exchange, checkpoints);
+        _gate = new JoinGate<IActorRef>(secret);
         _reductionBuffer = new float[master.ExchangeLength];
         if (plan.Resumed is { } at) (_step, _skipped, _clipped, _samples) = (at.Steps, at.Skipped, at.Clipped, at.Samples);
         WaitingForWorkers();
@@ -55,6 +58,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void WaitingForWorkers()
     {
         Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinProof>(OnJoinProof);
         Receive<RegisterWorker>(OnRegister);
         Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
         Receive<WorkerNodeReachability>(OnReachability);
@@ -65,6 +69,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void Stepping()
     {
         Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinProof>(OnJoinProof);
         Receive<RegisterWorker>(OnRegister);
         Receive<IDataPlaneMessage>(OnGradientTransfer);
         Receive<ShardRefused>(OnShardRefused);
@@ -81,8 +86,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(JobSpec job, MasterWeights master, BatchOrder batches, CoordinatorPlan plan, ITrainingObserver observer,
-        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null) =>
-        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, exchange, checkpoints));
+        TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null, JoinSecret? secret = null) =>
+        Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, exchange, checkpoints, secret));
 
     /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets the pinned thread's intra-op threads.</summary>
     protected override void PreStart()
@@ -116,11 +121,37 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(reason));
             return;
         }
+        if (_gate.Challenge(Sender) is { } challenge) Sender.Tell(challenge);
+        else Sender.Tell(_links.Offer(_job));
+    }
+
+    /// <summary>The answer to a join challenge: the job offer if it proves the secret; otherwise a refusal, and nothing about the run.</summary>
+    private void OnJoinProof(JoinProof proof)
+    {
+        if (_gate.Check(Sender, proof) is { } why)
+        {
+            _log.Error("Refused worker {0} at {1}: {2}", proof.WorkerName, Sender.Path.Address, why);
+            Sender.Tell(new WorkerRefused(why));
+            return;
+        }
         Sender.Tell(_links.Offer(_job));
     }
 
     private void OnRegister(RegisterWorker register)
     {
+        if (!_gate.Admits(Sender))
+        {
+            _log.Error("Refused a registration of {0} from {1}: it has not proved the cluster's join secret", register.WorkerName, Sender.Path.Address);
+            Sender.Tell(new WorkerRefused("register only after proving the cluster's join secret"));
+            return;
+        }
+        if (_nameOf.TryGetValue(register.WorkerName, out var holder) && !holder.Equals(Sender))
+        {
+            var reason = $"a worker named {register.WorkerName} is registered already ({holder.Path})";
+            _log.Error("Refused a registration from {0}: {1}", Sender.Path, reason);
+            Sender.Tell(new WorkerRefused(reason));
+            return;
+        }
         if (register.Signature.Hash != _master.Signature.Hash)
         {
             var reason = $"model mismatch: worker {register.WorkerName} has parameters {register.Signature.Description} " +
@@ -130,6 +161,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
         if (_roster.Contains(Sender)) return;
+        _nameOf[register.WorkerName] = Sender;
         Context.Watch(Sender);
         var link = _links.Admit(Sender, register);
         Sender.Tell(new WorkerAdmitted(_master.Version, link == LinkKind.SharedMemory));
@@ -260,6 +292,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnWorkerLost(IActorRef worker)
     {
+        _gate.Forget(worker);
+        foreach (var name in _nameOf.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList()) _nameOf.Remove(name);
         if (!_roster.Remove(worker)) return;
         _links.Remove(worker);
         if (_inFlight is null) return;

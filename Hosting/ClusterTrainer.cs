@@ -65,6 +65,7 @@ public static class ClusterTrainer
         IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, CancellationToken stop)
     {
         var system = ClusterNode.Start(node, workers);
+        var refusal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             var coordinator = new CoordinatorMembership();
@@ -73,7 +74,8 @@ public static class ClusterTrainer
             var self = Cluster.Get(system).SelfAddress;
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
-                var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads));
+                var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
+                    node.Secret, reason => refusal.TrySetResult(reason));
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
@@ -88,8 +90,9 @@ public static class ClusterTrainer
             // Every worker actor stopped: refused by the coordinator — or stopped by this node's own shutdown after it was
             // downed, which stops the actors before the system has terminated.
             await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
-            return system.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is not null
-                ? MembershipEnd.CoordinatorLost : MembershipEnd.WorkersStopped;
+            if (system.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is not null) return MembershipEnd.CoordinatorLost;
+            if (refusal.Task.IsCompleted) throw new RunEndedEarlyException($"the coordinator refused this worker: {refusal.Task.Result}", 1);
+            return MembershipEnd.WorkersStopped;
         }
         finally
         {

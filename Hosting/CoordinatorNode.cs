@@ -34,7 +34,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
     public async Task<TrainingResult> RunAsync(CoordinatorSetup setup, ITrainingObserver observer, StopRequest? stop = null)
     {
         var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _jobHost.Tell(new RunJob(setup.Props(observer, done, _node.Bulk(0))));
+        _jobHost.Tell(new RunJob(setup.Props(observer, done, _node.Bulk(0), _node.Secret)));
         using var stopping = stop?.Token.Register(() => _jobHost.Tell(new StopTraining(stop.Reason!)));
         try { return await setup.ResultOf(done.Task).ConfigureAwait(false); }
         catch (TrainingEndedException e) when (RemovedFromCluster())

@@ -64,8 +64,9 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
     }
 
     /// <param name="bulk">The coordinator's bulk channel for remote workers; null inside one process.</param>
-    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Exchange.ExchangeSettings? bulk = null) =>
-        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk, Checkpoints).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
+    /// <param name="secret">The cluster's join secret, which workers must prove before they learn anything of the run; null for none.</param>
+    public Akka.Actor.Props Props(ITrainingObserver observer, TaskCompletionSource<TrainingSummary> done, Exchange.ExchangeSettings? bulk = null, JoinSecret? secret = null) =>
+        CoordinatorActor.Props(Job, Master, Batches, Plan, observer, done, bulk, Checkpoints, secret).WithDispatcher(AkkaDefaults.CoordinatorDispatcher);
 
     public TrainingResult Result(TrainingSummary summary) =>
         new(summary, Master.Model, new FlatParameters(Master.Model).ReadValues(), Job.Model, Master.AverageValues());

@@ -17,6 +17,7 @@ public static class EnvironmentNames
     public const string DataDir = "DISTCLIP_DATA_DIR";
     public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
     public const string CoordinatorTimeout = "DISTCLIP_COORDINATOR_TIMEOUT";
+    public const string SecretFile = "DISTCLIP_SECRET_FILE";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, SecretFile];
 }

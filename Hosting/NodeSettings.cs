@@ -9,9 +9,10 @@ namespace DistClip.Hosting;
 /// <c>DISTCLIP_PORT</c>, <c>DISTCLIP_SEED_NODES</c> (comma-separated <c>akka.tcp://distclip@host:port</c>),
 /// <c>DISTCLIP_BULK_PORT</c> (first port of the bulk data plane; 0 = any free port),
 /// <c>DISTCLIP_SHARED_MEMORY</c> (<c>on</c>, the default: peers on the same host exchange through
-/// /dev/shm; <c>off</c>: always through the bulk channel).
+/// /dev/shm; <c>off</c>: always through the bulk channel), <c>DISTCLIP_SECRET_FILE</c> (the cluster's join secret).
 /// </summary>
-public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0, bool SharedMemory = true)
+public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0,
+    bool SharedMemory = true, Protocol.JoinSecret? Secret = null)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
     public Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
@@ -20,7 +21,8 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";
 
-    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null, int? bulkPort = null, string? sharedMemory = null)
+    public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null,
+        int? bulkPort = null, string? sharedMemory = null, string? secretFile = null)
     {
         var env = environment is null ? EnvironmentValues.Process : new EnvironmentValues(environment);
         hostname ??= env.Text(EnvironmentNames.Hostname, "127.0.0.1")!;
@@ -38,7 +40,9 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
         var shared = sharedMemory ?? env.Text(EnvironmentNames.SharedMemory, "on");
         if (shared is not ("on" or "off"))
             throw new ArgumentException($"--shared-memory (or {EnvironmentNames.SharedMemory}) must be on or off (got '{shared}').");
-        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on");
+        var secret = (secretFile ?? env.Text(EnvironmentNames.SecretFile)) is { } file
+            ? Protocol.JoinSecret.Read(file, secretFile is null ? EnvironmentNames.SecretFile : "--secret-file") : null;
+        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on", secret);
     }
 
     /// <summary>The HOCON of this node, layered over <see cref="Protocol.AkkaDefaults.Hocon"/>.</summary>

@@ -65,6 +65,7 @@ public sealed class WorkerActor : ReceiveActor
     /// <summary>Waiting for a job.</summary>
     private void Joining()
     {
+        Receive<JoinChallenge>(OnChallenge);
         Receive<JobOffer>(OnJobOffer);
         Receive<WorkerRefused>(OnRefused);
         Receive<ComputeGradients>(r => Sender.Tell(new ShardRefused(r.Step, r.Shard, $"{_settings.Name} has no replica yet")));
@@ -83,6 +84,17 @@ public sealed class WorkerActor : ReceiveActor
     }
 
     private void AskToJoin() => _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
+
+    /// <summary>The coordinator wants proof of the cluster's join secret before it says anything of the run.</summary>
+    private void OnChallenge(JoinChallenge challenge)
+    {
+        if (_settings.Secret is not { } secret)
+        {
+            OnRefused(new WorkerRefused("the coordinator requires the cluster's join secret; start this worker with --secret-file (or DISTCLIP_SECRET_FILE)"));
+            return;
+        }
+        Sender.Tell(new JoinProof(_settings.Name, secret.Proof(challenge.Nonce, _settings.Name)));
+    }
 
     private void OnJobOffer(JobOffer offer)
     {
@@ -109,6 +121,7 @@ public sealed class WorkerActor : ReceiveActor
     private void OnRefused(WorkerRefused refused)
     {
         _log.Error("Worker {0} was refused by the coordinator: {1}", _settings.Name, refused.Reason);
+        _settings.Refused?.Invoke(refused.Reason);
         Context.Stop(Self);
     }
 

@@ -6,4 +6,7 @@ namespace DistClip.Worker;
 /// <param name="Device">Torch device string: <c>cpu</c> or <c>cuda:i</c>.</param>
 /// <param name="Threads">Intra-op threads for this worker's tensor work.</param>
 /// <param name="Cpus">CPUs its thread (and the intra-op threads) are pinned to; null: wherever the OS schedules them.</param>
-public sealed record WorkerSettings(string Name, string Device, int Threads, IReadOnlyList<int>? Cpus = null);
+/// <param name="Secret">The cluster's join secret, proved when the coordinator challenges; null for none.</param>
+/// <param name="Refused">Told why the coordinator refused this worker (the actor then stops).</param>
+public sealed record WorkerSettings(string Name, string Device, int Threads, IReadOnlyList<int>? Cpus = null,
+    Protocol.JoinSecret? Secret = null, Action<string>? Refused = null);

@@ -36,6 +36,8 @@ public sealed class DistClipSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(ParameterChunk)] = "parameter-chunk",
         [typeof(ShardGradientsShared)] = "shard-gradients-shared",
         [typeof(ParametersShared)] = "parameters-shared",
+        [typeof(JoinChallenge)] = "join-challenge",
+        [typeof(JoinProof)] = "join-proof",
     };
 
     private static readonly string VersionSuffix = $".v{ProtocolVersion.Current}";

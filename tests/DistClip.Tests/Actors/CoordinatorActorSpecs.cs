@@ -19,12 +19,13 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
     private sealed class NullObserver : ITrainingObserver { public void OnStep(StepReport report) { } }
 
-    private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers, double stepTimeout = 120)
+    private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers, double stepTimeout = 120,
+        JoinSecret? secret = null)
     {
         var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings("constant"), steps, ClipPolicy.None, NonFinitePolicy.Skip);
         var done = new TaskCompletionSource<TrainingSummary>();
         var job = new JobSpec(Spec, "synthetic", 0, null, 256);
-        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchOrder(8, 4, false, 0), new CoordinatorPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done));
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchOrder(8, 4, false, 0), new CoordinatorPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done, secret: secret));
         return (coordinator, master, done);
     }
 
@@ -139,5 +140,55 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         p3.ExpectMsg<TrainingFinished>(Wait);
         Assert.Equal(3, summary.Steps);
         Assert.Equal(12, summary.Samples);
+    }
+
+    [Fact]
+    public void Should_refuse_a_second_registration_under_a_name_in_use()
+    {
+        var (coordinator, master, _) = StartCoordinator(10, 2);
+        var (real, impostor) = (CreateTestProbe(), CreateTestProbe());
+        Register(real, coordinator, master.Signature);
+        ExpectAdmission(real);
+
+        impostor.Send(coordinator, new JoinRequest("impostor", "cpu", ProtocolVersion.Current));
+        impostor.ExpectMsg<JobOffer>(Wait);
+        impostor.Send(coordinator, new RegisterWorker(real.Ref.Path.Name, master.Signature, "cpu"));  // the real worker's name
+
+        Assert.Contains($"a worker named {real.Ref.Path.Name} is registered already", impostor.ExpectMsg<WorkerRefused>(Wait).Reason);
+        impostor.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    /// <summary>
+    /// With a join secret, nothing about the run — no job offer, no token, no parameters — leaves the coordinator
+    /// before a worker has proved the secret: not to a wrong proof, not to a replayed one, not to a registration that
+    /// skips the challenge.
+    /// </summary>
+    [Fact]
+    public void Should_tell_nothing_of_the_run_before_the_join_secret_is_proved()
+    {
+        var secret = new JoinSecret("the cluster's own secret, 32 b."u8.ToArray());
+        var (coordinator, master, _) = StartCoordinator(10, 2, secret: secret);
+        var (worker, guesser, skipper) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+
+        guesser.Send(coordinator, new JoinRequest("guesser", "cpu", ProtocolVersion.Current));
+        var guess = guesser.ExpectMsg<JoinChallenge>(Wait);
+        guesser.Reply(new JoinProof("guesser", new JoinSecret(new byte[32]).Proof(guess.Nonce, "guesser")));
+        Assert.Contains("does not know the cluster's join secret", guesser.ExpectMsg<WorkerRefused>(Wait).Reason);
+
+        skipper.Send(coordinator, new RegisterWorker("skipper", master.Signature, "cpu"));
+        Assert.Contains("join secret", skipper.ExpectMsg<WorkerRefused>(Wait).Reason);
+
+        worker.Send(coordinator, new JoinRequest("worker", "cpu", ProtocolVersion.Current));
+        var challenge = worker.ExpectMsg<JoinChallenge>(Wait);
+        var proof = new JoinProof("worker", secret.Proof(challenge.Nonce, "worker"));
+        worker.Reply(proof);
+        Assert.Equal(Spec, worker.ExpectMsg<JobOffer>(Wait).Job.Model);
+        worker.Reply(proof);   // a proof is good for its nonce once
+        Assert.Contains("without a challenge", worker.ExpectMsg<WorkerRefused>(Wait).Reason);
+        worker.Send(coordinator, new RegisterWorker("worker", master.Signature, "cpu"));
+        ExpectAdmission(worker);
+
+        guesser.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        skipper.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 }

@@ -30,10 +30,13 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         new GradientChunk(7, 6, 2, 3, 1.25, 10, 2, 5, new byte[20]),
         new ParameterChunk(6, 10, 2, 0, new byte[20]),
         new JobOffer(new JobSpec(Spec, "mnist", 3, null, 64), "10.0.0.1:4060", 42, "/dev/shm/distclip-17-2a-parameters"),
-        new RegisterWorker("worker-1", Signature, "cpu", "10.0.0.2:4061", "/dev/shm/distclip-18-2a-worker-1"),
+        new RegisterWorker("worker-1", Signature, "cpu", "10.0.0.2:4061", "/dev/shm/distclip-18-2a-worker-1", SharedMemorySlots: 2),
         new WorkerAdmitted(42, SharedMemory: true),
         new ShardGradientsShared(7, 6, 1, 64, 88.5),
+        new ShardGradientsShared(7, 6, 3, 64, 88.5, Slot: 1),
         new ParametersShared(7),
+        new JoinChallenge([1, 2, 3, 255]),
+        new JoinProof("worker-0", [9, 8, 7]),
     ];
 
     public static TheoryData<IWireMessage> Messages() => new(All);
@@ -65,6 +68,8 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         ParameterUpdate u => $"{u with { Values = [] }} {string.Join(',', u.Values)}",
         GradientChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
         ParameterChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
+        JoinChallenge c => $"challenge {Convert.ToHexString(c.Nonce)}",
+        JoinProof p => $"proof {p.WorkerName} {Convert.ToHexString(p.Mac)}",
         _ => m.ToString()!,
     };
 
