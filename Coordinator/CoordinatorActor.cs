@@ -31,6 +31,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly ExchangeSettings? _exchange;
     private readonly ICheckpointWriter? _checkpoints;
     private readonly JoinGate<IActorRef> _gate;
+    private readonly FaultyShards<IActorRef> _faulty;
     private readonly Dictionary<string, IActorRef> _nameOf = [];   // registered names: one worker each
     private readonly WorkerRoster<IActorRef> _roster = new();
     private readonly Stopwatch _clock = new();
@@ -49,6 +50,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         (_job, _master, _batches, _plan, _observer, _done, _exchange, _checkpoints) = (job, master, batches, plan.Validate(), observer, done, exchange, checkpoints);
         _gate = new JoinGate<IActorRef>(secret);
+        _faulty = new FaultyShards<IActorRef>(plan.MaxBadShards);
         _reductionBuffer = new float[master.ExchangeLength];
         if (plan.Resumed is { } at) (_step, _skipped, _clipped, _samples) = (at.Steps, at.Skipped, at.Clipped, at.Samples);
         WaitingForWorkers();
@@ -186,6 +188,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         if (_step >= _plan.TotalSteps) { Finish(); return; }
         _roster.BeginStep();
+        _faulty.BeginStep();
         _stepClock.Restart();
         var workers = _roster.Active;
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
@@ -221,9 +224,39 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnShardGradients(ShardSum result, IActorRef sender)
     {
-        var rejection = _inFlight!.Accept(sender, result);
+        var rejection = _inFlight!.Check(sender, result);
         if (rejection is not null) { _log.Warning("Dropped a shard result from {0}: {1}", sender.Path, rejection); return; }
+        if (!ShardCheck.AllFinite(result.GradientSum.Span) || !double.IsFinite(result.LossSum))
+        {
+            if (_faulty.Suspect(result.Shard, sender) && RecomputeElsewhere(result, sender)) return;
+            _faulty.Forgive(result.Shard);
+        }
+        else if (_faulty.Confirmed(result.Shard) is ({ } blamed, var count)) Blame(blamed, result, count);
+        _inFlight.Accept(sender, result);
         if (_inFlight.IsComplete) CompleteStep();
+    }
+
+    /// <summary>Asks another active worker for a shard whose result was not finite; false when there is none.</summary>
+    private bool RecomputeElsewhere(ShardSum result, IActorRef sender)
+    {
+        var others = _roster.Active.Where(w => !w.Equals(sender)).ToList();
+        if (others.Count == 0) return false;
+        var other = others[result.Shard % others.Count];
+        _log.Warning("Step {0}: shard {1} from {2} is not finite; computing it again on {3}", result.Step, result.Shard, sender.Path, other.Path);
+        Send(result.Shard, other);
+        return true;
+    }
+
+    /// <summary>A worker whose shard was not finite where another's was: named, counted, removed at the limit.</summary>
+    private void Blame(IActorRef worker, ShardSum result, int count)
+    {
+        _log.Error("Worker {0} sent a non-finite result for shard {1} of step {2} that another worker computed finite ({3} of at most {4})",
+            worker.Path, result.Shard, result.Step, count, _plan.MaxBadShards);
+        if (!_faulty.Exhausted(count)) return;
+        var reason = $"{count} shard results that were not finite where other workers' were (--max-bad-shards {_plan.MaxBadShards})";
+        _log.Error("Removed worker {0}: {1}", worker.Path, reason);
+        worker.Tell(new WorkerRefused(reason));
+        OnWorkerLost(worker);
     }
 
     private void CompleteStep()
@@ -246,7 +279,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (outcome.Clipped) _clipped++;
         if (!outcome.Skipped) _links.Broadcast(_roster.All, _master.Version, _master.CopyValuesTo);
         _observer.OnStep(new StepReport(step.Step, (int)(step.Step / _batches.StepsPerEpoch), reducer.LossSum / reducer.SampleCount,
-            (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds));
+            (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds, _faulty.ThisStep));
         _step++;
         try { _checkpoints?.OnStepCompleted(Counters, _master); }
         catch (IOException e)

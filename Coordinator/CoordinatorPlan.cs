@@ -14,7 +14,9 @@ namespace DistClip.Coordinator;
 /// lost with a dropped connection must not stall training; duplicates are dropped).
 /// </param>
 /// <param name="Resumed">Where a resumed run starts (the master weights already restored to it); null for a fresh run.</param>
-public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120, int? Shards = null, RunCounters? Resumed = null)
+/// <param name="MaxBadShards">A worker whose shard results were not finite (where another's were) this many times is removed.</param>
+public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120, int? Shards = null,
+    RunCounters? Resumed = null, int MaxBadShards = 3)
 {
     /// <summary>Shards of every global batch.</summary>
     public int ShardCount => Shards ?? MinWorkers;
@@ -25,6 +27,7 @@ public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraO
         if (MinWorkers < 1) throw new ArgumentOutOfRangeException(nameof(MinWorkers), MinWorkers, "must be at least 1");
         if (!(StepTimeoutSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StepTimeoutSeconds), StepTimeoutSeconds, "must be positive");
         if (Shards is < 1) throw new ArgumentOutOfRangeException(nameof(Shards), Shards, "must be at least 1");
+        if (MaxBadShards < 1) throw new ArgumentOutOfRangeException(nameof(MaxBadShards), MaxBadShards, "must be at least 1");
         if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "must be at least 1");
         return this;
     }

@@ -34,9 +34,10 @@ public static class ClusterTrainer
     /// <param name="cpus">CPUs to pin the worker actors to, <paramref name="threads"/> each, or null.</param>
     /// <param name="stop">Leaves the cluster when cancelled (a signal).</param>
     /// <param name="say">Told when the coordinator is lost and when it is joined again.</param>
+    /// <param name="sendsNaN">Fault injection for tests (<see cref="WorkerSettings.SendsNaN"/>).</param>
     /// <exception cref="TimeoutException">No coordinator could be reached for <paramref name="coordinatorTimeout"/>.</exception>
     public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus,
-        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default)
+        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default, bool sendsNaN = false)
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
@@ -44,7 +45,7 @@ public static class ClusterTrainer
         var data = new TrainingData(dataDir);
         for (int membership = 1; ; membership++)
         {
-            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, coordinatorTimeout, stop).ConfigureAwait(false);
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, coordinatorTimeout, sendsNaN, stop).ConfigureAwait(false);
             switch (end)
             {
                 case MembershipEnd.NoCoordinator:
@@ -62,7 +63,7 @@ public static class ClusterTrainer
 
     /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
     private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
-        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, CancellationToken stop)
+        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, CancellationToken stop)
     {
         var system = ClusterNode.Start(node, workers);
         var refusal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -75,7 +76,7 @@ public static class ClusterTrainer
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
                 var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
-                    node.Secret, reason => refusal.TrySetResult(reason));
+                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN);
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();

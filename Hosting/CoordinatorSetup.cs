@@ -47,7 +47,8 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
         var checkpoints = settings.CheckpointFolder is { } dir
             ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say)
             : null;
-        return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads, Shards: shards, Resumed: resumed), checkpoints);
+        return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads, Shards: shards, Resumed: resumed,
+            MaxBadShards: settings.MaxBadShards), checkpoints);
     }
 
     /// <summary>The checkpoint <see cref="TrainingSettings.Resume"/> asks for: null for a fresh run (no --resume, or auto with none yet).</summary>

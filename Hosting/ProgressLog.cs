@@ -36,7 +36,7 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
         {
             step = r.Step,
             epoch = r.Epoch,
-            loss = r.Loss,
+            loss = JsonNumber(r.Loss),
             grad_norm = JsonNumber(r.Outcome.GradNorm),
             grad_norm_clipped = JsonNumber(r.Outcome.PostClipNorm),
             clip_coef = JsonNumber(r.Outcome.ClipCoefficient),
@@ -48,6 +48,7 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
             lr = r.Outcome.LearningRate,
             samples = r.Samples,
             shards = r.Shards,
+            bad_shards = r.BadShards,
             seconds = r.Seconds,
         });
         _lossSum += r.Loss; _seconds += r.Seconds; _steps++; _samples += r.Samples;

@@ -119,7 +119,7 @@ public sealed class RunOutputs : IDisposable
         if (result.AverageParameters is { } average) EvaluateAverage(result, average);
         var summary = new RunReport(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2);
         if (Settings.RunDir is { } dir)
-            File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return summary;
     }
 

@@ -58,6 +58,8 @@ public sealed record TrainingSettings
     public string? RunDir { get; init; }
     // steps between progress lines
     public int LogEvery { get; init => field = AtLeastOne(value, "--log-every"); } = 100;
+    // a worker whose shard results were not finite where another's were this many times is removed
+    public int MaxBadShards { get; init => field = AtLeastOne(value, "--max-bad-shards"); } = 3;
     // folder of the run's checkpoints (default: checkpoints/ in RunDir; without either, none are written)
     public string? CheckpointDir { get; init; }
     // steps between checkpoints (one is also written when the run ends, early or not)

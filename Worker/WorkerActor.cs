@@ -134,7 +134,12 @@ public sealed class WorkerActor : ReceiveActor
             Sender.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
             return;
         }
-        replica.Link.SendGradients(Sender, request, sum => replica.Computer.ComputeInto(request.SampleIndices, request.Epoch, sum));
+        replica.Link.SendGradients(Sender, request, sum =>
+        {
+            double loss = replica.Computer.ComputeInto(request.SampleIndices, request.Epoch, sum);
+            if (_settings.SendsNaN) sum.Fill(float.NaN);
+            return loss;
+        });
     }
 
     /// <summary>

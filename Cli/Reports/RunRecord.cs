@@ -23,7 +23,7 @@ public sealed record RunRecord(string Directory, IReadOnlyList<StepMetrics> Step
         if (File.Exists(configPath) && File.ReadLines(configPath).FirstOrDefault(l => l.StartsWith("clip: ", StringComparison.Ordinal)) is { } line)
             clip = ClipPolicy.Parse(line["clip: ".Length..].Trim('\''));
         var summaryPath = Path.Combine(directory, "summary.json");
-        var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<RunReport>(File.ReadAllText(summaryPath)) : null;
+        var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<RunReport>(File.ReadAllText(summaryPath), new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) : null;
         return new RunRecord(directory, steps, clip, summary);
     }
 

@@ -55,6 +55,14 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
     /// </summary>
     public string? Accept(TWorker sender, ShardSum result)
     {
+        if (Check(sender, result) is { } rejection) return rejection;
+        Reducer.Add(result);
+        return null;
+    }
+
+    /// <summary>Why <see cref="Accept"/> would drop a result, or null when it would take it (nothing changes).</summary>
+    public string? Check(TWorker sender, ShardSum result)
+    {
         if (result.Step != Step || result.Version != Version)
             return $"result for step {result.Step} (version {result.Version}) while step {Step} (version {Version}) is current";
         if ((uint)result.Shard >= (uint)Shards.Length)
@@ -67,7 +75,6 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
             return $"shard {result.Shard} has {Shards[result.Shard].Length} samples but the result counts {result.SampleCount}";
         if (result.GradientSum.Length != Reducer.ElementCount)
             return $"gradient of {result.GradientSum.Length} elements; the model has {Reducer.ElementCount}";
-        Reducer.Add(result);
         return null;
     }
 }

@@ -111,4 +111,32 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
         Assert.Contains("no coordinator reachable at", run.Stderr);
         Assert.Contains("--coordinator-timeout", run.Stderr);
     }
+
+    /// <summary>
+    /// A worker that sends NaN for every shard: each of its results is refused, named, and computed again by a
+    /// healthy worker; after <c>--max-bad-shards</c> (3) it is removed (exit 1, one line). The run ends with the bits
+    /// of the clean run: with fixed shards a recomputed shard is the one the faulty worker should have sent.
+    /// </summary>
+    [Fact]
+    public void Should_recompute_the_shards_of_a_worker_that_sends_NaN_remove_it_and_end_bit_identical()
+    {
+        int port = LoopbackPorts.Free();
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job,
+            "--save", At("run.safetensors"), "--metrics", At("metrics.jsonl")]);
+        using var faulty = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", "--fault-send-nan");
+        coordinator.WaitForOutput("admitted ", 1, Timeout);
+        using var healthy = Worker(port);
+
+        var removed = faulty.Finish(Timeout);
+        Assert.Equal(1, removed.ExitCode);
+        Assert.Contains("the coordinator refused this worker: 3 shard results that were not finite", removed.Stderr);
+        var run = coordinator.Finish(Timeout);
+        var log = run.Stdout + run.Stderr;
+        Assert.Contains("is not finite; computing it again on", log);
+        Assert.Contains("sent a non-finite result for shard", log);
+        var badShards = File.ReadLines(At("metrics.jsonl")).Sum(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("bad_shards").GetInt32());
+        Assert.Equal(3, badShards);
+        AssertFinishedBitIdentical(run, At("run.safetensors"));
+        Assert.Equal(0, healthy.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
 }
