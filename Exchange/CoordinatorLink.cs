@@ -27,10 +27,13 @@ public sealed class CoordinatorLink : IDisposable
     private readonly BulkChannel? _bulk;
     private SharedMemoryLink? _shared;
     private bool _sharedAdmitted;     // the coordinator mapped our gradient segment
-    private readonly ChunkAssembler<long> _parameterChunks = new();
+    private readonly ChunkAssembler<long> _parameterChunks;
 
-    private CoordinatorLink(JobOffer offer, string workerName, int length, IActorRef self, Action<string> warn, BulkChannel? bulk, SharedMemoryLink? shared) =>
+    private CoordinatorLink(JobOffer offer, string workerName, int length, IActorRef self, Action<string> warn, BulkChannel? bulk, SharedMemoryLink? shared)
+    {
         (_offer, _workerName, _length, _self, _warn, _bulk, _shared) = (offer, workerName, length, self, warn, bulk, shared);
+        _parameterChunks = new(length);
+    }
 
     /// <summary>Opens what the offer and this node allow: a bulk channel, shared segments (see the type's summary).</summary>
     /// <param name="bulk">This node's bulk settings; null inside one process.</param>

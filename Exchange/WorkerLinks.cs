@@ -26,7 +26,7 @@ public sealed class WorkerLinks : IDisposable
     private readonly SharedMemoryPeers<IActorRef>? _shared;
     private readonly Dictionary<IActorRef, Link> _links = [];
     private readonly Dictionary<string, IActorRef> _workerNamed = [];   // bulk frames name their sender
-    private readonly ChunkAssembler<(IActorRef Sender, long Step, int Shard)> _chunks = new();
+    private readonly ChunkAssembler<(IActorRef Sender, long Step, int Shard)> _chunks;
     private readonly List<float[]> _heldBuffers = [];                  // bulk receive buffers the reducer may still read
 
     /// <param name="bulk">Where to open the bulk channel and shared segments; null inside one process.</param>
@@ -36,6 +36,7 @@ public sealed class WorkerLinks : IDisposable
     public WorkerLinks(ExchangeSettings? bulk, int length, IActorRef self, Action<string> info, Action<string> warn)
     {
         (_length, _self, _warn) = (length, self, warn);
+        _chunks = new(length);
         if (bulk is null) return;
         _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn);
         info($"Bulk channel listening at {_bulk.Endpoint}");
@@ -135,6 +136,9 @@ public sealed class WorkerLinks : IDisposable
                 return (sender, g);
             case GradientChunk c when c.Step != step:
                 rejection = $"a gradient chunk of step {c.Step} while step {step} is in flight";
+                return null;
+            case GradientChunk when !_links.ContainsKey(sender):
+                rejection = "a gradient chunk from an actor that is not an admitted worker";  // nothing is assembled for strangers
                 return null;
             case GradientChunk c:
                 var values = _chunks.Add((sender, c.Step, c.Shard), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out rejection);

@@ -105,7 +105,7 @@ public static class NetworkBenchmark
         for (int r = 0; r < repetitions; r++)
         {
             var done = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var client = system.ActorOf(Props.Create(() => new ExchangeClient(done)));
+            var client = system.ActorOf(Props.Create(() => new ExchangeClient(done, elements)));
             var clock = Stopwatch.StartNew();
             Chunking.Send(echo, new ShardGradients(r, r, 0, 1, 0, gradient), client);
             var back = await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
@@ -120,22 +120,28 @@ public static class NetworkBenchmark
     /// <summary>Reassembles a gradient and sends it back as parameters, both chunked.</summary>
     private sealed class Echo : ReceiveActor
     {
-        private readonly ChunkAssembler<(IActorRef, long)> _chunks = new();
+        // The benchmark sends transfers of several sizes: one assembler per size (a coordinator has one, of its model's).
+        private readonly Dictionary<int, ChunkAssembler<(IActorRef, long)>> _bySize = [];
 
         public Echo() => Receive<GradientChunk>(c =>
         {
-            var values = _chunks.Add((Sender, c.Step), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out _);
+            if (!_bySize.TryGetValue(c.ElementCount, out var chunks)) _bySize[c.ElementCount] = chunks = new(c.ElementCount);
+            var values = chunks.Add((Sender, c.Step), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out _);
             if (values is not null) Chunking.Send(Sender, new ParameterUpdate(c.Version, values), Self);
         });
     }
 
     private sealed class ExchangeClient : ReceiveActor
     {
-        private readonly ChunkAssembler<long> _chunks = new();
+        private readonly ChunkAssembler<long> _chunks;
 
-        public ExchangeClient(TaskCompletionSource<float[]> done) => Receive<ParameterChunk>(c =>
+        public ExchangeClient(TaskCompletionSource<float[]> done, int elements)
         {
-            if (_chunks.Add(c.Version, c.ElementCount, c.ChunkCount, c.Offset, c.Data, out _) is { } values) done.TrySetResult(values);
-        });
+            _chunks = new(elements);
+            Receive<ParameterChunk>(c =>
+            {
+                if (_chunks.Add(c.Version, c.ElementCount, c.ChunkCount, c.Offset, c.Data, out _) is { } values) done.TrySetResult(values);
+            });
+        }
     }
 }

@@ -6,9 +6,11 @@ namespace DistClip.Exchange.Chunks;
 /// <summary>
 /// Collects the chunks of transfers identified by <typeparamref name="TKey"/> into whole float arrays.
 /// Chunks may arrive in any order; a chunk that contradicts its transfer (another length, out of
-/// range, a duplicate) is rejected with a reason, and the transfer's other chunks are kept.
+/// range, a duplicate) is rejected with a reason, and the transfer's other chunks are kept. A transfer is of
+/// exactly <paramref name="elements"/> values (the model's exchange length): a chunk that claims another length is
+/// refused before anything is allocated.
 /// </summary>
-public sealed class ChunkAssembler<TKey> where TKey : notnull
+public sealed class ChunkAssembler<TKey>(int elements) where TKey : notnull
 {
     private sealed class Transfer(int elementCount, int chunkCount)
     {
@@ -29,7 +31,12 @@ public sealed class ChunkAssembler<TKey> where TKey : notnull
     public float[]? Add(TKey key, int elementCount, int chunkCount, int offset, byte[] data, out string? rejection)
     {
         rejection = null;
-        if (elementCount < 0 || chunkCount < 1 || data.Length % sizeof(float) != 0 || offset < 0 || offset + data.Length / sizeof(float) > elementCount)
+        if (elementCount != elements)
+        {
+            rejection = $"a transfer of {elementCount} elements; this model exchanges {elements}";
+            return null;
+        }
+        if (chunkCount < 1 || data.Length % sizeof(float) != 0 || offset < 0 || offset + data.Length / sizeof(float) > elementCount)
         {
             rejection = $"chunk at offset {offset} with {data.Length} bytes does not fit a transfer of {elementCount} elements in {chunkCount} chunks";
             return null;

@@ -101,7 +101,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
 
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(chunks[0]);
         long frame = Sys.Settings.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 0;
-        var assembler = new ChunkAssembler<int>();
+        var assembler = new ChunkAssembler<int>(gradient.Length);
         float[]? whole = null;
         foreach (var chunk in chunks.Reverse())  // any order
         {
@@ -118,15 +118,35 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
     [Fact]
     public void Should_reject_chunks_that_do_not_fit_their_transfer()
     {
-        var assembler = new ChunkAssembler<int>();
+        var assembler = new ChunkAssembler<int>(4);
         Assert.Null(assembler.Add(1, 4, 2, 0, new byte[8], out var ok));
         Assert.Null(ok);
         assembler.Add(1, 4, 2, 0, new byte[8], out var duplicate);
         Assert.Contains("duplicate", duplicate);
-        assembler.Add(1, 6, 2, 2, new byte[8], out var contradicting);
-        Assert.Contains("began with 4", contradicting);
+        assembler.Add(1, 4, 3, 2, new byte[8], out var contradicting);
+        Assert.Contains("began with 4 in 2", contradicting);
         assembler.Add(2, 4, 2, 3, new byte[8], out var outOfRange);
         Assert.Contains("does not fit", outOfRange);
         Assert.NotNull(assembler.Add(1, 4, 2, 2, new byte[8], out _));
+    }
+
+    /// <summary>A chunk or a bulk frame that claims 1e9 elements is refused from its header: nothing near its size is allocated.</summary>
+    [Fact]
+    public void Should_refuse_a_chunk_or_frame_claiming_more_than_the_model_before_allocating()
+    {
+        var assembler = new ChunkAssembler<int>(1000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Null(assembler.Add(1, 1_000_000_000, 2, 0, new byte[8], out var rejection));
+        Assert.Contains("1000000000 elements; this model exchanges 1000", rejection);
+        Assert.Equal(0, assembler.OpenTransfers);
+
+        var written = new MemoryStream();
+        DistClip.Exchange.Bulk.BulkFrame.Write(written, new DistClip.Exchange.Bulk.BulkMessage(
+            DistClip.Exchange.Bulk.BulkKind.Gradients, 42, "w", 1, 1, 0, 1, 0.5, new float[1]));
+        var frame = written.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(45), 1_000_000_000);  // the element count
+        var thrown = Assert.Throws<InvalidDataException>(() => DistClip.Exchange.Bulk.BulkFrame.Read(new MemoryStream(frame), maxElements: 1000));
+        Assert.Contains("1000000000 elements; at most 1000", thrown.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a claim of 4 GB allocated memory before it was refused");
     }
 }
