@@ -133,6 +133,9 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         var gradients = new ShardGradients(7, 3, 1, 4, 0.5, Ramp((int)replica.ExchangeLength, 0.25f));
         var chunks = Chunking.Split(gradients, chunkElements: 8).ToList();
         Assert.True(chunks.Count > 1, "the model is too small to need several chunks");
+        Assert.Null(links.Receive(chunks[0], worker.Ref, step: 7, out var stranger));   // not admitted yet: nothing is assembled
+        Assert.Contains("not an admitted worker", stranger);
+        links.Admit(worker.Ref, new RegisterWorker("worker-0", replica.Signature, "cpu"));
         for (int c = 0; c < chunks.Count - 1; c++) Assert.Null(links.Receive(chunks[c], worker.Ref, step: 7, out _));
         var (from, sum) = links.Receive(chunks[^1], worker.Ref, step: 7, out _)!.Value;
         Assert.Equal((worker.Ref, 1), (from, sum.Shard));
