@@ -21,6 +21,16 @@ public sealed class BulkChannel : IDisposable
     private readonly int _maxElements;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, TcpClient> _outgoing = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _unprovedFrom = new();
+
+    /// <summary>
+    /// Connections from one address that have not yet delivered a frame, at most; more are closed at once. A worker
+    /// host opens one connection per peer actor and sends a frame on it at once, so only a flood reaches this.
+    /// </summary>
+    public const int MaxUnprovedConnectionsPerAddress = 64;
+
+    /// <summary>A connection must deliver its first whole frame this soon, or it is closed (a peer that connects and waits).</summary>
+    public static readonly TimeSpan FirstFrameDeadline = TimeSpan.FromSeconds(2);
 
     // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
     private const int SocketBuffer = 4 << 20;
@@ -102,22 +112,51 @@ public sealed class BulkChannel : IDisposable
             catch (Exception) when (_stop.IsCancellationRequested) { return; }
             catch (SocketException e) { _warn($"bulk channel: accept failed: {e.Message}"); continue; }
             connection.ReceiveBufferSize = SocketBuffer;
-            _ = Task.Run(() => Serve(connection));
+            _ = ServeAsync(connection);
         }
     }
 
-    private void Serve(TcpClient connection)
+    /// <summary>
+    /// Reads frames from one connection without holding a thread while it waits; closes it when its address has too
+    /// many connections without a frame yet, when its first frame does not arrive within <see cref="FirstFrameDeadline"/>,
+    /// or at a bad frame.
+    /// </summary>
+    private async Task ServeAsync(TcpClient connection)
     {
+        var from = connection.Client.RemoteEndPoint as IPEndPoint;
+        var address = from?.Address ?? IPAddress.None;
+        bool unproved = true;
         using (connection)
         {
             try
             {
+                if (_unprovedFrom.AddOrUpdate(address, 1, (_, open) => open + 1) > MaxUnprovedConnectionsPerAddress)
+                {
+                    _warn($"bulk channel: refused a connection from {from}: {MaxUnprovedConnectionsPerAddress} connections from that address have sent no frame yet");
+                    return;
+                }
                 var stream = connection.GetStream();
-                while (!_stop.IsCancellationRequested && BulkFrame.Read(stream, _maxElements, Buffers) is { } message) _deliver(message);
+                using (var first = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                {
+                    first.CancelAfter(FirstFrameDeadline);
+                    if (await BulkFrame.ReadAsync(stream, _maxElements, Buffers, first.Token).ConfigureAwait(false) is not { } message) return;
+                    (unproved, _) = (false, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
+                    _deliver(message);
+                }
+                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, Buffers, _stop.Token).ConfigureAwait(false) is { } message)
+                    _deliver(message);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException or SocketException or ObjectDisposedException)
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
             {
-                if (!_stop.IsCancellationRequested) _warn($"bulk channel: closed a connection from {connection.Client.RemoteEndPoint}: {e.Message}");
+                _warn($"bulk channel: closed a connection from {from} that sent no whole frame within {FirstFrameDeadline.TotalSeconds:F0} s");
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                if (!_stop.IsCancellationRequested) _warn($"bulk channel: closed a connection from {from}: {e.Message}");
+            }
+            finally
+            {
+                if (unproved) _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1);
             }
         }
     }

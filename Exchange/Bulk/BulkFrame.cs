@@ -43,26 +43,56 @@ public static class BulkFrame
     /// version, or larger than <paramref name="maxElements"/> throws <see cref="InvalidDataException"/>.
     /// The values are read into <paramref name="buffers"/>' array when given, else into a new one.
     /// </summary>
-    public static BulkMessage? Read(Stream stream, int maxElements, ReceiveBufferPool? buffers = null)
+    public static BulkMessage? Read(Stream stream, int maxElements, ReceiveBufferPool? buffers = null) =>
+        ReadAsync(stream, maxElements, buffers, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Read"/>
+    /// <remarks>Holds no thread while it waits for bytes: a peer that sends half a frame and stops costs a buffer, not a thread.</remarks>
+    public static async ValueTask<BulkMessage?> ReadAsync(Stream stream, int maxElements, ReceiveBufferPool? buffers, CancellationToken cancel)
     {
         var header = new byte[FixedHeader];
-        int first = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        int first = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancel).ConfigureAwait(false);
         if (first == 0) return null;
         if (first < header.Length) throw new InvalidDataException($"Truncated bulk frame header ({first} of {header.Length} bytes).");
+        var (kind, count, nameLength) = CheckHeader(header, maxElements);
+        var name = new byte[nameLength];
+        await stream.ReadExactlyAsync(name, cancel).ConfigureAwait(false);
+        var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
+        await ReadValuesAsync(stream, values, count, cancel).ConfigureAwait(false);
         var h = header.AsSpan();
+        return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]), Encoding.UTF8.GetString(name),
+            BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
+            BinaryPrimitives.ReadInt32LittleEndian(h[29..]), BinaryPrimitives.ReadInt32LittleEndian(h[33..]),
+            BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values);
+    }
+
+    /// <summary>Reads <paramref name="count"/> float32 values into <paramref name="values"/>, through a pooled buffer (a stream reads into bytes).</summary>
+    private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, CancellationToken cancel)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long total = (long)count * sizeof(float), done = 0;
+            while (done < total)
+            {
+                int chunk = (int)Math.Min(buffer.Length, total - done);
+                await stream.ReadExactlyAsync(buffer.AsMemory(0, chunk), cancel).ConfigureAwait(false);
+                buffer.AsSpan(0, chunk).CopyTo(MemoryMarshal.AsBytes(values.AsSpan(0, count))[(int)done..]);
+                done += chunk;
+            }
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>The frame's kind, element count and sender-name length, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>
+    private static (BulkKind Kind, int Count, int NameLength) CheckHeader(ReadOnlySpan<byte> h, int maxElements)
+    {
         if (!h[..3].SequenceEqual(Magic.AsSpan(0, 3))) throw new InvalidDataException("Not a DistClip bulk frame (bad magic).");
         if (h[3] != Magic[3]) throw new InvalidDataException($"Bulk frame of DistClip protocol v{h[3]}; this node speaks v{ProtocolVersion.Current}.");
         var kind = (BulkKind)h[4];
         if (kind is not (BulkKind.Gradients or BulkKind.Parameters)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
         int count = BinaryPrimitives.ReadInt32LittleEndian(h[45..]);
         if (count < 0 || count > maxElements) throw new InvalidDataException($"Bulk frame of {count} elements; at most {maxElements} are accepted.");
-        var name = new byte[BinaryPrimitives.ReadUInt16LittleEndian(h[49..])];
-        stream.ReadExactly(name);
-        var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
-        stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-        return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]), Encoding.UTF8.GetString(name),
-            BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
-            BinaryPrimitives.ReadInt32LittleEndian(h[29..]), BinaryPrimitives.ReadInt32LittleEndian(h[33..]),
-            BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values);
+        return (kind, count, BinaryPrimitives.ReadUInt16LittleEndian(h[49..]));
     }
 }

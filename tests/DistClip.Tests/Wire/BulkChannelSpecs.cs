@@ -107,4 +107,52 @@ public sealed class BulkChannelSpecs : IDisposable
         Assert.Contains(_warnings, w => w.Contains("at most 1000"));
         Assert.Empty(_received);
     }
+
+    /// <summary>
+    /// 300 connections that send a valid-looking header and then nothing: they hold no thread, those beyond the
+    /// per-address cap are closed at once, the rest when their first frame has not come within the deadline — and
+    /// frames keep arriving meanwhile (the channel is not frozen by them).
+    /// </summary>
+    [Fact]
+    public async Task Should_not_be_frozen_by_connections_that_send_half_a_frame_and_wait()
+    {
+        int port = int.Parse(_receiver.Endpoint.Split(':')[1]);
+        var header = new MemoryStream();
+        BulkFrame.Write(header, new BulkMessage(BulkKind.Gradients, 1, "x", 0, 0, 0, 1, 0, new float[1000]));
+        var half = header.ToArray()[..60];   // the header and the start of the values, then silence
+        var held = new List<TcpClient>();
+        for (int i = 0; i < 300; i++)
+        {
+            var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port);
+            try { await client.GetStream().WriteAsync(half); } catch (IOException) { }   // a refused one may be closed already
+            held.Add(client);
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Those within the cap are closed at the deadline.
+        while (clock.Elapsed < BulkChannel.FirstFrameDeadline + TimeSpan.FromSeconds(5)
+               && _warnings.Count(w => w.Contains("sent no whole frame")) < BulkChannel.MaxUnprovedConnectionsPerAddress)
+            await Task.Delay(100);
+
+        var gradients = new ShardGradients(4, 3, 2, 17, 12.5, new float[1000]);
+        Assert.True(_sender.TrySend(_receiver.Endpoint, BulkMessage.Of(gradients, 42, "worker-0"), out var failure), failure);
+        Assert.Equal(4, Next().Step);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"a frame took {clock.Elapsed} to get through 300 held connections");
+
+        int closed = 0;
+        foreach (var client in held)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                stream.ReadTimeout = 5000;
+                if (stream.Read(new byte[1]) == 0) closed++;
+            }
+            catch (IOException) { closed++; }
+            client.Dispose();
+        }
+        Assert.Equal(300, closed);
+        Assert.Equal(300 - BulkChannel.MaxUnprovedConnectionsPerAddress, _warnings.Count(w => w.Contains("connections from that address have sent no frame yet")));
+        Assert.Contains(_warnings, w => w.Contains("sent no whole frame within"));
+    }
 }
