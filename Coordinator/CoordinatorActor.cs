@@ -19,7 +19,7 @@ namespace DistClip.Coordinator;
 /// </summary>
 public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
-    private sealed record StepTimedOut(long Step);
+    private sealed record StepTimedOut(long Step, TimeSpan After);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MasterWeights _master;
@@ -32,6 +32,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly ICheckpointWriter? _checkpoints;
     private readonly JoinGate<IActorRef> _gate;
     private readonly FaultyShards<IActorRef> _faulty;
+    private readonly ResultDeadline _deadline;
     private readonly Dictionary<string, IActorRef> _nameOf = [];   // registered names: one worker each
     private readonly WorkerRoster<IActorRef> _roster = new();
     private readonly Stopwatch _clock = new();
@@ -51,6 +52,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         (_job, _master, _batches, _plan, _observer, _done, _exchange, _checkpoints) = (job, master, batches, plan.Validate(), observer, done, exchange, checkpoints);
         _gate = new JoinGate<IActorRef>(secret);
         _faulty = new FaultyShards<IActorRef>(plan.MaxBadShards);
+        _deadline = new ResultDeadline(plan.StepTimeoutSeconds);
         _reductionBuffer = new float[master.ExchangeLength];
         if (plan.Resumed is { } at) (_step, _skipped, _clipped, _samples) = (at.Steps, at.Skipped, at.Clipped, at.Samples);
         WaitingForWorkers();
@@ -195,7 +197,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
         if (workers.Count == 0) _log.Warning("Step {0}: no workers left; waiting for one to join", _step);
         else for (int r = 0; r < shards.Length; r++) Send(r, workers[r % workers.Count]);
-        Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step), TimeSpan.FromSeconds(_plan.StepTimeoutSeconds));
+        Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step, _deadline.Current), _deadline.Current);
     }
 
     private void OnStepTimedOut(StepTimedOut timeout)
@@ -204,10 +206,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         foreach (var worker in _roster.Active.ToList())
             foreach (var shard in _inFlight.Outstanding(worker))
             {
-                _log.Warning("Step {0}: no result for shard {1} from {2} after {3} s; asking again", timeout.Step, shard, worker.Path, _plan.StepTimeoutSeconds);
+                _log.Warning("Step {0}: no result for shard {1} from {2} after {3:F1} s; asking again", timeout.Step, shard, worker.Path, timeout.After.TotalSeconds);
                 worker.Tell(_inFlight.Request(shard));
             }
-        Timers.StartSingleTimer(nameof(StepTimedOut), timeout, TimeSpan.FromSeconds(_plan.StepTimeoutSeconds));
+        var next = _deadline.Backoff(timeout.After);
+        Timers.StartSingleTimer(nameof(StepTimedOut), timeout with { After = next }, next);
     }
 
     private void Send(int shard, IActorRef worker)
@@ -278,6 +281,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
         if (outcome.Clipped) _clipped++;
         if (!outcome.Skipped) _links.Broadcast(_roster.All, _master.Version, _master.CopyValuesTo);
+        _deadline.StepTook(_stepClock.Elapsed.TotalSeconds);
         _observer.OnStep(new StepReport(step.Step, (int)(step.Step / _batches.StepsPerEpoch), reducer.LossSum / reducer.SampleCount,
             (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds, _faulty.ThisStep));
         _step++;

@@ -10,8 +10,8 @@ namespace DistClip.Coordinator;
 /// </param>
 /// <param name="IntraOpThreads">Threads for the coordinator's own tensor work (clipping, optimizer step).</param>
 /// <param name="StepTimeoutSeconds">
-/// A shard whose result has not arrived this long after it was asked for is asked for again (a result
-/// lost with a dropped connection must not stall training; duplicates are dropped).
+/// The longest wait for a shard's result before it is asked for again (a result lost with a dropped connection must
+/// not stall training; duplicates are dropped); the wait is shorter once steps have been timed (<see cref="Steps.ResultDeadline"/>).
 /// </param>
 /// <param name="Resumed">Where a resumed run starts (the master weights already restored to it); null for a fresh run.</param>
 /// <param name="MaxBadShards">A worker whose shard results were not finite (where another's were) this many times is removed.</param>

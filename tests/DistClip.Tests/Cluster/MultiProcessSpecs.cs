@@ -124,6 +124,51 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, worker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
     }
 
+    /// <summary>
+    /// 300 connections to the coordinator's bulk port that send half a frame and wait, held through the run: the worker,
+    /// which exchanges through that port, keeps training to the end.
+    /// </summary>
+    [Fact]
+    public async Task Should_keep_training_while_300_connections_hold_half_frames_on_the_bulk_port()
+    {
+        int port = LoopbackPorts.Free(), bulkPort = LoopbackPorts.Free();
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--bulk-port", $"{bulkPort}", "--shared-memory", "off",
+            "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "400", "--log-every", "100", "--no-eval"]);
+        await WaitForPortAsync(port);
+        await WaitForPortAsync(bulkPort);
+        var frame = new MemoryStream();
+        DistClip.Exchange.Bulk.BulkFrame.Write(frame, new DistClip.Exchange.Bulk.BulkMessage(DistClip.Exchange.Bulk.BulkKind.Gradients, 1, "x", 0, 0, 0, 1, 0, new float[1000]));
+        var half = frame.ToArray()[..60];
+        var held = new List<TcpClient>();
+        try
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, bulkPort);
+                try { await client.GetStream().WriteAsync(half); } catch (IOException) { }
+                held.Add(client);
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", "--shared-memory", "off");
+            coordinator.WaitForOutput("admitted ", 1, Timeout);
+            output.WriteLine($"admitted after {clock.Elapsed.TotalSeconds:F1} s");
+            coordinator.WaitForOutput("step    100/", 1, Timeout);
+            output.WriteLine($"100 steps after {clock.Elapsed.TotalSeconds:F1} s");
+            var run = coordinator.Finish(Timeout);
+            output.WriteLine($"finished after {clock.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine(string.Join('\n', (run.Stdout + run.Stderr).Split('\n').Where(l => !l.Contains("bulk channel: "))));
+            Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+            Assert.Contains("done: 400 steps", run.Stdout);
+            Assert.Contains("through the bulk channel", run.Stdout);
+            Assert.Equal(0, worker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        }
+        finally
+        {
+            foreach (var client in held) client.Dispose();
+        }
+    }
+
     private static async Task WaitForPortAsync(int port)
     {
         var deadline = DateTime.UtcNow + Timeout;
