@@ -132,7 +132,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     /// <summary>The answer to a join challenge: the job offer if it proves the secret; otherwise a refusal, and nothing about the run.</summary>
     private void OnJoinProof(JoinProof proof)
     {
-        if (_gate.Check(Sender, proof) is { } why)
+        if (!_gate.Challenged(Sender) && _gate.Challenge(Sender) is { } again)
+        {
+            Sender.Tell(again);   // its challenge was pushed out by others': a new one, not a refusal
+            return;
+        }
+        if (_gate.Check(Sender, Sender.Path.ToString(), proof) is { } why)
         {
             _log.Error("Refused worker {0} at {1}: {2}", proof.WorkerName, Sender.Path.Address, why);
             Sender.Tell(new WorkerRefused(why));
@@ -143,10 +148,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnRegister(RegisterWorker register)
     {
-        if (!_gate.Admits(Sender))
+        if (!_gate.Admits(Sender, register.WorkerName))
         {
             _log.Error("Refused a registration of {0} from {1}: it has not proved the cluster's join secret", register.WorkerName, Sender.Path.Address);
-            Sender.Tell(new WorkerRefused("register only after proving the cluster's join secret"));
+            Sender.Tell(new WorkerRefused("register only after proving the cluster's join secret, under the name proved"));
             return;
         }
         if (_nameOf.TryGetValue(register.WorkerName, out var holder) && !holder.Equals(Sender))
@@ -317,6 +322,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
                 _log.Warning("Worker {0} is unreachable; its shards go to the others", worker.Path);
                 _unreachable.Add(worker);
                 OnWorkerLost(worker);
+                worker.Tell(new TrainingFinished(_step));   // should it be alive after all, it joins again
             }
             return;
         }

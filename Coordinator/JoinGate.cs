@@ -6,8 +6,10 @@ namespace DistClip.Coordinator;
 /// <summary>
 /// The coordinator's admission check before anything about the run leaves it. Without a secret every worker of the
 /// right protocol passes. With one, a join request gets a <see cref="JoinChallenge"/> (a fresh nonce, remembered
-/// for that sender only and used once), and only a sender whose <see cref="JoinProof"/> verifies may receive the
-/// job offer and register. Generic in the worker handle so that tests drive it without actors.
+/// for that sender only and used once), and only a sender whose <see cref="JoinProof"/> verifies for its own address
+/// may receive the job offer, and register under the name it proved. A proof without an outstanding nonce (one pushed
+/// out by a flood of requests) is answered with a new challenge, not a refusal. Generic in the worker handle so that
+/// tests drive it without actors.
 /// </summary>
 public sealed class JoinGate<TWorker>(JoinSecret? secret) where TWorker : notnull
 {
@@ -16,31 +18,38 @@ public sealed class JoinGate<TWorker>(JoinSecret? secret) where TWorker : notnul
 
     private readonly Dictionary<TWorker, byte[]> _pending = [];
     private readonly Queue<TWorker> _order = new();
-    private readonly HashSet<TWorker> _proved = [];
+    private readonly Dictionary<TWorker, string> _proved = [];   // the name each proved
 
     /// <summary>The challenge for a join request, or null when the cluster has no secret (the offer goes out at once).</summary>
     public JoinChallenge? Challenge(TWorker worker)
     {
         if (secret is null) return null;
         while (_pending.Count >= MaxPending && _order.TryDequeue(out var oldest)) _pending.Remove(oldest);
+        while (_order.Count > _pending.Count && _order.TryPeek(out var head) && !_pending.ContainsKey(head)) _order.Dequeue();  // answered ones
         var nonce = JoinSecret.NewNonce();
         if (_pending.TryAdd(worker, nonce)) _order.Enqueue(worker);
         else _pending[worker] = nonce;
         return new JoinChallenge(nonce);
     }
 
-    /// <summary>Checks a proof against the sender's outstanding nonce (which it uses up); why it fails, or null when it holds.</summary>
-    public string? Check(TWorker worker, JoinProof proof)
+    /// <summary>Whether <paramref name="worker"/> has a challenge outstanding (else a proof from it is answered with a new one).</summary>
+    public bool Challenged(TWorker worker) => _pending.ContainsKey(worker);
+
+    /// <summary>
+    /// Checks a proof from <paramref name="worker"/>, whose actor address is <paramref name="address"/>, against its
+    /// outstanding nonce (which it uses up); why it fails, or null when it holds.
+    /// </summary>
+    public string? Check(TWorker worker, string address, JoinProof proof)
     {
         if (secret is null) return null;
         if (!_pending.Remove(worker, out var nonce)) return "a join proof without a challenge";
-        if (!secret.Verifies(nonce, proof.WorkerName, proof.Mac)) return $"worker {proof.WorkerName} does not know the cluster's join secret";
-        _proved.Add(worker);
+        if (!secret.Verifies(nonce, proof.WorkerName, address, proof.Mac)) return $"worker {proof.WorkerName} does not know the cluster's join secret";
+        _proved[worker] = proof.WorkerName;
         return null;
     }
 
-    /// <summary>Whether <paramref name="worker"/> may register: it proved the secret, or there is none.</summary>
-    public bool Admits(TWorker worker) => secret is null || _proved.Contains(worker);
+    /// <summary>Whether <paramref name="worker"/> may register as <paramref name="name"/>: it proved the secret under that name, or there is none.</summary>
+    public bool Admits(TWorker worker, string name) => secret is null || _proved.TryGetValue(worker, out var proved) && proved == name;
 
     /// <summary>Forgets a worker that left.</summary>
     public void Forget(TWorker worker)

@@ -6,8 +6,9 @@ namespace DistClip.Protocol;
 
 /// <summary>
 /// A secret every node of one cluster shares (<c>--secret-file</c>). A worker proves it knows the secret by the
-/// HMAC-SHA256, keyed with it, of the coordinator's nonce and its own name; the coordinator checks the proof in
-/// constant time. A nonce is used once, so a recorded proof is worth nothing later.
+/// HMAC-SHA256, keyed with it, of the coordinator's nonce, its name and its own actor address; the coordinator checks
+/// the proof in constant time against the address the proof came from. A nonce is used once, so a recorded proof is
+/// worth nothing later, and a proof obtained from a real worker (by challenging it) is worth nothing to anyone else.
 /// </summary>
 public sealed class JoinSecret
 {
@@ -38,9 +39,11 @@ public sealed class JoinSecret
     /// <summary>A fresh random nonce for one challenge.</summary>
     public static byte[] NewNonce() => RandomNumberGenerator.GetBytes(32);
 
-    /// <summary>HMAC-SHA256 of the nonce and the worker's name, keyed with the secret.</summary>
-    public byte[] Proof(byte[] nonce, string workerName) => HMACSHA256.HashData(_key, nonce.Concat(Encoding.UTF8.GetBytes(workerName)).ToArray());
+    /// <summary>HMAC-SHA256 of the nonce, the worker's name and its actor address, keyed with the secret.</summary>
+    public byte[] Proof(byte[] nonce, string workerName, string workerAddress) =>
+        HMACSHA256.HashData(_key, nonce.Concat(Encoding.UTF8.GetBytes($"{workerName}\n{workerAddress}")).ToArray());
 
-    /// <summary>Whether <paramref name="mac"/> proves the secret for this nonce and name (constant time).</summary>
-    public bool Verifies(byte[] nonce, string workerName, byte[] mac) => CryptographicOperations.FixedTimeEquals(Proof(nonce, workerName), mac);
+    /// <summary>Whether <paramref name="mac"/> proves the secret for this nonce, name and address (constant time).</summary>
+    public bool Verifies(byte[] nonce, string workerName, string workerAddress, byte[] mac) =>
+        CryptographicOperations.FixedTimeEquals(Proof(nonce, workerName, workerAddress), mac);
 }

@@ -38,6 +38,8 @@ public sealed class WorkerActor : ReceiveActor
     private readonly Func<JobSpec, IImageDataset> _dataFor;
     private readonly ExchangeSettings? _exchange;
     private Replica? _replica;       // set while Serving
+    private IActorRef? _jobCoordinator;  // the coordinator of the job served: the only sender listened to while Serving
+    private IActorRef? _challenger;      // the coordinator that challenged this worker (with a join secret): the only one whose offer counts
     private long _version = -1;
 
     /// <param name="coordinator">The coordinator, or a proxy to it (a cluster singleton proxy).</param>
@@ -67,20 +69,31 @@ public sealed class WorkerActor : ReceiveActor
     {
         Receive<JoinChallenge>(OnChallenge);
         Receive<JobOffer>(OnJobOffer);
-        Receive<WorkerRefused>(OnRefused);
+        Receive<WorkerRefused>(r => _challenger is null || Sender.Equals(_challenger), OnRefused);
         Receive<ComputeGradients>(r => Sender.Tell(new ShardRefused(r.Step, r.Shard, $"{_settings.Name} has no replica yet")));
         Receive<IDataPlaneMessage>(_ => { });  // a late transfer of the job that ended
     }
 
-    /// <summary>Holding a replica: loading parameters, computing shards, until the job ends.</summary>
+    /// <summary>
+    /// Holding a replica: loading parameters, computing shards, until the job ends. Only the job's coordinator is
+    /// listened to (and the bulk channel, whose frames carry the run's token): anyone else could end the job or load
+    /// parameters of their own.
+    /// </summary>
     private void Serving()
     {
+        Receive<BulkArrival>(m => Load(m));
+        Receive<object>(_ => !Sender.Equals(_jobCoordinator), m => _log.Warning("Worker {0} ignored {1} from {2}: not its coordinator", _settings.Name, m.GetType().Name, Sender.Path));
         Receive<WorkerAdmitted>(OnAdmitted);
         Receive<WorkerRefused>(OnRefused);
-        Receive<IDataPlaneMessage>(m => { if (_replica!.Link.Load(m, _replica.Flat, _version) is { } version) _version = version; });
+        Receive<IDataPlaneMessage>(Load);
         Receive<ComputeGradients>(OnComputeGradients);
         Receive<TrainingFinished>(_ => ReadyForNextJob());
         Receive<JobOffer>(_ => { });  // a repeated offer
+    }
+
+    private void Load(IDataPlaneMessage message)
+    {
+        if (_replica!.Link.Load(message, _replica.Flat, _version) is { } version) _version = version;
     }
 
     private void AskToJoin() => _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
@@ -93,11 +106,19 @@ public sealed class WorkerActor : ReceiveActor
             OnRefused(new WorkerRefused("the coordinator requires the cluster's join secret; start this worker with --secret-file (or DISTCLIP_SECRET_FILE)"));
             return;
         }
-        Sender.Tell(new JoinProof(_settings.Name, secret.Proof(challenge.Nonce, _settings.Name)));
+        _challenger = Sender;
+        var address = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+        Sender.Tell(new JoinProof(_settings.Name, secret.Proof(challenge.Nonce, _settings.Name, address)));
     }
 
     private void OnJobOffer(JobOffer offer)
     {
+        if (_settings.Secret is not null && !Sender.Equals(_challenger))
+        {
+            _log.Warning("Worker {0} ignored a job offer from {1}: it did not challenge this worker for the join secret", _settings.Name, Sender.Path);
+            return;
+        }
+        _jobCoordinator = Sender;
         var device = new Device(_settings.Device);
         var model = ModelZoo.Create(offer.Job.Model, seed: 0).to(device);  // values arrive from the coordinator
         model.train();
@@ -149,7 +170,7 @@ public sealed class WorkerActor : ReceiveActor
     private void ReadyForNextJob()
     {
         _replica?.Dispose();
-        (_replica, _version) = (null, -1);
+        (_replica, _version, _jobCoordinator, _challenger) = (null, -1, null, null);
         Become(Joining);
         AskToJoin();
     }

@@ -172,7 +172,7 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
         guesser.Send(coordinator, new JoinRequest("guesser", "cpu", ProtocolVersion.Current));
         var guess = guesser.ExpectMsg<JoinChallenge>(Wait);
-        guesser.Reply(new JoinProof("guesser", new JoinSecret(new byte[32]).Proof(guess.Nonce, "guesser")));
+        guesser.Reply(new JoinProof("guesser", new JoinSecret(new byte[32]).Proof(guess.Nonce, "guesser", guesser.Ref.Path.ToString())));
         Assert.Contains("does not know the cluster's join secret", guesser.ExpectMsg<WorkerRefused>(Wait).Reason);
 
         skipper.Send(coordinator, new RegisterWorker("skipper", master.Signature, "cpu"));
@@ -180,15 +180,26 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
         worker.Send(coordinator, new JoinRequest("worker", "cpu", ProtocolVersion.Current));
         var challenge = worker.ExpectMsg<JoinChallenge>(Wait);
-        var proof = new JoinProof("worker", secret.Proof(challenge.Nonce, "worker"));
+        // A proof relayed from another actor (an intruder that challenged a real worker) does not verify: it is bound
+        // to the address of the worker that made it.
+        var relay = CreateTestProbe();
+        relay.Send(coordinator, new JoinRequest("worker", "cpu", ProtocolVersion.Current));
+        var relayed = relay.ExpectMsg<JoinChallenge>(Wait);
+        relay.Reply(new JoinProof("worker", secret.Proof(relayed.Nonce, "worker", worker.Ref.Path.ToString())));
+        Assert.Contains("does not know the cluster's join secret", relay.ExpectMsg<WorkerRefused>(Wait).Reason);
+
+        var proof = new JoinProof("worker", secret.Proof(challenge.Nonce, "worker", worker.Ref.Path.ToString()));
         worker.Reply(proof);
         Assert.Equal(Spec, worker.ExpectMsg<JobOffer>(Wait).Job.Model);
-        worker.Reply(proof);   // a proof is good for its nonce once
-        Assert.Contains("without a challenge", worker.ExpectMsg<WorkerRefused>(Wait).Reason);
+        worker.Reply(proof);   // a proof is good for its nonce once: the answer is a new challenge, nothing about the run
+        worker.ExpectMsg<JoinChallenge>(Wait);
+        worker.Send(coordinator, new RegisterWorker("another-name", master.Signature, "cpu"));   // not the name it proved
+        Assert.Contains("under the name proved", worker.ExpectMsg<WorkerRefused>(Wait).Reason);
         worker.Send(coordinator, new RegisterWorker("worker", master.Signature, "cpu"));
         ExpectAdmission(worker);
 
         guesser.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         skipper.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        relay.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 }
