@@ -291,7 +291,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds, _faulty.ThisStep));
         _step++;
         try { _checkpoints?.OnStepCompleted(Counters, _master); }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Error("The checkpoint after step {0} could not be written: {1}", _step, e.Message);
             Finish($"the checkpoint after step {_step} could not be written ({e.Message})", checkpoint: false);
@@ -363,7 +363,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (checkpoint)
         {
             try { _checkpoints?.OnRunEnded(Counters, _master); }
-            catch (IOException e) { _log.Error("The checkpoint at step {0} could not be written: {1}", _step, e.Message); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _log.Error("The checkpoint at step {0} could not be written: {1}", _step, e.Message); }
         }
         var summary = Summary(stoppedBecause);
         if (stoppedBecause is null) _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
@@ -378,5 +378,5 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     /// <summary>What the run has done: every completed step (the master weights hold the last one).</summary>
     private TrainingSummary Summary(string? stoppedBecause) =>
-        new(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version, stoppedBecause);
+        new(_step, _skipped, _clipped, _samples, _clock.Elapsed.TotalSeconds, _master.Version, stoppedBecause, _plan.Resumed?.Samples ?? 0);
 }

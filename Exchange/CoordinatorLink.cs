@@ -40,7 +40,7 @@ public sealed class CoordinatorLink : IDisposable
     /// <param name="info">Told why shared memory is not used, when the coordinator offered it.</param>
     public static CoordinatorLink Open(JobOffer offer, ExchangeSettings? bulk, string workerName, int length, IActorRef self, Action<string> info, Action<string> warn)
     {
-        var channel = bulk is not null && offer.BulkEndpoint is not null ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn) : null;
+        var channel = bulk is not null && offer.BulkEndpoint is not null ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, offer.BulkToken) : null;
         SharedMemoryLink? shared = null;
         if (bulk is { SharedMemory: true } && offer.SharedMemoryPath is not null)
         {

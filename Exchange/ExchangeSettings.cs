@@ -16,12 +16,13 @@ public sealed record ExchangeSettings(string BindHost, string PublicHost, int Po
     public bool SharedMemory => SharedMemoryDirectory is not null && Directory.Exists(SharedMemoryDirectory);
 
     /// <summary>Opens the channel; <paramref name="deliver"/> runs on a background thread.</summary>
-    public BulkChannel Open(int maxElements, Action<BulkMessage> deliver, Action<string> warn)
+    /// <param name="token">The run's token: a frame with another is refused from its header, before its values are read; null accepts any (benchmarks).</param>
+    public BulkChannel Open(int maxElements, Action<BulkMessage> deliver, Action<string> warn, long? token = null)
     {
         var bind = IPAddress.TryParse(BindHost, out var ip) ? ip
             : Dns.GetHostAddresses(BindHost).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
               ?? throw new ArgumentException($"Bind address '{BindHost}' does not resolve to an IPv4 address.");
-        return new BulkChannel(bind.ToString(), PublicHost, Port, maxElements, deliver, warn);
+        return new BulkChannel(bind.ToString(), PublicHost, Port, maxElements, deliver, warn, token);
     }
 }
 

@@ -38,7 +38,7 @@ public sealed class WorkerLinks : IDisposable
         (_length, _self, _warn) = (length, self, warn);
         _chunks = new(length);
         if (bulk is null) return;
-        _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn);
+        _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, _token);
         info($"Bulk channel listening at {_bulk.Endpoint}");
         if (!bulk.SharedMemory) return;
         try { _shared = new SharedMemoryPeers<IActorRef>(bulk.SharedMemoryDirectory!, _token, length); }

@@ -9,10 +9,11 @@ namespace DistClip.Hosting;
 /// </summary>
 public static class OutputPaths
 {
-    /// <summary>Checks every output of a run: <c>--run-dir</c>, <c>--save</c>, <c>--metrics</c>.</summary>
+    /// <summary>Checks every output of a run: <c>--run-dir</c>, <c>--checkpoint-dir</c>, <c>--save</c>, <c>--metrics</c>.</summary>
     public static void Check(TrainingSettings settings)
     {
         CheckFolder("--run-dir", settings.RunDir);
+        CheckFolder(settings.CheckpointDir is null ? "--run-dir" : "--checkpoint-dir", settings.CheckpointFolder);
         CheckFile("--save", settings.SaveTo);
         CheckFile("--metrics", settings.MetricsPath);
     }

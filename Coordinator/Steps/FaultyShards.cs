@@ -29,8 +29,12 @@ public sealed class FaultyShards<TWorker>(int maxBadShards) where TWorker : notn
     /// <summary>A non-finite result for <paramref name="shard"/> from <paramref name="sender"/>: true to have it computed again elsewhere, false to reduce it as it is (a second opinion agreed).</summary>
     public bool Suspect(int shard, TWorker sender)
     {
-        if (_suspectOf.Remove(shard)) return false;
-        _suspectOf[shard] = sender;
+        if (_suspectOf.TryGetValue(shard, out var first) && !first.Equals(sender))
+        {
+            _suspectOf.Remove(shard);   // another worker agrees: not the worker's fault
+            return false;
+        }
+        _suspectOf[shard] = sender;     // first suspicion, or the suspect again: ask someone else
         return true;
     }
 

@@ -19,6 +19,7 @@ public sealed class BulkChannel : IDisposable
     private readonly Action<BulkMessage> _deliver;
     private readonly Action<string> _warn;
     private readonly int _maxElements;
+    private readonly long? _token;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, TcpClient> _outgoing = new();
     private readonly ConcurrentDictionary<IPAddress, int> _unprovedFrom = new();
@@ -29,7 +30,10 @@ public sealed class BulkChannel : IDisposable
     /// </summary>
     public const int MaxUnprovedConnectionsPerAddress = 64;
 
-    /// <summary>A connection must deliver its first whole frame this soon, or it is closed (a peer that connects and waits).</summary>
+    /// <summary>
+    /// A connection must deliver its first frame header this soon, and within a frame no read may wait longer than this
+    /// for the next bytes; else it is closed (a peer that connects and waits, or sends half a frame and stops).
+    /// </summary>
     public static readonly TimeSpan FirstFrameDeadline = TimeSpan.FromSeconds(2);
 
     // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
@@ -48,9 +52,9 @@ public sealed class BulkChannel : IDisposable
     /// <param name="publicHost">Address peers reach it at (advertised in <see cref="Endpoint"/>).</param>
     /// <param name="port">Port, 0 for any free one.</param>
     /// <param name="maxElements">Largest transfer accepted (the model's parameter count).</param>
-    public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn)
+    public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn, long? token = null)
     {
-        (_deliver, _warn, _maxElements) = (deliver, warn, maxElements);
+        (_deliver, _warn, _maxElements, _token) = (deliver, warn, maxElements, token);
         _listener = new TcpListener(IPAddress.Parse(bindHost), port);
         _listener.Start();
         Endpoint = $"{publicHost}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -139,16 +143,16 @@ public sealed class BulkChannel : IDisposable
                 using (var first = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
                 {
                     first.CancelAfter(FirstFrameDeadline);
-                    if (await BulkFrame.ReadAsync(stream, _maxElements, Buffers, first.Token).ConfigureAwait(false) is not { } message) return;
+                    if (await BulkFrame.ReadAsync(stream, _maxElements, _token, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
                     (unproved, _) = (false, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
                     _deliver(message);
                 }
-                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, Buffers, _stop.Token).ConfigureAwait(false) is { } message)
+                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, _token, Buffers, _stop.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is { } message)
                     _deliver(message);
             }
             catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
             {
-                _warn($"bulk channel: closed a connection from {from} that sent no whole frame within {FirstFrameDeadline.TotalSeconds:F0} s");
+                _warn($"bulk channel: closed a connection from {from} that sent no frame header, or stalled in a frame, for {FirstFrameDeadline.TotalSeconds:F0} s");
             }
             catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
             {

@@ -44,21 +44,28 @@ public static class BulkFrame
     /// The values are read into <paramref name="buffers"/>' array when given, else into a new one.
     /// </summary>
     public static BulkMessage? Read(Stream stream, int maxElements, ReceiveBufferPool? buffers = null) =>
-        ReadAsync(stream, maxElements, buffers, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        ReadAsync(stream, maxElements, null, buffers, CancellationToken.None, Timeout.InfiniteTimeSpan, CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
     /// <inheritdoc cref="Read"/>
-    /// <remarks>Holds no thread while it waits for bytes: a peer that sends half a frame and stops costs a buffer, not a thread.</remarks>
-    public static async ValueTask<BulkMessage?> ReadAsync(Stream stream, int maxElements, ReceiveBufferPool? buffers, CancellationToken cancel)
+    /// <remarks>
+    /// Holds no thread while it waits for bytes: a peer that sends half a frame and stops costs a buffer, not a thread.
+    /// <paramref name="headerCancel"/> ends the wait for a frame to begin; once it has, no read may wait longer than
+    /// <paramref name="stallLimit"/> for its next bytes (a slow link keeps going, a stalled peer does not). A frame of
+    /// another run (<paramref name="token"/>, when given) is refused from its header, before its values are allocated.
+    /// </remarks>
+    public static async ValueTask<BulkMessage?> ReadAsync(Stream stream, int maxElements, long? token, ReceiveBufferPool? buffers,
+        CancellationToken headerCancel, TimeSpan stallLimit, CancellationToken cancel)
     {
         var header = new byte[FixedHeader];
-        int first = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancel).ConfigureAwait(false);
+        int first = await stream.ReadAtLeastAsync(header, 1, throwOnEndOfStream: false, headerCancel).ConfigureAwait(false);
         if (first == 0) return null;
-        if (first < header.Length) throw new InvalidDataException($"Truncated bulk frame header ({first} of {header.Length} bytes).");
-        var (kind, count, nameLength) = CheckHeader(header, maxElements);
+        try { if (first < header.Length) await ReadWithinAsync(stream, header.AsMemory(first), stallLimit, cancel).ConfigureAwait(false); }
+        catch (EndOfStreamException) { throw new InvalidDataException($"Truncated bulk frame header (fewer than {header.Length} bytes)."); }
+        var (kind, count, nameLength) = CheckHeader(header, maxElements, token);
         var name = new byte[nameLength];
-        await stream.ReadExactlyAsync(name, cancel).ConfigureAwait(false);
+        await ReadWithinAsync(stream, name, stallLimit, cancel).ConfigureAwait(false);
         var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
-        await ReadValuesAsync(stream, values, count, cancel).ConfigureAwait(false);
+        await ReadValuesAsync(stream, values, count, stallLimit, cancel).ConfigureAwait(false);
         var h = header.AsSpan();
         return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]), Encoding.UTF8.GetString(name),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
@@ -67,7 +74,7 @@ public static class BulkFrame
     }
 
     /// <summary>Reads <paramref name="count"/> float32 values into <paramref name="values"/>, through a pooled buffer (a stream reads into bytes).</summary>
-    private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, CancellationToken cancel)
+    private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, TimeSpan stallLimit, CancellationToken cancel)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
         try
@@ -76,7 +83,7 @@ public static class BulkFrame
             while (done < total)
             {
                 int chunk = (int)Math.Min(buffer.Length, total - done);
-                await stream.ReadExactlyAsync(buffer.AsMemory(0, chunk), cancel).ConfigureAwait(false);
+                await ReadWithinAsync(stream, buffer.AsMemory(0, chunk), stallLimit, cancel).ConfigureAwait(false);
                 buffer.AsSpan(0, chunk).CopyTo(MemoryMarshal.AsBytes(values.AsSpan(0, count))[(int)done..]);
                 done += chunk;
             }
@@ -84,13 +91,27 @@ public static class BulkFrame
         finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
+    /// <summary>Fills <paramref name="into"/>, each read waiting at most <paramref name="stallLimit"/> for bytes (then <see cref="OperationCanceledException"/>).</summary>
+    private static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
+    {
+        while (into.Length > 0)
+        {
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            stall.CancelAfter(stallLimit);
+            int read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false);
+            if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
+            into = into[read..];
+        }
+    }
+
     /// <summary>The frame's kind, element count and sender-name length, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>
-    private static (BulkKind Kind, int Count, int NameLength) CheckHeader(ReadOnlySpan<byte> h, int maxElements)
+    private static (BulkKind Kind, int Count, int NameLength) CheckHeader(ReadOnlySpan<byte> h, int maxElements, long? token)
     {
         if (!h[..3].SequenceEqual(Magic.AsSpan(0, 3))) throw new InvalidDataException("Not a DistClip bulk frame (bad magic).");
         if (h[3] != Magic[3]) throw new InvalidDataException($"Bulk frame of DistClip protocol v{h[3]}; this node speaks v{ProtocolVersion.Current}.");
         var kind = (BulkKind)h[4];
         if (kind is not (BulkKind.Gradients or BulkKind.Parameters)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
+        if (token is { } expected && BinaryPrimitives.ReadInt64LittleEndian(h[5..]) != expected) throw new InvalidDataException("A bulk frame of another run (its token is not this run's).");
         int count = BinaryPrimitives.ReadInt32LittleEndian(h[45..]);
         if (count < 0 || count > maxElements) throw new InvalidDataException($"Bulk frame of {count} elements; at most {maxElements} are accepted.");
         return (kind, count, BinaryPrimitives.ReadUInt16LittleEndian(h[49..]));

@@ -35,14 +35,17 @@ public static class CheckpointCatalog
         if (!File.Exists(manifestPath)) return "it has no manifest (it was not completely written)";
         CheckpointStore.Manifest manifest;
         try { manifest = CheckpointStore.Manifest.Read(manifestPath); }
-        catch (JsonException) { return "its manifest is not readable"; }
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or UnauthorizedAccessException) { return $"its manifest is not readable ({e.Message})"; }
+        if (manifest.Files is null) return "its manifest lists no files";
         foreach (var (name, entry) in manifest.Files)
         {
+            if (entry is null || name.Contains('/') || name.Contains('\\') || name is "." or "..") return $"its manifest names a file it may not ('{name}')";
             var file = Path.Combine(folder, name);
             if (!File.Exists(file)) return $"{name} is missing";
             long bytes = new FileInfo(file).Length;
             if (bytes != entry.Bytes) return $"{name} has {bytes} bytes, the manifest says {entry.Bytes} (truncated)";
-            if (CheckpointStore.Sha256Of(file) != entry.Sha256) return $"{name} does not match its checksum (corrupt)";
+            try { if (CheckpointStore.Sha256Of(file) != entry.Sha256) return $"{name} does not match its checksum (corrupt)"; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return $"{name} is not readable ({e.Message})"; }
         }
         if (!manifest.Files.ContainsKey(CheckpointState.FileName)) return $"it has no {CheckpointState.FileName}";
         try { state = CheckpointState.Read(Path.Combine(folder, CheckpointState.FileName)); }

@@ -33,7 +33,10 @@ public sealed record CheckpointState(
     /// <exception cref="InvalidDataException">Not a state file of this format.</exception>
     public static CheckpointState Read(string path)
     {
-        try { return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty."); }
-        catch (JsonException e) { throw new InvalidDataException($"{path} is not a checkpoint state ({e.Message}).", e); }
+        CheckpointState? state;
+        try { state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Json); }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException) { throw new InvalidDataException($"{path} is not a readable checkpoint state ({e.Message}).", e); }
+        if (state?.Trajectory is null || state.ClipHistory is null || state.ModelHash is null) throw new InvalidDataException($"{path} is not a complete checkpoint state.");
+        return state;
     }
 }

@@ -32,6 +32,7 @@ public sealed class CheckpointStore(string folder, int keep)
     public string Write(long step, Action<string> fill)
     {
         Directory.CreateDirectory(folder);
+        RemoveStalePartials();
         var final = Path.Combine(folder, NameOf(step));
         var temporary = Path.Combine(folder, $".{NameOf(step)}.{Environment.ProcessId}.partial");
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
@@ -60,6 +61,17 @@ public sealed class CheckpointStore(string folder, int keep)
         }
         foreach (var old in List(folder).Skip(keep)) Directory.Delete(old, recursive: true);
         return final;
+    }
+
+    /// <summary>Deletes the temporary folders of writers that died mid-write (named .step-N.PID.partial).</summary>
+    private void RemoveStalePartials()
+    {
+        foreach (var partial in Directory.GetDirectories(folder, $".{Prefix}*.partial"))
+        {
+            var parts = Path.GetFileName(partial).Split('.');
+            if (parts.Length == 4 && int.TryParse(parts[2], out int pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                try { Directory.Delete(partial, recursive: true); } catch (IOException) { }
+        }
     }
 
     internal sealed record FileEntry(long Bytes, string Sha256);

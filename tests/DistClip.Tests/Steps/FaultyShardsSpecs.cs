@@ -29,7 +29,8 @@ public class FaultyShardsSpecs
         var faulty = new FaultyShards<string>(maxBadShards: 1);
         faulty.BeginStep();
         Assert.True(faulty.Suspect(shard: 0, "a"));
-        Assert.False(faulty.Suspect(shard: 0, "b"));   // the model diverged: reduce it as it is
+        Assert.True(faulty.Suspect(shard: 0, "a"));    // the suspect itself is no second opinion
+        Assert.False(faulty.Suspect(shard: 0, "b"));   // another worker agrees: the model diverged, reduce it as it is
         Assert.Equal((null, 0), faulty.Confirmed(shard: 0));
         Assert.Equal(0, faulty.Total);
 

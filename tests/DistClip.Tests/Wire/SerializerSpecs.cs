@@ -79,7 +79,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         var serializer = (DistClipSerializer)Sys.Serialization.FindSerializerForType(typeof(WorkerAdmitted));
         var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0x91, 0x01], "worker-admitted.v0"));
         Assert.Contains("protocol version", e.Message);
-        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0xc1, 0xff, 0x00], "worker-admitted.v1"));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([0xc1, 0xff, 0x00], $"worker-admitted.v{ProtocolVersion.Current}"));
     }
 
     [Fact]
@@ -89,6 +89,21 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         Assert.IsType<HyperionFallbackSerializer>(serializer);
         var back = (List<string>)serializer.FromBinary(serializer.ToBinary(new List<string> { "a", "b" }), typeof(object));
         Assert.Equal(["a", "b"], back);
+    }
+
+    /// <summary>DistClip's in-process messages (a stop request, a reachability verdict) must not be accepted from the network.</summary>
+    [Fact]
+    public void Should_refuse_to_deserialize_distclip_messages_that_never_travel()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(new DistClip.Coordinator.StopTraining("x"));
+        Assert.IsType<HyperionFallbackSerializer>(serializer);
+        Assert.ThrowsAny<Exception>(() => serializer.ToBinary(new DistClip.Coordinator.StopTraining("x")));   // nor sent by mistake
+        using var stranger = new MemoryStream();   // a stranger's Hyperion has no such filter
+        new Hyperion.Serializer(new Hyperion.SerializerOptions(versionTolerance: true, preserveObjectReferences: true, surrogates: null,
+                serializerFactories: null, knownTypes: null, ignoreISerializable: true, packageNameOverrides: null, disallowUnsafeTypes: false,
+                typeFilter: Hyperion.DisabledTypeFilter.Instance))
+            .Serialize(new DistClip.Coordinator.StopTraining("sent by a stranger"), stranger);
+        Assert.ThrowsAny<Exception>(() => serializer.FromBinary(stranger.ToArray(), typeof(object)));
     }
 
     [Fact]
@@ -147,6 +162,9 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(45), 1_000_000_000);  // the element count
         var thrown = Assert.Throws<InvalidDataException>(() => DistClip.Exchange.Bulk.BulkFrame.Read(new MemoryStream(frame), maxElements: 1000));
         Assert.Contains("1000000000 elements; at most 1000", thrown.Message);
+        var otherRun = Assert.Throws<InvalidDataException>(() => DistClip.Exchange.Bulk.BulkFrame.ReadAsync(new MemoryStream(written.ToArray()), 1000, token: 7,
+            null, CancellationToken.None, TimeSpan.FromSeconds(2), CancellationToken.None).AsTask().GetAwaiter().GetResult());
+        Assert.Contains("another run", otherRun.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a claim of 4 GB allocated memory before it was refused");
     }
 }
