@@ -125,7 +125,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(reason));
             return;
         }
-        if (_gate.Challenge(Sender) is { } challenge) Sender.Tell(challenge);
+        if (_gate.Challenge(Sender, join.Nonce) is { } challenge) Sender.Tell(challenge);
         else Sender.Tell(_links.Offer(_job));
     }
 
@@ -143,7 +143,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(why));
             return;
         }
-        Sender.Tell(_links.Offer(_job));
+        var self = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+        Sender.Tell(_links.Offer(_job) with { CoordinatorProof = _gate.CoordinatorProof(Sender, self) });
     }
 
     private void OnRegister(RegisterWorker register)

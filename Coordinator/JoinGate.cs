@@ -19,11 +19,14 @@ public sealed class JoinGate<TWorker>(JoinSecret? secret) where TWorker : notnul
     private readonly Dictionary<TWorker, byte[]> _pending = [];
     private readonly Queue<TWorker> _order = new();
     private readonly Dictionary<TWorker, string> _proved = [];   // the name each proved
+    private readonly Dictionary<TWorker, byte[]> _workerNonce = [];   // what each asked the coordinator to prove
 
     /// <summary>The challenge for a join request, or null when the cluster has no secret (the offer goes out at once).</summary>
-    public JoinChallenge? Challenge(TWorker worker)
+    /// <param name="workerNonce">The worker's own nonce, over which the coordinator's offer proves the secret in turn.</param>
+    public JoinChallenge? Challenge(TWorker worker, byte[]? workerNonce = null)
     {
         if (secret is null) return null;
+        if (workerNonce is { Length: > 0 and <= 64 }) _workerNonce[worker] = workerNonce;
         while (_pending.Count >= MaxPending && _order.TryDequeue(out var oldest)) _pending.Remove(oldest);
         while (_order.Count > _pending.Count && _order.TryPeek(out var head) && !_pending.ContainsKey(head)) _order.Dequeue();  // answered ones
         var nonce = JoinSecret.NewNonce();
@@ -51,10 +54,15 @@ public sealed class JoinGate<TWorker>(JoinSecret? secret) where TWorker : notnul
     /// <summary>Whether <paramref name="worker"/> may register as <paramref name="name"/>: it proved the secret under that name, or there is none.</summary>
     public bool Admits(TWorker worker, string name) => secret is null || _proved.TryGetValue(worker, out var proved) && proved == name;
 
+    /// <summary>The coordinator's proof of the secret for <paramref name="worker"/>'s nonce, given from <paramref name="coordinatorAddress"/>; null without a secret or a nonce.</summary>
+    public byte[]? CoordinatorProof(TWorker worker, string coordinatorAddress) =>
+        secret is not null && _workerNonce.Remove(worker, out var nonce) ? secret.Proof(nonce, JoinSecret.CoordinatorName, coordinatorAddress) : null;
+
     /// <summary>Forgets a worker that left.</summary>
     public void Forget(TWorker worker)
     {
         _proved.Remove(worker);
         _pending.Remove(worker);
+        _workerNonce.Remove(worker);
     }
 }

@@ -9,10 +9,13 @@ namespace DistClip.Protocol;
 /// coordinator's bulk channel; null inside one process), and every bulk frame carries <paramref name="BulkToken"/>.
 /// <paramref name="SharedMemoryPath"/> names the coordinator's shared parameter segment: a worker that can
 /// open it (with the token) is on the coordinator's host and exchanges through shared memory instead.
+/// <paramref name="CoordinatorProof"/>, with a join secret: <see cref="JoinSecret.Proof"/> of the worker's nonce, the
+/// name "coordinator" and the offering actor's address — a worker takes no job from anyone who cannot give it.
 /// </summary>
 [MessagePackObject]
 public sealed record JobOffer(
     [property: Key(0)] JobSpec Job,
     [property: Key(1)] string? BulkEndpoint = null,
     [property: Key(2)] long BulkToken = 0,
-    [property: Key(3)] string? SharedMemoryPath = null) : IWireMessage;
+    [property: Key(3)] string? SharedMemoryPath = null,
+    [property: Key(4)] byte[]? CoordinatorProof = null) : IWireMessage;

@@ -36,6 +36,9 @@ public sealed class JoinSecret
         catch (ArgumentException e) { throw new ArgumentException($"{option} {path}: {e.Message}"); }
     }
 
+    /// <summary>The name a coordinator proves the secret under (its offers answer the worker's nonce).</summary>
+    public const string CoordinatorName = "coordinator";
+
     /// <summary>A fresh random nonce for one challenge.</summary>
     public static byte[] NewNonce() => RandomNumberGenerator.GetBytes(32);
 

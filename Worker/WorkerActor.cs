@@ -40,6 +40,7 @@ public sealed class WorkerActor : ReceiveActor
     private Replica? _replica;       // set while Serving
     private IActorRef? _jobCoordinator;  // the coordinator of the job served: the only sender listened to while Serving
     private IActorRef? _challenger;      // the coordinator that challenged this worker (with a join secret): the only one whose offer counts
+    private byte[]? _nonce;              // with a join secret: what the coordinator's offer must prove the secret over
     private long _version = -1;
 
     /// <param name="coordinator">The coordinator, or a proxy to it (a cluster singleton proxy).</param>
@@ -96,7 +97,11 @@ public sealed class WorkerActor : ReceiveActor
         if (_replica!.Link.Load(message, _replica.Flat, _version) is { } version) _version = version;
     }
 
-    private void AskToJoin() => _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current));
+    private void AskToJoin()
+    {
+        _nonce = _settings.Secret is null ? null : JoinSecret.NewNonce();
+        _coordinator.Tell(new JoinRequest(_settings.Name, _settings.Device, ProtocolVersion.Current, _nonce));
+    }
 
     /// <summary>The coordinator wants proof of the cluster's join secret before it says anything of the run.</summary>
     private void OnChallenge(JoinChallenge challenge)
@@ -113,9 +118,10 @@ public sealed class WorkerActor : ReceiveActor
 
     private void OnJobOffer(JobOffer offer)
     {
-        if (_settings.Secret is not null && !Sender.Equals(_challenger))
+        if (_settings.Secret is { } secret && !(Sender.Equals(_challenger) && offer.CoordinatorProof is { } proof
+                && secret.Verifies(_nonce!, JoinSecret.CoordinatorName, Sender.Path.ToString(), proof)))
         {
-            _log.Warning("Worker {0} ignored a job offer from {1}: it did not challenge this worker for the join secret", _settings.Name, Sender.Path);
+            _log.Warning("Worker {0} ignored a job offer from {1}: it did not prove the cluster's join secret", _settings.Name, Sender.Path);
             return;
         }
         _jobCoordinator = Sender;

@@ -178,7 +178,8 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         skipper.Send(coordinator, new RegisterWorker("skipper", master.Signature, "cpu"));
         Assert.Contains("join secret", skipper.ExpectMsg<WorkerRefused>(Wait).Reason);
 
-        worker.Send(coordinator, new JoinRequest("worker", "cpu", ProtocolVersion.Current));
+        byte[] workerNonce = [7, 7, 7];
+        worker.Send(coordinator, new JoinRequest("worker", "cpu", ProtocolVersion.Current, workerNonce));
         var challenge = worker.ExpectMsg<JoinChallenge>(Wait);
         // A proof relayed from another actor (an intruder that challenged a real worker) does not verify: it is bound
         // to the address of the worker that made it.
@@ -190,7 +191,10 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
         var proof = new JoinProof("worker", secret.Proof(challenge.Nonce, "worker", worker.Ref.Path.ToString()));
         worker.Reply(proof);
-        Assert.Equal(Spec, worker.ExpectMsg<JobOffer>(Wait).Job.Model);
+        var offer = worker.ExpectMsg<JobOffer>(Wait);
+        Assert.Equal(Spec, offer.Job.Model);
+        Assert.True(secret.Verifies(workerNonce, JoinSecret.CoordinatorName, coordinator.Path.ToString(), offer.CoordinatorProof!),
+            "the offer does not prove the secret over the worker's nonce");
         worker.Reply(proof);   // a proof is good for its nonce once: the answer is a new challenge, nothing about the run
         worker.ExpectMsg<JoinChallenge>(Wait);
         worker.Send(coordinator, new RegisterWorker("another-name", master.Signature, "cpu"));   // not the name it proved
