@@ -73,22 +73,11 @@ public static class BulkFrame
             BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values);
     }
 
-    /// <summary>Reads <paramref name="count"/> float32 values into <paramref name="values"/>, through a pooled buffer (a stream reads into bytes).</summary>
+    /// <summary>Reads <paramref name="count"/> float32 values straight into <paramref name="values"/>.</summary>
     private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, TimeSpan stallLimit, CancellationToken cancel)
     {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
-        {
-            long total = (long)count * sizeof(float), done = 0;
-            while (done < total)
-            {
-                int chunk = (int)Math.Min(buffer.Length, total - done);
-                await ReadWithinAsync(stream, buffer.AsMemory(0, chunk), stallLimit, cancel).ConfigureAwait(false);
-                buffer.AsSpan(0, chunk).CopyTo(MemoryMarshal.AsBytes(values.AsSpan(0, count))[(int)done..]);
-                done += chunk;
-            }
-        }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+        using var bytes = new FloatBytes(values, count);
+        await ReadWithinAsync(stream, bytes.Memory, stallLimit, cancel).ConfigureAwait(false);
     }
 
     /// <summary>Fills <paramref name="into"/>, each read waiting at most <paramref name="stallLimit"/> for bytes (then <see cref="OperationCanceledException"/>).</summary>
