@@ -64,7 +64,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JoinProof>(OnJoinProof);
         Receive<RegisterWorker>(OnRegister);
-        Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef); });
         Receive<WorkerNodeReachability>(OnReachability);
         Receive<StopTraining>(stop => Finish(stop.Reason));
     }
@@ -77,7 +77,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<RegisterWorker>(OnRegister);
         Receive<IDataPlaneMessage>(OnGradientTransfer);
         Receive<ShardRefused>(OnShardRefused);
-        Receive<Terminated>(t => OnWorkerLost(t.ActorRef));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef); });
         Receive<StepTimedOut>(OnStepTimedOut);
         Receive<WorkerNodeReachability>(OnReachability);
         Receive<StopTraining>(stop => Finish(stop.Reason));

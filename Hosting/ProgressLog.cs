@@ -73,8 +73,12 @@ public sealed class ProgressLog(TextWriter? output, int logEvery, long totalStep
 
     private static long? StepOf(string line)
     {
-        try { return JsonDocument.Parse(line).RootElement.TryGetProperty("step", out var step) ? step.GetInt64() : null; }
-        catch (JsonException) { return null; }  // a line cut off by a crash
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            return json.RootElement.TryGetProperty("step", out var step) && step.TryGetInt64(out var value) ? value : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { return null; }  // a line cut off by a crash, or not an object
     }
 
     private void WriteMetrics(object line)

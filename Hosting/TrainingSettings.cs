@@ -76,7 +76,11 @@ public sealed record TrainingSettings
     public Core.Augmentation Augmentation { get; init; } = Core.Augmentation.None;
 
     /// <summary>Where checkpoints are written: <see cref="CheckpointDir"/>, else checkpoints/ in <see cref="RunDir"/>, else nowhere.</summary>
-    public string? CheckpointFolder => CheckpointDir ?? (RunDir is null ? null : Path.Combine(RunDir, "checkpoints"));
+    public string? CheckpointFolder => CheckpointFolderOf(CheckpointDir, RunDir);
+
+    /// <summary>The checkpoint folder of a run given <c>--checkpoint-dir</c> and <c>--run-dir</c> (either may be missing).</summary>
+    public static string? CheckpointFolderOf(string? checkpointDir, string? runDir) =>
+        checkpointDir ?? (runDir is null ? null : Path.Combine(runDir, "checkpoints"));
 
     /// <summary>Optimizer steps of the run: <c>--steps</c>, else epochs × steps per epoch.</summary>
     public long TotalSteps(int stepsPerEpoch) => Steps ?? (long)Epochs * stepsPerEpoch;

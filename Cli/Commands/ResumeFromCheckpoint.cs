@@ -51,7 +51,7 @@ public static class ResumeFromCheckpoint
 
     /// <summary>Where --resume auto looks: --checkpoint-dir, else checkpoints/ in --run-dir.</summary>
     private static string? CheckpointFolder(string[] args) =>
-        ValueOf(args, "--checkpoint-dir") ?? (ValueOf(args, "--run-dir") is { } runDir ? Path.Combine(runDir, "checkpoints") : null);
+        Hosting.TrainingSettings.CheckpointFolderOf(ValueOf(args, "--checkpoint-dir"), ValueOf(args, "--run-dir"));
 
     private static string? ValueOf(string[] args, string option)
     {

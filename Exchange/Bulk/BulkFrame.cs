@@ -83,10 +83,10 @@ public static class BulkFrame
     /// <summary>Fills <paramref name="into"/>, each read waiting at most <paramref name="stallLimit"/> for bytes (then <see cref="OperationCanceledException"/>).</summary>
     private static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
     {
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         while (into.Length > 0)
         {
-            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            stall.CancelAfter(stallLimit);
+            stall.CancelAfter(stallLimit);   // re-armed before each read: the limit is on a stall, not on the whole frame
             int read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false);
             if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
             into = into[read..];
