@@ -18,6 +18,7 @@ public static class Program
             BenchNetworkCommand.Create(),
             ReportCommand.Create(),
             SweepCommand.Create(),
+            CertsCommand.Create(),
         };
         ParseResult parse;
         try

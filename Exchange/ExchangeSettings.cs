@@ -2,15 +2,18 @@
 using System.Net;
 using System.Net.Sockets;
 using DistClip.Exchange.Bulk;
+using DistClip.Exchange.Tls;
 
 namespace DistClip.Exchange;
 
 /// <summary>
 /// Bind address, advertised address and port of a bulk channel (port 0: any free port), and where
 /// shared segments for peers on the same host are made (<see cref="SharedMemory.SharedSegment"/>;
-/// null: never, every transfer goes through the channel).
+/// null: never, every transfer goes through the channel), and the cluster's certificates when the channel is mutual TLS
+/// (<see cref="ClusterTls"/>; shared memory never leaves the host and stays as it is).
 /// </summary>
-public sealed record ExchangeSettings(string BindHost, string PublicHost, int Port, string? SharedMemoryDirectory = SharedMemory.SharedSegment.DefaultDirectory)
+public sealed record ExchangeSettings(string BindHost, string PublicHost, int Port, string? SharedMemoryDirectory = SharedMemory.SharedSegment.DefaultDirectory,
+    ClusterTls? Tls = null)
 {
     /// <summary>Whether this end offers or accepts shared memory with a peer on its host.</summary>
     public bool SharedMemory => SharedMemoryDirectory is not null && Directory.Exists(SharedMemoryDirectory);
@@ -22,7 +25,7 @@ public sealed record ExchangeSettings(string BindHost, string PublicHost, int Po
         var bind = IPAddress.TryParse(BindHost, out var ip) ? ip
             : Dns.GetHostAddresses(BindHost).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
               ?? throw new ArgumentException($"Bind address '{BindHost}' does not resolve to an IPv4 address.");
-        return new BulkChannel(bind.ToString(), PublicHost, Port, maxElements, deliver, warn, token);
+        return new BulkChannel(bind.ToString(), PublicHost, Port, maxElements, deliver, warn, token, Tls);
     }
 }
 

@@ -1,8 +1,12 @@
 // Starts a DistClip cluster node (coordinator or worker role) and stops it gracefully.
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using Akka.Event;
+using Akka.Remote.Transport.DotNetty;
+using DistClip.Exchange.Tls;
 using DistClip.Protocol;
 
 namespace DistClip.Hosting;
@@ -15,15 +19,42 @@ public static class ClusterNode
 
     /// <exception cref="ArgumentException">The hostname does not resolve to an address of this machine, or a port is taken.</exception>
     /// <param name="actors">Actors on this node with a bulk channel of their own (a worker node's workers).</param>
-    public static ActorSystem Start(NodeSettings node, int actors = 1)
+    /// <param name="refusals">Where peers refused by TLS are said (default: stderr, once a minute per address).</param>
+    public static ActorSystem Start(NodeSettings node, int actors = 1, RefusalNotices? refusals = null)
     {
         BindCheck.Check(node, actors);
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
-        var system = ActorSystem.Create(NodeSettings.SystemName, config);
+        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietHandshakeFailures);
+        if (node.Tls is { } tls) setup = setup.And(TlsSetup(tls, refusals ?? new RefusalNotices(line => Console.Error.WriteLine($"distclip: {line}"))));
+        var system = ActorSystem.Create(NodeSettings.SystemName, setup);
         if (node.SeedNodes.Count == 0)  // the first node starts the cluster by joining itself
             Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
         return system;
     }
+
+    /// <summary>
+    /// Akka.Remote's TLS: this node's certificate on both ends of every connection (mutual), a peer's checked against the
+    /// cluster CA alone (<see cref="ClusterTls.Accepts"/>), host names not checked. A refused peer is said with why, once a
+    /// minute per address (<paramref name="notices"/>).
+    /// </summary>
+    private static DotNettySslSetup TlsSetup(ClusterTls tls, RefusalNotices notices) =>
+        new(tls.Certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
+            (certificate, _, peer, _, _) =>
+            {
+                if (tls.Accepts(certificate, out var why)) return true;
+                notices.Refused(RefusalNotices.AddressOf(peer), $"refused a TLS connection with {peer}: not of this cluster ({why})");
+                return false;
+            });
+
+    /// <summary>
+    /// Akka.Remote logs every failed TLS handshake as a multi-line error with a stack trace, and again as a warning: a peer
+    /// without the cluster's certificate that retries would fill the log. <see cref="TlsSetup"/> says each refusal instead.
+    /// </summary>
+    private static readonly LogFilterSetup QuietHandshakeFailures = new LogFilterBuilder()
+        .ExcludeMessageContaining("TLS handshake failed")
+        .ExcludeMessageContaining("due to TLS handshake failure")
+        .ExcludeMessageContaining("not an SSL/TLS record")  // a plain TCP peer at a TLS port
+        .Build();
 
     /// <summary>Runs <paramref name="coordinator"/> as the cluster singleton of the coordinator role.</summary>
     public static IActorRef StartCoordinatorSingleton(ActorSystem system, Props coordinator) =>

@@ -43,9 +43,10 @@ public static class ClusterTrainer
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
         var devices = EmbeddedTrainer.WorkerDevices(device, workers);
         var data = new TrainingData(dataDir);
+        var refusals = new RefusalNotices(say);
         for (int membership = 1; ; membership++)
         {
-            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, coordinatorTimeout, sendsNaN, stop).ConfigureAwait(false);
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, coordinatorTimeout, sendsNaN, refusals, stop).ConfigureAwait(false);
             switch (end)
             {
                 case MembershipEnd.NoCoordinator:
@@ -63,9 +64,10 @@ public static class ClusterTrainer
 
     /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
     private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
-        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, CancellationToken stop)
+        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, RefusalNotices refusals, CancellationToken stop)
     {
-        var system = ClusterNode.Start(node, workers);
+        refusals.TakeLast();
+        var system = ClusterNode.Start(node, workers, refusals);
         var refusal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
@@ -83,6 +85,8 @@ public static class ClusterTrainer
             var cancelled = Task.Delay(Timeout.Infinite, stop);
             var joined = await Task.WhenAny(coordinator.Up.Task, Task.Delay(coordinatorTimeout, stop), system.WhenTerminated).ConfigureAwait(false);
             if (stop.IsCancellationRequested) return MembershipEnd.Stopped;
+            if (joined != coordinator.Up.Task && system.WhenTerminated.IsCompleted && refusals.TakeLast() is { } refused)
+                throw new RunEndedEarlyException($"the seed node is not of this cluster: {refused}; give every node a certificate of the same CA (--tls).", 1);
             if (joined != coordinator.Up.Task) return system.WhenTerminated.IsCompleted ? MembershipEnd.CoordinatorLost : MembershipEnd.NoCoordinator;
             var ended = await Task.WhenAny(Task.WhenAll(stopped), coordinator.Left.Task, coordinator.Removed.Task, system.WhenTerminated, cancelled).ConfigureAwait(false);
             if (ended == cancelled) return MembershipEnd.Stopped;

@@ -18,6 +18,7 @@ public static class EnvironmentNames
     public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
     public const string CoordinatorTimeout = "DISTCLIP_COORDINATOR_TIMEOUT";
     public const string SecretFile = "DISTCLIP_SECRET_FILE";
+    public const string TlsDirectory = "DISTCLIP_TLS_DIR";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, SecretFile];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, SecretFile, TlsDirectory];
 }

@@ -1,4 +1,5 @@
-// Where a cluster node listens and which seed nodes it joins: flags first, then DISTCLIP_* variables.
+// Where a cluster node listens, which seed nodes it joins and what proves it is of the cluster: flags first, then DISTCLIP_* variables.
+using DistClip.Exchange.Tls;
 
 namespace DistClip.Hosting;
 
@@ -9,20 +10,26 @@ namespace DistClip.Hosting;
 /// <c>DISTCLIP_PORT</c>, <c>DISTCLIP_SEED_NODES</c> (comma-separated <c>akka.tcp://distclip@host:port</c>),
 /// <c>DISTCLIP_BULK_PORT</c> (first port of the bulk data plane; 0 = any free port),
 /// <c>DISTCLIP_SHARED_MEMORY</c> (<c>on</c>, the default: peers on the same host exchange through
-/// /dev/shm; <c>off</c>: always through the bulk channel), <c>DISTCLIP_SECRET_FILE</c> (the cluster's join secret).
+/// /dev/shm; <c>off</c>: always through the bulk channel), <c>DISTCLIP_SECRET_FILE</c> (the cluster's join secret),
+/// <c>DISTCLIP_TLS_DIR</c> (this node's certificates: mutual TLS on every connection).
 /// </summary>
 public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0,
-    bool SharedMemory = true, Protocol.JoinSecret? Secret = null)
+    bool SharedMemory = true, Protocol.JoinSecret? Secret = null, ClusterTls? Tls = null)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
     public Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
-        SharedMemory ? Exchange.SharedMemory.SharedSegment.DefaultDirectory : null);
+        SharedMemory ? Exchange.SharedMemory.SharedSegment.DefaultDirectory : null, Tls);
 
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";
 
+    /// <summary>The scheme of node addresses: Akka.Remote names TLS connections <c>akka.ssl.tcp</c>.</summary>
+    public string Scheme => Tls is null ? PlainScheme : TlsScheme;
+
+    private const string PlainScheme = "akka.tcp", TlsScheme = "akka.ssl.tcp";
+
     public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null,
-        int? bulkPort = null, string? sharedMemory = null, string? secretFile = null)
+        int? bulkPort = null, string? sharedMemory = null, string? secretFile = null, string? tlsDirectory = null)
     {
         var env = environment is null ? EnvironmentValues.Process : new EnvironmentValues(environment);
         hostname ??= env.Text(EnvironmentNames.Hostname, "127.0.0.1")!;
@@ -30,11 +37,11 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
         port ??= env.IntOrNull(EnvironmentNames.Port);
         int resolvedPort = port ?? (role == "coordinator" ? 4053 : 0);
         if (resolvedPort is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {resolvedPort}).");
+        var tlsFrom = tlsDirectory is null ? EnvironmentNames.TlsDirectory : "--tls";
+        tlsDirectory ??= env.Text(EnvironmentNames.TlsDirectory);
         var seeds = (seedNodes ?? env.Text(EnvironmentNames.SeedNodes) ?? "")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-        foreach (var seed in seeds)
-            if (!seed.StartsWith($"akka.tcp://{SystemName}@", StringComparison.Ordinal) || !Uri.TryCreate(seed, UriKind.Absolute, out _))
-                throw new ArgumentException($"Seed node '{seed}' is not an address like akka.tcp://{SystemName}@host:4053.");
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(seed => SeedAddress(seed, tls: tlsDirectory is not null)).ToList();
         bulkPort ??= env.IntOrNull(EnvironmentNames.BulkPort);
         if (bulkPort is < 0 or > 65535) throw new ArgumentException($"--bulk-port must be in [0, 65535] (got {bulkPort}).");
         var shared = sharedMemory ?? env.Text(EnvironmentNames.SharedMemory, "on");
@@ -42,7 +49,24 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             throw new ArgumentException($"--shared-memory (or {EnvironmentNames.SharedMemory}) must be on or off (got '{shared}').");
         var secret = (secretFile ?? env.Text(EnvironmentNames.SecretFile)) is { } file
             ? Protocol.JoinSecret.Read(file, secretFile is null ? EnvironmentNames.SecretFile : "--secret-file") : null;
-        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on", secret);
+        var tls = tlsDirectory is null ? null : ClusterTls.Load(tlsDirectory, tlsFrom);
+        return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on", secret, tls);
+    }
+
+    /// <summary>
+    /// A seed node's address in the scheme this node speaks: <c>akka.tcp://distclip@host:port</c> is accepted either way and
+    /// becomes <c>akka.ssl.tcp://…</c> with TLS, so that a deployment turns TLS on without rewriting its seed list.
+    /// </summary>
+    private static string SeedAddress(string seed, bool tls)
+    {
+        string Example(string scheme) => $"{scheme}://{SystemName}@host:4053";
+        bool plain = seed.StartsWith($"{PlainScheme}://{SystemName}@", StringComparison.Ordinal);
+        bool secure = seed.StartsWith($"{TlsScheme}://{SystemName}@", StringComparison.Ordinal);
+        if (!(plain || secure) || !Uri.TryCreate(seed, UriKind.Absolute, out _))
+            throw new ArgumentException($"Seed node '{seed}' is not an address like {Example(PlainScheme)}.");
+        if (secure && !tls)
+            throw new ArgumentException($"Seed node '{seed}' is a TLS address, but this node has no certificates: give it --tls DIR (or {EnvironmentNames.TlsDirectory}), or seed with {Example(PlainScheme)}.");
+        return plain && tls ? TlsScheme + seed[PlainScheme.Length..] : seed;
     }
 
     /// <summary>The HOCON of this node, layered over <see cref="Protocol.AkkaDefaults.Hocon"/>.</summary>
@@ -54,6 +78,8 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             hostname = "{{Hostname}}"
             {{(PublicHostname is null ? "" : $"public-hostname = \"{PublicHostname}\"")}}
             port = {{Port}}
+            # With TLS the certificates come from ClusterNode's DotNettySslSetup: mutual, checked against the cluster CA.
+            enable-ssl = {{(Tls is null ? "off" : "on")}}
           }
           cluster {
             roles = ["{{Role}}"]

@@ -1,7 +1,10 @@
 // A dedicated TCP channel for gradients and parameters, beside Akka.Remote's control plane.
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using DistClip.Exchange.Tls;
 
 namespace DistClip.Exchange.Bulk;
 
@@ -11,7 +14,8 @@ namespace DistClip.Exchange.Bulk;
 /// connections for sending. Akka.Remote carries everything else; gradients and parameters of a
 /// remote peer travel here, because one Akka.Remote connection moves them at about a tenth of raw TCP
 /// (docs/BENCHMARKS.md) and would hold up cluster heartbeats behind them. A connection that sends
-/// anything else than well-formed frames is closed; the listener keeps serving.
+/// anything else than well-formed frames is closed; the listener keeps serving. With <see cref="ClusterTls"/> every
+/// connection is mutual TLS: both ends present a certificate of the cluster CA, and a peer without one never gets to send a byte of a frame.
 /// </summary>
 public sealed class BulkChannel : IDisposable
 {
@@ -20,8 +24,9 @@ public sealed class BulkChannel : IDisposable
     private readonly Action<string> _warn;
     private readonly int _maxElements;
     private readonly long? _token;
+    private readonly ClusterTls? _tls;
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, TcpClient> _outgoing = new();
+    private readonly ConcurrentDictionary<string, Connection> _outgoing = new();
     private readonly ConcurrentDictionary<IPAddress, int> _unprovedFrom = new();
 
     /// <summary>
@@ -31,13 +36,24 @@ public sealed class BulkChannel : IDisposable
     public const int MaxUnprovedConnectionsPerAddress = 64;
 
     /// <summary>
-    /// A connection must deliver its first frame header this soon, and within a frame no read may wait longer than this
-    /// for the next bytes; else it is closed (a peer that connects and waits, or sends half a frame and stops).
+    /// A connection must finish its TLS handshake (with TLS) and deliver its first frame header this soon, and within a frame
+    /// no read may wait longer than this for the next bytes; else it is closed (a peer that connects and waits, or sends half
+    /// a frame and stops).
     /// </summary>
     public static readonly TimeSpan FirstFrameDeadline = TimeSpan.FromSeconds(2);
 
     // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
     private const int SocketBuffer = 4 << 20;
+
+    /// <summary>An outgoing connection and the stream frames are written to (its TLS stream, with TLS).</summary>
+    private sealed record Connection(TcpClient Client, Stream Stream) : IDisposable
+    {
+        public void Dispose()
+        {
+            Stream.Dispose();
+            Client.Dispose();
+        }
+    }
 
     /// <summary>
     /// Where arriving frames' values are read into. A receiver that is done with a frame's
@@ -52,9 +68,10 @@ public sealed class BulkChannel : IDisposable
     /// <param name="publicHost">Address peers reach it at (advertised in <see cref="Endpoint"/>).</param>
     /// <param name="port">Port, 0 for any free one.</param>
     /// <param name="maxElements">Largest transfer accepted (the model's parameter count).</param>
-    public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn, long? token = null)
+    /// <param name="tls">The cluster's certificates: every connection, in and out, is mutual TLS; null: plain TCP.</param>
+    public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn, long? token = null, ClusterTls? tls = null)
     {
-        (_deliver, _warn, _maxElements, _token) = (deliver, warn, maxElements, token);
+        (_deliver, _warn, _maxElements, _token, _tls) = (deliver, warn, maxElements, token, tls);
         _listener = new TcpListener(IPAddress.Parse(bindHost), port);
         _listener.Start();
         Endpoint = $"{publicHost}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -66,16 +83,16 @@ public sealed class BulkChannel : IDisposable
     {
         for (int attempt = 0; ; attempt++)
         {
-            var client = _outgoing.GetOrAdd(endpoint, Connect);
+            var connection = _outgoing.GetOrAdd(endpoint, Connect);
             try
             {
-                lock (client) BulkFrame.Write(client.GetStream(), message);
+                lock (connection) BulkFrame.Write(connection.Stream, message);
                 return;
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException && attempt == 0)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or AuthenticationException && attempt == 0)
             {
                 _outgoing.TryRemove(endpoint, out _);  // the peer restarted or dropped the connection: one retry on a fresh one
-                client.Dispose();
+                connection.Dispose();
             }
         }
     }
@@ -92,19 +109,35 @@ public sealed class BulkChannel : IDisposable
             failure = null;
             return true;
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or AuthenticationException or FormatException or ArgumentException)
         {
             failure = e.Message;  // FormatException, ArgumentException: an endpoint that is no host:port
             return false;
         }
     }
 
-    private static TcpClient Connect(string endpoint)
+    /// <exception cref="AuthenticationException">With TLS: the peer's certificate is not the cluster CA's, or it refused ours.</exception>
+    private Connection Connect(string endpoint)
     {
         int colon = endpoint.LastIndexOf(':');
         var client = new TcpClient { NoDelay = true, SendBufferSize = SocketBuffer };
-        client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-        return client;
+        try
+        {
+            client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+            if (_tls is null) return new Connection(client, client.GetStream());
+            var tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+            string? refused = null;
+            client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
+            try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
+            catch (AuthenticationException e) when (refused is not null) { throw new AuthenticationException($"{endpoint} is not of this cluster: {refused}", e); }
+            client.ReceiveTimeout = 0;
+            return new Connection(client, tls);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
     }
 
     private async Task AcceptLoopAsync()
@@ -130,6 +163,8 @@ public sealed class BulkChannel : IDisposable
         var from = connection.Client.RemoteEndPoint as IPEndPoint;
         var address = from?.Address ?? IPAddress.None;
         bool unproved = true;
+        string? refused = null;
+        Stream stream = connection.GetStream();
         using (connection)
         {
             try
@@ -139,10 +174,15 @@ public sealed class BulkChannel : IDisposable
                     _warn($"bulk channel: refused a connection from {from}: {MaxUnprovedConnectionsPerAddress} connections from that address have sent no frame yet");
                     return;
                 }
-                var stream = connection.GetStream();
                 using (var first = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
                 {
                     first.CancelAfter(FirstFrameDeadline);
+                    if (_tls is not null)
+                    {
+                        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                        stream = tls;
+                        await tls.AuthenticateAsServerAsync(_tls.ServerOptions(why => refused = why), first.Token).ConfigureAwait(false);
+                    }
                     if (await BulkFrame.ReadAsync(stream, _maxElements, _token, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
                     (unproved, _) = (false, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
                     _deliver(message);
@@ -154,6 +194,10 @@ public sealed class BulkChannel : IDisposable
             {
                 _warn($"bulk channel: closed a connection from {from} that sent no frame header, or stalled in a frame, for {FirstFrameDeadline.TotalSeconds:F0} s");
             }
+            catch (AuthenticationException e) when (!_stop.IsCancellationRequested)
+            {
+                _warn($"bulk channel: refused a connection from {from}: not of this cluster ({refused ?? e.Message})");
+            }
             catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 if (!_stop.IsCancellationRequested) _warn($"bulk channel: closed a connection from {from}: {e.Message}");
@@ -161,6 +205,7 @@ public sealed class BulkChannel : IDisposable
             finally
             {
                 if (unproved) _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1);
+                await stream.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -169,7 +214,7 @@ public sealed class BulkChannel : IDisposable
     {
         _stop.Cancel();
         _listener.Stop();
-        foreach (var client in _outgoing.Values) client.Dispose();
+        foreach (var connection in _outgoing.Values) connection.Dispose();
         _outgoing.Clear();
     }
 }

@@ -1,0 +1,115 @@
+// The cluster's certificates: what `distclip certs` makes is trusted by its own CA only, and the bulk channel speaks mutual TLS with it.
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using DistClip.Exchange;
+using DistClip.Exchange.Bulk;
+using DistClip.Exchange.Tls;
+using DistClip.Protocol;
+using Xunit;
+
+namespace DistClip.Tests.Tls;
+
+public sealed class ClusterTlsSpecs : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly string _dir = Directory.CreateTempSubdirectory("distclip-tls-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string At(params string[] parts) => Path.Combine([_dir, .. parts]);
+
+    private ClusterTls Node(string cluster, string node) => ClusterTls.Load(At(cluster, node), "--tls");
+
+    [Fact]
+    public void Should_make_a_CA_and_node_certificates_that_it_and_only_it_trusts()
+    {
+        var made = ClusterCertificates.Create(At("ours"), ["coordinator", "worker"], TimeSpan.FromDays(30));
+        ClusterCertificates.Create(At("theirs"), ["node"], TimeSpan.FromDays(30));
+        Assert.Equal([At("ours", "coordinator"), At("ours", "worker")], made);
+
+        using var coordinator = Node("ours", "coordinator");
+        using var worker = Node("ours", "worker");
+        using var stranger = Node("theirs", "node");
+        Assert.True(coordinator.Accepts(worker.Certificate, out var why), why);
+        Assert.True(worker.Accepts(coordinator.Certificate, out why), why);
+        Assert.False(coordinator.Accepts(stranger.Certificate, out why));
+        Assert.Contains("CN=node", why);
+        Assert.False(stranger.Accepts(worker.Certificate, out _));
+        Assert.False(coordinator.Accepts(null, out why));
+        Assert.Equal("no certificate", why);
+        // A certificate that claims the CA's name but is self-signed is not the CA's.
+        using var impostor = SelfSigned(coordinator.Authority.Subject);
+        Assert.False(worker.Accepts(impostor, out _));
+
+        if (!OperatingSystem.IsWindows())
+            foreach (var key in new[] { At("ours", "ca.key"), At("ours", "worker", "node.key") })
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        Assert.True(worker.Certificate.NotAfter <= DateTime.Now.AddDays(30.1), $"valid until {worker.Certificate.NotAfter}");
+    }
+
+    [Fact]
+    public void Should_sign_nodes_added_later_with_the_same_CA_and_never_overwrite_a_node()
+    {
+        ClusterCertificates.Create(At("c"), ["a"], TimeSpan.FromDays(30));
+        var ca = File.ReadAllText(At("c", "ca.crt"));
+        ClusterCertificates.Create(At("c"), ["b"], TimeSpan.FromDays(30));
+        Assert.Equal(ca, File.ReadAllText(At("c", "ca.crt")));
+        using (var a = Node("c", "a"))
+        using (var b = Node("c", "b"))
+            Assert.True(a.Accepts(b.Certificate, out var why), why);
+
+        var key = File.ReadAllText(At("c", "a", "node.key"));
+        var again = Assert.Throws<ArgumentException>(() => ClusterCertificates.Create(At("c"), ["a"], TimeSpan.FromDays(30)));
+        Assert.Contains("--node a", again.Message);
+        Assert.Equal(key, File.ReadAllText(At("c", "a", "node.key")));
+        Assert.Throws<ArgumentException>(() => ClusterCertificates.Create(At("c"), ["../up"], TimeSpan.FromDays(30)));
+    }
+
+    [Fact]
+    public void Should_name_the_option_and_the_file_when_a_node_directory_is_incomplete()
+    {
+        ClusterCertificates.Create(At("c"), ["a"], TimeSpan.FromDays(30));
+        File.Delete(At("c", "a", "node.key"));
+        var e = Assert.Throws<ArgumentException>(() => ClusterTls.Load(At("c", "a"), "DISTCLIP_TLS_DIR"));
+        Assert.Contains("DISTCLIP_TLS_DIR", e.Message);
+        Assert.Contains("no node.key there", e.Message);
+    }
+
+    [Fact]
+    public void Should_carry_frames_over_mutual_TLS_and_refuse_peers_of_another_CA_or_without_TLS()
+    {
+        ClusterCertificates.Create(At("ours"), ["coordinator", "worker"], TimeSpan.FromDays(30));
+        ClusterCertificates.Create(At("theirs"), ["node"], TimeSpan.FromDays(30));
+        var received = new BlockingCollection<BulkMessage>();
+        var warnings = new ConcurrentQueue<string>();
+        var ours = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: Node("ours", "coordinator"));
+        using var receiver = ours.Open(1000, received.Add, warnings.Enqueue);
+        using var sender = (ours with { Tls = Node("ours", "worker") }).Open(1000, _ => { }, warnings.Enqueue);
+        using var stranger = (ours with { Tls = Node("theirs", "node") }).Open(1000, _ => { }, warnings.Enqueue);
+        using var plain = (ours with { Tls = null }).Open(1000, _ => { }, warnings.Enqueue);
+
+        var gradients = new ShardGradients(3, 2, 1, 8, 4.5, Enumerable.Range(0, 1000).Select(i => MathF.Sin(i)).ToArray());
+        Assert.True(sender.TrySend(receiver.Endpoint, BulkMessage.Of(gradients, 5, "w"), out var failure), failure);
+        Assert.True(received.TryTake(out var frame, Wait), "no frame arrived over TLS");
+        Assert.Equal(gradients.GradientSum.Select(BitConverter.SingleToInt32Bits), frame!.Values.Select(BitConverter.SingleToInt32Bits));
+
+        Assert.False(stranger.TrySend(receiver.Endpoint, BulkMessage.Of(gradients, 5, "intruder"), out failure));
+        Assert.Contains("not of this cluster", failure);
+        plain.TrySend(receiver.Endpoint, BulkMessage.Of(gradients, 5, "plain"), out _);  // written into the void: the handshake never completes
+        var deadline = DateTime.UtcNow + BulkChannel.FirstFrameDeadline + Wait;
+        while (DateTime.UtcNow < deadline && warnings.Count(w => w.Contains("refused a connection") || w.Contains("closed a connection")) < 2) Thread.Sleep(100);
+        Assert.False(received.TryTake(out var leaked, TimeSpan.FromSeconds(1)), $"a frame from '{leaked?.From}' got through");
+        Assert.Contains(warnings, w => w.Contains("refused a connection") && w.Contains("not of this cluster"));
+
+        // The other way round: a TLS node cannot be fooled into talking to a plain listener either.
+        Assert.False(sender.TrySend(plain.Endpoint, BulkMessage.Of(gradients, 5, "w"), out failure));
+    }
+
+    private static X509Certificate2 SelfSigned(string subject)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new CertificateRequest(subject, key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+}
