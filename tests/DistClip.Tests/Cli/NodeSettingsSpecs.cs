@@ -43,4 +43,29 @@ public class NodeSettingsSpecs
         Assert.Null(NodeSettings.Resolve("worker", null, null, null, null, Env(("DISTCLIP_SHARED_MEMORY", "off"))).Bulk(0).SharedMemoryDirectory);
         Assert.Equal("/dev/shm", NodeSettings.Resolve("worker", null, null, null, null, Env(("DISTCLIP_SHARED_MEMORY", "off")), sharedMemory: "on").Bulk(1).SharedMemoryDirectory);
     }
+
+    [Fact]
+    public void Should_speak_TLS_with_a_certificate_directory_and_seed_in_its_scheme()
+    {
+        var dir = Directory.CreateTempSubdirectory("distclip-tls-").FullName;
+        try
+        {
+            DistClip.Exchange.Tls.ClusterCertificates.Create(dir, ["node"], TimeSpan.FromDays(1));
+            var node = Path.Combine(dir, "node");
+            var tls = NodeSettings.Resolve("worker", null, null, null, "akka.tcp://distclip@a:4053", Env(("DISTCLIP_TLS_DIR", node)));
+            Assert.NotNull(tls.Tls);
+            Assert.Same(tls.Tls, tls.Bulk(0).Tls);
+            Assert.Equal(["akka.ssl.tcp://distclip@a:4053"], tls.SeedNodes);  // a deployment's plain seed list works either way
+            Assert.Contains("enable-ssl = on", tls.Hocon());
+
+            var plain = NodeSettings.Resolve("worker", null, null, null, "akka.tcp://distclip@a:4053", Env());
+            Assert.Null(plain.Tls);
+            Assert.Contains("enable-ssl = off", plain.Hocon());
+            var noCertificates = Assert.Throws<ArgumentException>(() => NodeSettings.Resolve("worker", null, null, null, "akka.ssl.tcp://distclip@a:4053", Env()));
+            Assert.Contains("has no certificates: give it --tls DIR", noCertificates.Message);
+            var missing = Assert.Throws<ArgumentException>(() => NodeSettings.Resolve("worker", null, null, null, null, Env(), tlsDirectory: dir));
+            Assert.Contains($"--tls {dir}: no node.crt there", missing.Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

@@ -1,0 +1,69 @@
+// Only nodes with a certificate of the cluster's CA get in: a TLS run is the plaintext run, bit for bit, whoever else knocks.
+using DistClip.Tests.Cli;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DistClip.Tests.Cluster;
+
+/// <summary>
+/// Real processes on loopback, certificates made by the real <c>distclip certs</c>: a coordinator and two workers with
+/// <c>--tls</c> (one through <c>DISTCLIP_TLS_DIR</c>), exchanging through the bulk channel (shared memory off, so that
+/// gradients and parameters cross TLS as between hosts), while two intruders try to join: one with a certificate of another
+/// CA, one without TLS. The first is refused with one line and exit 1, the second never gets past the handshake and gives up
+/// after its --coordinator-timeout; the run's weights are those of the plaintext run.
+/// </summary>
+public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private readonly string _dir = Directory.CreateTempSubdirectory("distclip-mtls-").FullName;
+
+    private static readonly string[] Job =
+        ["--model", "lenet", "--train-samples", "2000", "--global-batch", "32", "--steps", "400", "--seed", "11", "--log-every", "100", "--no-eval"];
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string At(params string[] parts) => Path.Combine([_dir, .. parts]);
+
+    [Fact]
+    public void Should_train_over_mutual_TLS_to_the_plaintext_bits_and_refuse_nodes_without_the_clusters_certificate()
+    {
+        var made = CliProcess.Run(Timeout, "certs", At("ours"), "--node", "coordinator", "--node", "worker-a", "--node", "worker-b");
+        Assert.True(made.ExitCode == 0, made.Stderr);
+        Assert.Contains($"start the node with --tls {At("ours", "worker-a")}", made.Stdout);
+        Assert.Equal(0, CliProcess.Run(Timeout, "certs", At("theirs")).ExitCode);
+
+        int port = LoopbackPorts.Free();
+        string seed = $"akka.tcp://distclip@127.0.0.1:{port}";  // a plain seed address: the TLS scheme is taken from --tls
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--tls", At("ours", "coordinator"),
+            "--shared-memory", "off", .. Job, "--save", At("run.safetensors")]);
+        using var otherCa = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("theirs", "node"));
+        using var noTls = CliProcess.Start("worker", "--seed-nodes", seed, "--coordinator-timeout", "20");
+        using var first = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("ours", "worker-a"), "--shared-memory", "off");
+        using var second = CliProcess.StartWith(new Dictionary<string, string> { ["DISTCLIP_TLS_DIR"] = At("ours", "worker-b") },
+            "worker", "--seed-nodes", seed, "--shared-memory", "off");
+
+        var refused = otherCa.Finish(Timeout);
+        Assert.True(refused.ExitCode == 1, $"exit {refused.ExitCode}\n{refused.Stdout}\n{refused.Stderr}");
+        Assert.Contains("distclip: the seed node is not of this cluster", refused.Stderr);
+        var gaveUp = noTls.Finish(Timeout);
+        Assert.Equal(1, gaveUp.ExitCode);
+        Assert.Contains("no coordinator reachable", gaveUp.Stderr);
+
+        var run = coordinator.Finish(Timeout);
+        output.WriteLine(run.Stdout);
+        output.WriteLine(run.Stderr);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains($"coordinator listening at akka.ssl.tcp://distclip@127.0.0.1:{port}", run.Stdout);
+        Assert.Equal(2, run.Stdout.Split('\n').Count(l => l.StartsWith("admitted ", StringComparison.Ordinal) && l.EndsWith("exchanging through the bulk channel", StringComparison.Ordinal)));
+        Assert.Contains("refused a TLS connection with", run.Stderr);
+        Assert.Contains("not of this cluster (CN=node", run.Stderr);
+        Assert.DoesNotContain("TLS handshake failed", run.Stdout + run.Stderr);  // Akka's multi-line error per attempt is kept out of the log
+        Assert.Equal(0, first.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        Assert.Equal(0, second.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+
+        var reference = CliProcess.Run(Timeout, ["train", .. Job, "--workers", "2", "--save", At("plaintext.safetensors")]);
+        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        Assert.True(File.ReadAllBytes(At("plaintext.safetensors")).AsSpan().SequenceEqual(File.ReadAllBytes(At("run.safetensors"))),
+            "the TLS run differs from the plaintext run");
+    }
+}
