@@ -8,6 +8,7 @@ using DistClip.Protocol;
 using DistClip.Exchange.Bulk;
 using DistClip.Exchange;
 using DistClip.Exchange.Chunks;
+using DistClip.Exchange.Tls;
 
 namespace DistClip.Cli.Bench;
 
@@ -56,28 +57,39 @@ public static class NetworkBenchmark
 
     /// <summary>
     /// The child's side of the exchange, until killed: an echo actor at <c>/user/echo</c> on
-    /// <paramref name="port"/>, and a bulk channel on <paramref name="port"/> + 1 that answers each
-    /// gradient frame with a parameter frame of the same values to the endpoint named in the frame.
+    /// <paramref name="port"/>, and bulk channels that answer each gradient frame with a parameter frame of the same
+    /// values to the endpoint named in the frame: plain TCP on <paramref name="port"/> + 1, mutual TLS with the
+    /// certificates in <paramref name="tlsDirectory"/> on <paramref name="port"/> + 2.
     /// </summary>
-    public static async Task ServeEchoAsync(int port)
+    public static async Task ServeEchoAsync(int port, string? tlsDirectory)
     {
         using var system = ActorSystem.Create(SystemName, RemoteConfig(port));
         system.ActorOf(Props.Create(() => new Echo()), "echo");
+        using var plain = EchoChannel(new ExchangeSettings("127.0.0.1", "127.0.0.1", port + 1));
+        using var tls = tlsDirectory is null ? null : EchoChannel(new ExchangeSettings("127.0.0.1", "127.0.0.1", port + 2, Tls: ClusterTls.Load(tlsDirectory, "--tls")));
+        await system.WhenTerminated;
+    }
+
+    private static BulkChannel EchoChannel(ExchangeSettings settings)
+    {
         BulkChannel? channel = null;
-        channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", port + 1).Open(int.MaxValue / sizeof(float),
+        return channel = settings.Open(int.MaxValue / sizeof(float),
             m =>
             {
                 channel!.Send(m.From, BulkMessage.Of(m.AsParameters(), m.Token, "echo"));
                 channel.Buffers.Return(m.Values);  // written out: the next frame may be read into it
             }, Console.Error.WriteLine);
-        await system.WhenTerminated;
     }
 
-    /// <summary>Round trips over the bulk channel to the echo's port + 1; GB/s counting both directions.</summary>
-    public static async Task<double[]> BulkExchangeAsync(int echoPort, int elements, int repetitions)
+    /// <summary>
+    /// Round trips over the bulk channel to the echo's port + 1, or with <paramref name="tls"/> over mutual TLS to its
+    /// port + 2; GB/s counting both directions.
+    /// </summary>
+    public static async Task<double[]> BulkExchangeAsync(int echoPort, int elements, int repetitions, ClusterTls? tls = null)
     {
         TaskCompletionSource<float[]>? pending = null;
-        using var channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
+        using var channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: tls).Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
+        int echoChannelPort = echoPort + (tls is null ? 1 : 2);
         var gradient = new float[elements];
         for (int i = 0; i < elements; i++) gradient[i] = i * 1e-7f;
         var results = new double[repetitions];
@@ -85,7 +97,7 @@ public static class NetworkBenchmark
         {
             pending = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
             var clock = Stopwatch.StartNew();
-            channel.Send($"127.0.0.1:{echoPort + 1}", BulkMessage.Of(new ShardGradients(r, r, 0, 1, 0, gradient), r, channel.Endpoint));
+            channel.Send($"127.0.0.1:{echoChannelPort}", BulkMessage.Of(new ShardGradients(r, r, 0, 1, 0, gradient), r, channel.Endpoint));
             var back = await pending.Task.WaitAsync(TimeSpan.FromMinutes(5));
             results[r] = 2.0 * elements * sizeof(float) / clock.Elapsed.TotalSeconds / 1e9;
             if (back.Length != elements || back[^1] != gradient[^1]) throw new InvalidDataException("The echo returned other values than were sent.");

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using DistClip.Exchange.Tls;
 
 namespace DistClip.Cli.Bench;
 
@@ -18,12 +19,16 @@ public static class NetworkComparison
             raw = NetworkBenchmark.RawTcpAsync(sinkPort, rawBytes).GetAwaiter().GetResult();
         lines.Add(F($"| (a) raw TCP, one connection, {rawBytes / 1e9:F1} GB | {raw:F2} | 1 |"));
         Console.WriteLine(lines[^1]);
-        using (var echo = Child("echo", out int echoPort))
+        var certificates = Directory.CreateTempSubdirectory("distclip-bench-tls-").FullName;
+        ClusterCertificates.Create(certificates, ["echo", "bench"], TimeSpan.FromDays(1));
+        using var tls = ClusterTls.Load(Path.Combine(certificates, "bench"), "--tls");
+        using (var echo = Child("echo", out int echoPort, ["--tls", Path.Combine(certificates, "echo")]))
         {
             foreach (var n in sizes)
             {
                 int repetitions = n >= 50_000_000 ? 3 : 4;  // the first of each is cold: its receive buffers are new memory
                 Row($"(b) bulk channel (the cluster's data plane), {n / 1e6:F0} M float32", NetworkBenchmark.BulkExchangeAsync(echoPort, n, repetitions).GetAwaiter().GetResult());
+                Row($"(b-tls) the same over mutual TLS (--tls), {n / 1e6:F0} M float32", NetworkBenchmark.BulkExchangeAsync(echoPort, n, repetitions, tls).GetAwaiter().GetResult());
                 Row($"(b') Akka.Remote chunks (the fallback), {n / 1e6:F0} M float32", NetworkBenchmark.ExchangeAsync(echoPort, n, repetitions).GetAwaiter().GetResult());
             }
         }
@@ -36,8 +41,9 @@ public static class NetworkComparison
         if (e2eSteps > 0)
         {
             lines.Add("");
-            lines.AddRange(EndToEnd(e2eSteps));
+            lines.AddRange(EndToEnd(e2eSteps, certificates));
         }
+        Directory.Delete(certificates, recursive: true);
         if (reportPath is not null)
             File.AppendAllText(reportPath, $"\n### bench-network ({DateTime.UtcNow:yyyy-MM-dd})\n\nCommand: `./distclip {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}`\n\n{string.Join('\n', lines)}\n");
         return 0;
@@ -46,11 +52,12 @@ public static class NetworkComparison
     /// <summary>
     /// (c) samples/s of a coordinator and 2 worker processes vs the embedded trainer, same job, after the
     /// warm-up steps: with the data plane the processes choose on one host (shared memory), and with shared
-    /// memory off (the bulk TCP channel, as between hosts). Each worker process is pinned to a CPU of its own
-    /// (--cpus), and so are the embedded trainer's workers. The three configurations take turns, twice, and
-    /// each is reported by its better run, as (b) is (single runs on this VM vary by ±5 %).
+    /// memory off (the bulk TCP channel, as between hosts), plain and with mutual TLS (<paramref name="certificates"/>:
+    /// a <c>distclip certs</c> directory). Each worker process is pinned to a CPU of its own (--cpus), and so are the
+    /// embedded trainer's workers. The four configurations take turns, twice, and each is reported by its better run, as
+    /// (b) is (single runs on this VM vary by ±5 %).
     /// </summary>
-    private static IEnumerable<string> EndToEnd(int steps)
+    private static IEnumerable<string> EndToEnd(int steps, string certificates)
     {
         const int warmup = 30;  // each of the three processes JITs its hot paths; on 2 cores that settles after ~30 steps
         var dir = Directory.CreateTempSubdirectory("distclip-bench-").FullName;
@@ -64,11 +71,11 @@ public static class NetworkComparison
             Exec(["train", "--workers", "2", .. Cpus("0,1"), "--metrics", metrics, .. job]);
             return SamplesPerSecond(metrics, warmup);
         }
-        double Cluster(string sharedMemory)
+        double Cluster(string sharedMemory, bool tls = false)
         {
             var metrics = Metrics();
             int port = FreePort();
-            string[] node = ["--shared-memory", sharedMemory];
+            string[] node = ["--shared-memory", sharedMemory, .. tls ? new[] { "--tls", Path.Combine(certificates, "bench") } : []];
             using (var coordinator = Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--metrics", metrics, .. node, .. job]))
             using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", .. Cpus("0"), .. node]))
             using (Start(["worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", .. Cpus("1"), .. node]))
@@ -78,16 +85,17 @@ public static class NetworkComparison
             }
             return SamplesPerSecond(metrics, warmup);
         }
-        var runs = Enumerable.Range(0, 2).Select(_ => (Embedded: Embedded(), Shared: Cluster("on"), Tcp: Cluster("off"))).ToList();
+        var runs = Enumerable.Range(0, 2).Select(_ => (Embedded: Embedded(), Shared: Cluster("on"), Tcp: Cluster("off"), Tls: Cluster("off", tls: true))).ToList();
         Directory.Delete(dir, recursive: true);
-        double embedded = runs.Max(r => r.Embedded), shared = runs.Max(r => r.Shared), tcp = runs.Max(r => r.Tcp);
-        string Of(Func<(double Embedded, double Shared, double Tcp), double> pick) => string.Join(", ", runs.Select(r => pick(r).ToString("F0", CultureInfo.InvariantCulture)));
-        Console.WriteLine(F($"(c) worker processes / embedded = {shared / embedded:F3} through shared memory, {tcp / embedded:F3} through the bulk channel"));
+        double embedded = runs.Max(r => r.Embedded), shared = runs.Max(r => r.Shared), tcp = runs.Max(r => r.Tcp), tls = runs.Max(r => r.Tls);
+        string Of(Func<(double Embedded, double Shared, double Tcp, double Tls), double> pick) => string.Join(", ", runs.Select(r => pick(r).ToString("F0", CultureInfo.InvariantCulture)));
+        Console.WriteLine(F($"(c) worker processes / embedded = {shared / embedded:F3} through shared memory, {tcp / embedded:F3} through the bulk channel, {tls / embedded:F3} through it over mutual TLS (TLS / plain = {tls / tcp:F3})"));
         yield return F($"| (c) cnn (3,274,634 parameters), global batch 128, 2 workers x 1 thread, {steps} steps after {warmup} warm-up | samples/s (best of) | fraction of embedded |");
         yield return "| --- | ---: | ---: |";
         yield return F($"| embedded trainer (one process), --cpus 0,1; runs: {Of(r => r.Embedded)} | {embedded:F0} | 1 |");
         yield return F($"| coordinator process + 2 worker processes (--cpus 0 and --cpus 1), one host: shared memory (the default); runs: {Of(r => r.Shared)} | {shared:F0} | **{shared / embedded:F3}** |");
         yield return F($"| the same with --shared-memory off: bulk TCP channel on loopback; runs: {Of(r => r.Tcp)} | {tcp:F0} | **{tcp / embedded:F3}** |");
+        yield return F($"| the same over mutual TLS (--tls on every node: Akka.Remote and the bulk channel); runs: {Of(r => r.Tls)} | {tls:F0} | **{tls / embedded:F3}** ({tls / tcp:F3} of plain TCP) |");
     }
 
     /// <summary>Samples per second of the steps after <paramref name="skip"/> in a metrics file.</summary>
@@ -130,11 +138,11 @@ public static class NetworkComparison
     }
 
     /// <summary>A child process serving <paramref name="role"/>; killed when disposed.</summary>
-    private static ChildProcess Child(string role, out int port)
+    private static ChildProcess Child(string role, out int port, string[]? extra = null)
     {
         port = FreePort();
-        while (role == "echo" && !PortIsFree(port + 1)) port = FreePort();  // the echo's bulk channel takes port + 1
-        var process = Start(["bench-network", "--serve", role, "--port", $"{port}"]);
+        while (role == "echo" && !(PortIsFree(port + 1) && PortIsFree(port + 2))) port = FreePort();  // the echo's bulk channels take port + 1 and + 2
+        var process = Start(["bench-network", "--serve", role, "--port", $"{port}", .. extra ?? []]);
         Thread.Sleep(role == "echo" ? 3000 : 500);  // let it bind
         return new ChildProcess(process);
     }

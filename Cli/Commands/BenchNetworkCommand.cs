@@ -15,16 +15,17 @@ public static class BenchNetworkCommand
         var report = new Option<string?>("--report") { Description = "Append the results as Markdown to this file." };
         var serve = new Option<string?>("--serve") { Description = "Internal: run the child side (sink or echo).", Hidden = true };
         var port = new Option<int>("--port") { Description = "Internal: the child's port.", Hidden = true };
+        var tls = new Option<string?>("--tls") { Description = "Internal: the echo's certificates for its TLS bulk channel.", Hidden = true };
         var command = new Command("bench-network", "Measure raw TCP on loopback, DistClip's gradient exchange through the real serializer and transport, and worker processes vs the embedded trainer.")
         {
-            elements, rawBytes, e2eSteps, report, serve, port,
+            elements, rawBytes, e2eSteps, report, serve, port, tls,
         };
         command.SetAction(p => CommandGuard.Run(() =>
         {
             switch (p.GetValue(serve))
             {
                 case "sink": NetworkBenchmark.ServeSinkAsync(p.GetValue(port)).GetAwaiter().GetResult(); return 0;
-                case "echo": NetworkBenchmark.ServeEchoAsync(p.GetValue(port)).GetAwaiter().GetResult(); return 0;
+                case "echo": NetworkBenchmark.ServeEchoAsync(p.GetValue(port), p.GetValue(tls)).GetAwaiter().GetResult(); return 0;
                 case null: break;
                 case var other: throw new ArgumentException($"--serve must be sink or echo (got '{other}').");
             }

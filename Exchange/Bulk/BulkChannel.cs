@@ -45,6 +45,9 @@ public sealed class BulkChannel : IDisposable
     // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
     private const int SocketBuffer = 4 << 20;
 
+    // TLS records hold at most 16 KiB: a sender's are batched into large socket writes instead of one system call each.
+    private const int TlsRecordBatch = 1 << 20;
+
     /// <summary>An outgoing connection and the stream frames are written to (its TLS stream, with TLS).</summary>
     private sealed record Connection(TcpClient Client, Stream Stream) : IDisposable
     {
@@ -125,12 +128,14 @@ public sealed class BulkChannel : IDisposable
         {
             client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
             if (_tls is null) return new Connection(client, client.GetStream());
-            var tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+            var batching = new RecordBatchingStream(client.GetStream(), TlsRecordBatch);
+            var tls = new SslStream(batching, leaveInnerStreamOpen: false);
             string? refused = null;
             client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
             try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
             catch (AuthenticationException e) when (refused is not null) { throw new AuthenticationException($"{endpoint} is not of this cluster: {refused}", e); }
             client.ReceiveTimeout = 0;
+            batching.Batching = true;  // frames only from here on: their records go out together at each frame's flush
             return new Connection(client, tls);
         }
         catch

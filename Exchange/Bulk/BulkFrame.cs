@@ -80,13 +80,25 @@ public static class BulkFrame
         await ReadWithinAsync(stream, bytes.Memory, stallLimit, cancel).ConfigureAwait(false);
     }
 
-    /// <summary>Fills <paramref name="into"/>, each read waiting at most <paramref name="stallLimit"/> for bytes (then <see cref="OperationCanceledException"/>).</summary>
+    /// <summary>
+    /// Fills <paramref name="into"/>; no read may wait longer than <paramref name="stallLimit"/> for bytes (then
+    /// <see cref="OperationCanceledException"/>). The limit is on a stall, not on the whole frame: the timer is re-armed as
+    /// bytes arrive — lazily, once a quarter of the limit has passed, because a TLS stream returns one 16 KiB record per
+    /// read and re-arming a timer hundreds of times per frame costs more than the reads.
+    /// </summary>
     private static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
     {
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        long armed = long.MinValue;
+        long rearmAfter = stallLimit == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(stallLimit.TotalSeconds / 4 * System.Diagnostics.Stopwatch.Frequency);
         while (into.Length > 0)
         {
-            stall.CancelAfter(stallLimit);   // re-armed before each read: the limit is on a stall, not on the whole frame
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (armed == long.MinValue || now - armed >= rearmAfter)
+            {
+                stall.CancelAfter(stallLimit);
+                armed = now;
+            }
             int read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false);
             if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
             into = into[read..];

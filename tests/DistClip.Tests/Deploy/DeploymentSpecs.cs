@@ -85,4 +85,24 @@ public class DeploymentSpecs
         Assert.Contains("--clip", args);
         Assert.Equal("coordinator", args[0]);
     }
+
+    [Fact]
+    public void Should_mount_the_certificates_where_DISTCLIP_TLS_DIR_points_on_every_node()
+    {
+        string[] files = [DistClip.Exchange.Tls.ClusterTls.AuthorityFile, DistClip.Exchange.Tls.ClusterTls.CertificateFile, DistClip.Exchange.Tls.ClusterTls.KeyFile];
+        foreach (var (file, name) in new[] { ("k8s/base/coordinator.yaml", "distclip-coordinator"), ("k8s/base/workers.yaml", "distclip-worker") })
+        {
+            var directory = Environment(file, name).Single(e => e.Name == EnvironmentNames.TlsDirectory).Value;
+            var pod = At(Documents(file).Single(d => At(d, "kind").ToString() is "StatefulSet" or "Deployment"), "spec", "template", "spec");
+            var mount = ((YamlSequenceNode)At(pod, "containers", 0, "volumeMounts")).Single(m => At(m, "mountPath").ToString() == directory);
+            var volume = ((YamlSequenceNode)At(pod, "volumes")).Single(v => At(v, "name").ToString() == At(mount, "name").ToString());
+            Assert.Equal("distclip-tls", At(volume, "secret", "secretName").ToString());
+        }
+        foreach (var service in ((YamlMappingNode)At(Documents("compose.yaml")[0], "services")).Children.Values)
+        {
+            var directory = At(service, "environment", EnvironmentNames.TlsDirectory).ToString();
+            var targets = ((YamlSequenceNode)At(service, "secrets")).OfType<YamlMappingNode>().Select(s => At(s, "target").ToString()).ToList();
+            Assert.Equal(files.Select(f => $"{directory}/{f}"), targets);
+        }
+    }
 }
