@@ -42,7 +42,7 @@ public static class ClusterNode
             (certificate, _, peer, _, _) =>
             {
                 if (tls.Accepts(certificate, out var why)) return true;
-                notices.Refused(RefusalNotices.AddressOf(peer), $"refused a TLS connection with {peer}: not of this cluster ({why})");
+                notices.Refused(RefusalNotices.AddressOf(peer ?? "unknown"), $"refused a TLS connection with {peer}: not of this cluster ({why})");
                 return false;
             });
 

@@ -85,7 +85,9 @@ public static class ClusterTrainer
             var cancelled = Task.Delay(Timeout.Infinite, stop);
             var joined = await Task.WhenAny(coordinator.Up.Task, Task.Delay(coordinatorTimeout, stop), system.WhenTerminated).ConfigureAwait(false);
             if (stop.IsCancellationRequested) return MembershipEnd.Stopped;
-            if (joined != coordinator.Up.Task && system.WhenTerminated.IsCompleted && refusals.TakeLast() is { } refused)
+            // Only a refusal of a seed node's own certificate ends the worker: a stranger refused at its port is no reason to.
+            if (joined != coordinator.Up.Task && system.WhenTerminated.IsCompleted && refusals.TakeLast() is { } refused
+                && node.SeedNodes.Any(seed => refused.Contains(seed[(seed.IndexOf('@') + 1)..], StringComparison.Ordinal)))
                 throw new RunEndedEarlyException($"the seed node is not of this cluster: {refused}; give every node a certificate of the same CA (--tls).", 1);
             if (joined != coordinator.Up.Task) return system.WhenTerminated.IsCompleted ? MembershipEnd.CoordinatorLost : MembershipEnd.NoCoordinator;
             var ended = await Task.WhenAny(Task.WhenAll(stopped), coordinator.Left.Task, coordinator.Removed.Task, system.WhenTerminated, cancelled).ConfigureAwait(false);

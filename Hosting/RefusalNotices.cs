@@ -25,6 +25,7 @@ public sealed class RefusalNotices(Action<string> say, TimeProvider? clock = nul
         var now = _clock.GetUtcNow();
         _last = line;
         int unsaid;
+        DateTimeOffset since;
         lock (_byPeer)
         {
             _byPeer.TryGetValue(address, out var last);
@@ -35,9 +36,9 @@ public sealed class RefusalNotices(Action<string> say, TimeProvider? clock = nul
             }
             if (_byPeer.Count >= MaxPeers) _byPeer.Clear();
             _byPeer[address] = (now, 0);
-            unsaid = last.Unsaid;
+            (unsaid, since) = (last.Unsaid, last.Said);
         }
-        say(unsaid > 0 ? $"{line} ({unsaid} more refusals of {address} in the last {Interval.TotalMinutes:F0} min went unlogged)" : line);
+        say(unsaid > 0 ? $"{line} ({unsaid} more refusals of {address} since {since:HH:mm:ss} UTC went unlogged)" : line);
     }
 
     /// <summary>The address of a peer named <c>host:port</c> or <c>[v6]:port</c> (its port changes with every attempt).</summary>

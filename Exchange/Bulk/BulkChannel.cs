@@ -124,12 +124,13 @@ public sealed class BulkChannel : IDisposable
     {
         int colon = endpoint.LastIndexOf(':');
         var client = new TcpClient { NoDelay = true, SendBufferSize = SocketBuffer };
+        SslStream? tls = null;
         try
         {
             client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
             if (_tls is null) return new Connection(client, client.GetStream());
             var batching = new RecordBatchingStream(client.GetStream(), TlsRecordBatch);
-            var tls = new SslStream(batching, leaveInnerStreamOpen: false);
+            tls = new SslStream(batching, leaveInnerStreamOpen: false);
             string? refused = null;
             client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
             try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
@@ -140,6 +141,7 @@ public sealed class BulkChannel : IDisposable
         }
         catch
         {
+            tls?.Dispose();  // its native TLS context, and the batching stream below it
             client.Dispose();
             throw;
         }

@@ -26,8 +26,8 @@ public static class ClusterCertificates
         if (validFor <= TimeSpan.Zero) throw new ArgumentException($"--days must be positive (got {validFor.TotalDays}).", nameof(validFor));
         foreach (var name in nodes)
         {
-            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
-                throw new ArgumentException($"--node '{name}' is not a plain name (it becomes a directory under {directory}).");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$"))
+                throw new ArgumentException($"--node '{name}' is not a plain host-like name (letters, digits, '.', '-'; it becomes a directory under {directory} and the certificate's name).");
             if (File.Exists(Path.Combine(directory, name, ClusterTls.CertificateFile)))
                 throw new ArgumentException($"--node {name}: {Path.Combine(directory, name)} already holds a certificate; remove it first to make a new one.");
         }
@@ -52,7 +52,11 @@ public static class ClusterCertificates
     private static X509Certificate2 LoadOrCreateAuthority(string directory)
     {
         var (certificatePath, keyPath) = (Path.Combine(directory, ClusterTls.AuthorityFile), Path.Combine(directory, AuthorityKeyFile));
-        if (File.Exists(certificatePath) && File.Exists(keyPath)) return X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+        if (File.Exists(certificatePath) && File.Exists(keyPath))
+        {
+            try { return X509Certificate2.CreateFromPemFile(certificatePath, keyPath); }
+            catch (CryptographicException e) { throw new ArgumentException($"{certificatePath} and {keyPath} are not a CA certificate and its key ({e.Message})."); }
+        }
         if (File.Exists(certificatePath) || File.Exists(keyPath))
             throw new ArgumentException($"{directory} holds only one of {ClusterTls.AuthorityFile} and {AuthorityKeyFile}: a CA needs both (or neither, to make a new one).");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -88,7 +92,8 @@ public static class ClusterCertificates
 
     private static void WritePrivate(string path, string pem)
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        File.Delete(path);  // a file left there keeps its permissions: the key goes into a new one, readable by its owner only
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         using var writer = new StreamWriter(new FileStream(path, options));
         writer.WriteLine(pem);

@@ -30,7 +30,7 @@ public sealed class ClusterTls : IDisposable
         if (!certificate.HasPrivateKey) throw new ArgumentException($"The node certificate {certificate.Subject} has no private key.", nameof(certificate));
         (Authority, Certificate) = (authority, certificate);
         if (!Accepts(certificate, out var why))
-            throw new ArgumentException($"The node certificate {certificate.Subject} is not signed by the cluster CA {authority.Subject}: {why}", nameof(certificate));
+            throw new ArgumentException($"The node certificate {certificate.Subject} is not accepted by the cluster CA {authority.Subject}: {why}", nameof(certificate));
         _context = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
     }
 
@@ -67,6 +67,12 @@ public sealed class ClusterTls : IDisposable
     public bool Accepts(X509Certificate? peer, out string? why)
     {
         if (peer is null) { why = "no certificate"; return false; }
+        try { return ChainsToAuthority(peer, out why); }
+        catch (CryptographicException e) { why = e.Message; return false; }  // a malformed certificate is a refusal, not a crash
+    }
+
+    private bool ChainsToAuthority(X509Certificate peer, out string? why)
+    {
         using var certificate = new X509Certificate2(peer);
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -76,10 +82,13 @@ public sealed class ClusterTls : IDisposable
         if (!chain.Build(certificate))
         {
             why = $"{certificate.Subject}: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
+            foreach (var element in chain.ChainElements) element.Certificate.Dispose();
             return false;
         }
-        bool ours = chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(Authority.RawDataMemory.Span);
-        why = ours ? null : $"{certificate.Subject} chains to {chain.ChainElements[^1].Certificate.Subject}, not to the cluster CA";
+        var root = chain.ChainElements[^1].Certificate;
+        bool ours = root.RawDataMemory.Span.SequenceEqual(Authority.RawDataMemory.Span);
+        why = ours ? null : $"{certificate.Subject} chains to {root.Subject}, not to the cluster CA";
+        foreach (var element in chain.ChainElements) element.Certificate.Dispose();  // not disposed with the chain
         return ours;
     }
 
