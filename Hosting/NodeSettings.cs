@@ -23,9 +23,7 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";
 
-    /// <summary>The scheme of node addresses: Akka.Remote names TLS connections <c>akka.ssl.tcp</c>.</summary>
-    public string Scheme => Tls is null ? PlainScheme : TlsScheme;
-
+    // Akka.Remote names the addresses of TLS nodes akka.ssl.tcp.
     private const string PlainScheme = "akka.tcp", TlsScheme = "akka.ssl.tcp";
 
     public static NodeSettings Resolve(string role, string? hostname, string? publicHostname, int? port, string? seedNodes, Func<string, string?>? environment = null,
