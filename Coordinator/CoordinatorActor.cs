@@ -126,7 +126,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
         if (_gate.Challenge(Sender, join.Nonce) is { } challenge) Sender.Tell(challenge);
-        else Sender.Tell(_links.Offer(_job));
+        else Sender.Tell(_links.Offer(Sender, _job));
     }
 
     /// <summary>The answer to a join challenge: the job offer if it proves the secret; otherwise a refusal, and nothing about the run.</summary>
@@ -144,7 +144,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
         var self = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
-        Sender.Tell(_links.Offer(_job) with { CoordinatorProof = _gate.CoordinatorProof(Sender, self) });
+        Sender.Tell(_links.Offer(Sender, _job) with { CoordinatorProof = _gate.CoordinatorProof(Sender, self) });
     }
 
     private void OnRegister(RegisterWorker register)

@@ -40,7 +40,7 @@ public sealed class CoordinatorLink : IDisposable
     /// <param name="info">Told why shared memory is not used, when the coordinator offered it.</param>
     public static CoordinatorLink Open(JobOffer offer, ExchangeSettings? bulk, string workerName, int length, IActorRef self, Action<string> info, Action<string> warn)
     {
-        var channel = bulk is not null && offer.BulkEndpoint is not null ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, offer.BulkToken) : null;
+        var channel = bulk is not null && offer.BulkEndpoint is not null ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, token => token == offer.BulkToken) : null;
         SharedMemoryLink? shared = null;
         if (bulk is { SharedMemory: true } && offer.SharedMemoryPath is not null)
         {
@@ -132,7 +132,7 @@ public sealed class CoordinatorLink : IDisposable
         var gradients = new ShardGradients(request.Step, request.Version, request.Shard, samples, compute(sum), sum);
         if (_bulk is not null && _offer.BulkEndpoint is { } endpoint)
         {
-            if (_bulk.TrySend(endpoint, BulkMessage.Of(gradients, _offer.BulkToken, _workerName), out var failure)) return;
+            if (_bulk.TrySend(endpoint, BulkMessage.Of(gradients, _offer.BulkToken), out var failure)) return;
             _warn($"Worker {_workerName}: bulk channel to {endpoint} failed ({failure}); sending through Akka instead");
         }
         Chunking.Send(coordinator, gradients, _self);

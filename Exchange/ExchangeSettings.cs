@@ -19,13 +19,14 @@ public sealed record ExchangeSettings(string BindHost, string PublicHost, int Po
     public bool SharedMemory => SharedMemoryDirectory is not null && Directory.Exists(SharedMemoryDirectory);
 
     /// <summary>Opens the channel; <paramref name="deliver"/> runs on a background thread.</summary>
-    /// <param name="token">The run's token: a frame with another is refused from its header, before its values are read; null accepts any (benchmarks).</param>
-    public BulkChannel Open(int maxElements, Action<BulkMessage> deliver, Action<string> warn, long? token = null)
+    /// <param name="acceptsToken">Whether a frame's token is accepted (asked from the channel's threads): a frame under another is
+    /// refused from its header, before its values are read; null accepts any (benchmarks).</param>
+    public BulkChannel Open(int maxElements, Action<BulkMessage> deliver, Action<string> warn, Func<long, bool>? acceptsToken = null)
     {
         var bind = IPAddress.TryParse(BindHost, out var ip) ? ip
             : Dns.GetHostAddresses(BindHost).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
               ?? throw new ArgumentException($"Bind address '{BindHost}' does not resolve to an IPv4 address.");
-        return new BulkChannel(bind.ToString(), PublicHost, Port, maxElements, deliver, warn, token, Tls);
+        return new BulkChannel(bind.ToString(), PublicHost, Port, maxElements, deliver, warn, acceptsToken, Tls);
     }
 }
 

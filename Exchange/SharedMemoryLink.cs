@@ -42,12 +42,12 @@ public sealed class SharedMemoryLink : IDisposable
     {
         why = null;
         if (offer.SharedMemoryPath is null) return null;
-        if (SharedSegment.TryOpen(offer.SharedMemoryPath, offer.BulkToken, length, out why) is not { } parameters) return null;
-        var name = $"{offer.BulkToken:x}-{string.Concat(workerName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}-gradients";
+        if (SharedSegment.TryOpen(offer.SharedMemoryPath, offer.SharedMemoryToken, length, out why) is not { } parameters) return null;
+        var name = $"{offer.SharedMemoryToken:x}-{string.Concat(workerName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'))}-gradients";
         var gradients = new List<SharedSegment>();
         for (int slot = 0; slot < MaxSlots; slot++)
         {
-            try { gradients.Add(SharedSegment.Create(directory, SlotPath(name, slot), offer.BulkToken, length)); }
+            try { gradients.Add(SharedSegment.Create(directory, SlotPath(name, slot), offer.SharedMemoryToken, length)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 if (slot > 0) break;  // fewer slots: later shards of a step travel in messages

@@ -16,16 +16,16 @@ namespace DistClip.Exchange;
 /// </summary>
 public sealed class WorkerLinks : IDisposable
 {
-    private sealed record Link(LinkKind Kind, string Name, string? BulkEndpoint);
+    private sealed record Link(LinkKind Kind, string? BulkEndpoint, long BulkToken);
 
     private readonly int _length;
-    private readonly long _token = Random.Shared.NextInt64();
+    private readonly long _sharedMemoryToken = Random.Shared.NextInt64();   // names and checks this run's shared segments
+    private readonly BulkTokens _tokens = new();
     private readonly IActorRef _self;
     private readonly Action<string> _warn;
     private readonly BulkChannel? _bulk;
     private readonly SharedMemoryPeers<IActorRef>? _shared;
     private readonly Dictionary<IActorRef, Link> _links = [];
-    private readonly Dictionary<string, IActorRef> _workerNamed = [];   // bulk frames name their sender
     private readonly ChunkAssembler<(IActorRef Sender, long Step, int Shard)> _chunks;
     private readonly List<float[]> _heldBuffers = [];                  // bulk receive buffers the reducer may still read
 
@@ -38,18 +38,19 @@ public sealed class WorkerLinks : IDisposable
         (_length, _self, _warn) = (length, self, warn);
         _chunks = new(length);
         if (bulk is null) return;
-        _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, _token);
+        _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, _tokens.Accepts);
         info($"Bulk channel listening at {_bulk.Endpoint}");
         if (!bulk.SharedMemory) return;
-        try { _shared = new SharedMemoryPeers<IActorRef>(bulk.SharedMemoryDirectory!, _token, length); }
+        try { _shared = new SharedMemoryPeers<IActorRef>(bulk.SharedMemoryDirectory!, _sharedMemoryToken, length); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             warn($"No shared memory for workers on this host ({e.Message}); they use the bulk channel");
         }
     }
 
-    /// <summary>The offer a joining worker gets: the job, and where and how to exchange with this coordinator.</summary>
-    public JobOffer Offer(JobSpec job) => new(job, _bulk?.Endpoint, _token, _shared?.ParametersPath);
+    /// <summary>The offer <paramref name="worker"/> gets: the job, and where and how to exchange with this coordinator (its own bulk token).</summary>
+    public JobOffer Offer(IActorRef worker, JobSpec job) =>
+        new(job, _bulk?.Endpoint, _bulk is null ? 0 : _tokens.For(worker), _shared?.ParametersPath, SharedMemoryToken: _shared is null ? 0 : _sharedMemoryToken);
 
     /// <summary>Chooses the worker's link (see the type's summary) and returns it.</summary>
     public LinkKind Admit(IActorRef worker, RegisterWorker registration)
@@ -61,16 +62,20 @@ public sealed class WorkerLinks : IDisposable
             : registration.BulkEndpoint is not null && _bulk is not null ? LinkKind.BulkChannel
             : worker.Path.Address.HasGlobalScope ? LinkKind.Chunks
             : LinkKind.InProcess;
-        _links[worker] = new Link(kind, registration.WorkerName, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null);
-        _workerNamed[registration.WorkerName] = worker;
+        _links[worker] = new Link(kind, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null, _bulk is null ? 0 : _tokens.For(worker));
+        // Frames under its token are accepted from now on: a worker on shared memory sends a shard beyond its slots as a frame too.
+        if (registration.BulkEndpoint is not null && _bulk is not null) _tokens.Admit(worker);
         return kind;
     }
 
-    /// <summary>Forgets a worker that left (its shared segment stays mapped: a result of it may still be in the reducer).</summary>
+    /// <summary>
+    /// Forgets a worker that left or was removed: its bulk frames are refused from now on (its shared segment stays
+    /// mapped: a result of it may still be in the reducer).
+    /// </summary>
     public void Remove(IActorRef worker)
     {
-        // A restarted worker may have registered under the same name already: its entry stays.
-        if (_links.Remove(worker, out var link) && _workerNamed.TryGetValue(link.Name, out var named) && named.Equals(worker)) _workerNamed.Remove(link.Name);
+        _links.Remove(worker);
+        _tokens.Revoke(worker);
         _shared?.Remove(worker);
     }
 
@@ -115,7 +120,7 @@ public sealed class WorkerLinks : IDisposable
     {
         if (link.Kind == LinkKind.BulkChannel)
         {
-            if (_bulk!.TrySend(link.BulkEndpoint!, BulkMessage.Of(update, _token, "coordinator"), out var failure)) return;
+            if (_bulk!.TrySend(link.BulkEndpoint!, BulkMessage.Of(update, link.BulkToken), out var failure)) return;
             _warn($"Bulk channel to {worker.Path} at {link.BulkEndpoint} failed ({failure}); sending through Akka instead");
         }
         Chunking.Send(worker, update, _self);
@@ -124,7 +129,8 @@ public sealed class WorkerLinks : IDisposable
     /// <summary>
     /// A gradient transfer in any of its forms. Returns the shard sum and the worker it is attributed to
     /// once the transfer is whole; null while chunks are missing, or with <paramref name="rejection"/> set
-    /// when the message is dropped (another step's chunk, a frame of another run or from an unknown worker).
+    /// when the message is dropped (another step's chunk, a frame under no admitted worker's token). A bulk frame is
+    /// attributed to the worker whose token it carries (the listener bound its connection to that token).
     /// </summary>
     /// <param name="step">The step in flight: chunks of other steps are dropped before they are assembled.</param>
     public (IActorRef Worker, ShardSum Sum)? Receive(IDataPlaneMessage message, IActorRef sender, long step, out string? rejection)
@@ -144,9 +150,9 @@ public sealed class WorkerLinks : IDisposable
                 var values = _chunks.Add((sender, c.Step, c.Shard), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out rejection);
                 return values is null ? null : (sender, new ShardSum(c.Step, c.Version, c.Shard, c.SampleCount, c.LossSum, values));
             case BulkArrival { Message: var m }:
-                if (m.Token != _token || m.Kind != BulkKind.Gradients || !_workerNamed.TryGetValue(m.From, out var worker))
+                if (m.Kind != BulkKind.Gradients || _tokens.WorkerOf(m.Token) is not { } worker || !_links.ContainsKey(worker))
                 {
-                    rejection = $"a bulk frame from '{m.From}' that is not a registered worker's gradients for this run";
+                    rejection = "a bulk frame that is not the gradients of a worker admitted to this run (under no such worker's token)";
                     return null;
                 }
                 _heldBuffers.Add(m.Values);  // the reducer may hold it until the lower shards arrive: back once the step is reduced

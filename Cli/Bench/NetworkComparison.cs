@@ -140,8 +140,9 @@ public static class NetworkComparison
     /// <summary>A child process serving <paramref name="role"/>; killed when disposed.</summary>
     private static ChildProcess Child(string role, out int port, string[]? extra = null)
     {
-        port = FreePort();
-        while (role == "echo" && !(PortIsFree(port + 1) && PortIsFree(port + 2))) port = FreePort();  // the echo's bulk channels take port + 1 and + 2
+        int free = FreePort();
+        while (role == "echo" && !Enumerable.Range(1, 4).All(i => PortIsFree(free + i))) free = FreePort();  // the echo's bulk channels take port + 1, + 2, answered on + 3, + 4
+        port = free;
         var process = Start(["bench-network", "--serve", role, "--port", $"{port}", .. extra ?? []]);
         Thread.Sleep(role == "echo" ? 3000 : 500);  // let it bind
         return new ChildProcess(process);

@@ -14,7 +14,9 @@ namespace DistClip.Exchange.Bulk;
 /// connections for sending. Akka.Remote carries everything else; gradients and parameters of a
 /// remote peer travel here, because one Akka.Remote connection moves them at about a tenth of raw TCP
 /// (docs/BENCHMARKS.md) and would hold up cluster heartbeats behind them. A connection that sends
-/// anything else than well-formed frames is closed; the listener keeps serving. With <see cref="ClusterTls"/> every
+/// anything else than well-formed frames is closed; the listener keeps serving. A connection is bound to the token of its
+/// first frame: a frame under any other token on it closes it, so a sender can never speak for another on its connection
+/// (<see cref="BulkTokens"/>). With <see cref="ClusterTls"/> every
 /// connection is mutual TLS: both ends present a certificate of the cluster CA, and a peer without one never gets to send a byte of a frame.
 /// </summary>
 public sealed class BulkChannel : IDisposable
@@ -23,7 +25,7 @@ public sealed class BulkChannel : IDisposable
     private readonly Action<BulkMessage> _deliver;
     private readonly Action<string> _warn;
     private readonly int _maxElements;
-    private readonly long? _token;
+    private readonly Func<long, bool>? _acceptsToken;
     private readonly ClusterTls? _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, Connection> _outgoing = new();
@@ -71,10 +73,12 @@ public sealed class BulkChannel : IDisposable
     /// <param name="publicHost">Address peers reach it at (advertised in <see cref="Endpoint"/>).</param>
     /// <param name="port">Port, 0 for any free one.</param>
     /// <param name="maxElements">Largest transfer accepted (the model's parameter count).</param>
+    /// <param name="acceptsToken">Whether a frame's token is accepted, asked from the listener's threads; null accepts any (benchmarks).</param>
     /// <param name="tls">The cluster's certificates: every connection, in and out, is mutual TLS; null: plain TCP.</param>
-    public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn, long? token = null, ClusterTls? tls = null)
+    public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn,
+        Func<long, bool>? acceptsToken = null, ClusterTls? tls = null)
     {
-        (_deliver, _warn, _maxElements, _token, _tls) = (deliver, warn, maxElements, token, tls);
+        (_deliver, _warn, _maxElements, _acceptsToken, _tls) = (deliver, warn, maxElements, acceptsToken, tls);
         _listener = new TcpListener(IPAddress.Parse(bindHost), port);
         _listener.Start();
         Endpoint = $"{publicHost}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -163,7 +167,7 @@ public sealed class BulkChannel : IDisposable
     /// <summary>
     /// Reads frames from one connection without holding a thread while it waits; closes it when its address has too
     /// many connections without a frame yet, when its first frame does not arrive within <see cref="FirstFrameDeadline"/>,
-    /// or at a bad frame.
+    /// at a bad frame, or at a frame under another token than its first's.
     /// </summary>
     private async Task ServeAsync(TcpClient connection)
     {
@@ -171,6 +175,8 @@ public sealed class BulkChannel : IDisposable
         var address = from?.Address ?? IPAddress.None;
         bool unproved = true;
         string? refused = null;
+        long? bound = null;   // the token of the connection's first frame
+        bool Accepts(long token) => (bound is null || token == bound) && (_acceptsToken?.Invoke(token) ?? true);
         Stream stream = connection.GetStream();
         using (connection)
         {
@@ -190,11 +196,11 @@ public sealed class BulkChannel : IDisposable
                         stream = tls;
                         await tls.AuthenticateAsServerAsync(_tls.ServerOptions(why => refused = why), first.Token).ConfigureAwait(false);
                     }
-                    if (await BulkFrame.ReadAsync(stream, _maxElements, _token, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
-                    (unproved, _) = (false, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
+                    if (await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
+                    (unproved, bound, _) = (false, message.Token, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
                     _deliver(message);
                 }
-                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, _token, Buffers, _stop.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is { } message)
+                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, _stop.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is { } message)
                     _deliver(message);
             }
             catch (OperationCanceledException) when (!_stop.IsCancellationRequested)

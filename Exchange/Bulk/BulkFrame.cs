@@ -1,7 +1,6 @@
 // The framing of the bulk channel: one fixed header, then the float32 payload as raw little-endian bytes.
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
 using DistClip.Protocol;
 
 namespace DistClip.Exchange.Bulk;
@@ -9,19 +8,17 @@ namespace DistClip.Exchange.Bulk;
 /// <summary>
 /// Reads and writes <see cref="BulkMessage"/>s on a stream. Layout, little-endian: magic "DCB" + protocol
 /// version (4 bytes), kind (1), token (8), step (8), version (8), shard (4), sample count (4), loss sum (8),
-/// element count (4), sender name length (2) and UTF-8 bytes, then element count × 4 bytes of float32.
+/// element count (4), then element count × 4 bytes of float32. A frame says nothing of who sent it: the receiver knows
+/// its sender by the token (<see cref="BulkTokens"/>) and the connection it arrived on.
 /// </summary>
 public static class BulkFrame
 {
     private static readonly byte[] Magic = [(byte)'D', (byte)'C', (byte)'B', (byte)ProtocolVersion.Current];
-    private const int FixedHeader = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 8 + 4 + 2;
+    private const int Header = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 8 + 4;
 
     public static void Write(Stream stream, BulkMessage m)
     {
-        var name = Encoding.UTF8.GetBytes(m.From);
-        if (name.Length > ushort.MaxValue) throw new ArgumentException("The sender name is too long for a bulk frame.", nameof(m));
-        var header = new byte[FixedHeader + name.Length];
-        var h = header.AsSpan();
+        Span<byte> h = stackalloc byte[Header];
         Magic.CopyTo(h);
         h[4] = (byte)m.Kind;
         BinaryPrimitives.WriteInt64LittleEndian(h[5..], m.Token);
@@ -31,16 +28,14 @@ public static class BulkFrame
         BinaryPrimitives.WriteInt32LittleEndian(h[33..], m.SampleCount);
         BinaryPrimitives.WriteDoubleLittleEndian(h[37..], m.LossSum);
         BinaryPrimitives.WriteInt32LittleEndian(h[45..], m.Values.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[49..], (ushort)name.Length);
-        name.CopyTo(h[FixedHeader..]);
-        stream.Write(header);
+        stream.Write(h);
         stream.Write(MemoryMarshal.AsBytes(m.Values.AsSpan()));  // float32 is little-endian on every platform .NET runs DistClip on
         stream.Flush();
     }
 
     /// <summary>
     /// Reads one frame; null at a clean end of stream. A frame that is not DistClip's, of another protocol
-    /// version, or larger than <paramref name="maxElements"/> throws <see cref="InvalidDataException"/>.
+    /// version, under a token not accepted, or larger than <paramref name="maxElements"/> throws <see cref="InvalidDataException"/>.
     /// The values are read into <paramref name="buffers"/>' array when given, else into a new one.
     /// </summary>
     public static BulkMessage? Read(Stream stream, int maxElements, ReceiveBufferPool? buffers = null) =>
@@ -50,24 +45,22 @@ public static class BulkFrame
     /// <remarks>
     /// Holds no thread while it waits for bytes: a peer that sends half a frame and stops costs a buffer, not a thread.
     /// <paramref name="headerCancel"/> ends the wait for a frame to begin; once it has, no read may wait longer than
-    /// <paramref name="stallLimit"/> for its next bytes (a slow link keeps going, a stalled peer does not). A frame of
-    /// another run (<paramref name="token"/>, when given) is refused from its header, before its values are allocated.
+    /// <paramref name="stallLimit"/> for its next bytes (a slow link keeps going, a stalled peer does not). A frame under a
+    /// token that <paramref name="acceptsToken"/> (when given) refuses is refused from its header, before its values are allocated.
     /// </remarks>
-    public static async ValueTask<BulkMessage?> ReadAsync(Stream stream, int maxElements, long? token, ReceiveBufferPool? buffers,
+    public static async ValueTask<BulkMessage?> ReadAsync(Stream stream, int maxElements, Func<long, bool>? acceptsToken, ReceiveBufferPool? buffers,
         CancellationToken headerCancel, TimeSpan stallLimit, CancellationToken cancel)
     {
-        var header = new byte[FixedHeader];
+        var header = new byte[Header];
         int first = await stream.ReadAtLeastAsync(header, 1, throwOnEndOfStream: false, headerCancel).ConfigureAwait(false);
         if (first == 0) return null;
         try { if (first < header.Length) await ReadWithinAsync(stream, header.AsMemory(first), stallLimit, cancel).ConfigureAwait(false); }
         catch (EndOfStreamException) { throw new InvalidDataException($"Truncated bulk frame header (fewer than {header.Length} bytes)."); }
-        var (kind, count, nameLength) = CheckHeader(header, maxElements, token);
-        var name = new byte[nameLength];
-        await ReadWithinAsync(stream, name, stallLimit, cancel).ConfigureAwait(false);
+        var (kind, count) = CheckHeader(header, maxElements, acceptsToken);
         var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
         await ReadValuesAsync(stream, values, count, stallLimit, cancel).ConfigureAwait(false);
         var h = header.AsSpan();
-        return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]), Encoding.UTF8.GetString(name),
+        return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
             BinaryPrimitives.ReadInt32LittleEndian(h[29..]), BinaryPrimitives.ReadInt32LittleEndian(h[33..]),
             BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values);
@@ -105,16 +98,17 @@ public static class BulkFrame
         }
     }
 
-    /// <summary>The frame's kind, element count and sender-name length, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>
-    private static (BulkKind Kind, int Count, int NameLength) CheckHeader(ReadOnlySpan<byte> h, int maxElements, long? token)
+    /// <summary>The frame's kind and element count, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>
+    private static (BulkKind Kind, int Count) CheckHeader(ReadOnlySpan<byte> h, int maxElements, Func<long, bool>? acceptsToken)
     {
         if (!h[..3].SequenceEqual(Magic.AsSpan(0, 3))) throw new InvalidDataException("Not a DistClip bulk frame (bad magic).");
         if (h[3] != Magic[3]) throw new InvalidDataException($"Bulk frame of DistClip protocol v{h[3]}; this node speaks v{ProtocolVersion.Current}.");
         var kind = (BulkKind)h[4];
         if (kind is not (BulkKind.Gradients or BulkKind.Parameters)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
-        if (token is { } expected && BinaryPrimitives.ReadInt64LittleEndian(h[5..]) != expected) throw new InvalidDataException("A bulk frame of another run (its token is not this run's).");
+        if (acceptsToken is not null && !acceptsToken(BinaryPrimitives.ReadInt64LittleEndian(h[5..])))
+            throw new InvalidDataException("A bulk frame under a token this end does not accept (of another run, of a worker no longer admitted, or not the one its connection is bound to).");
         int count = BinaryPrimitives.ReadInt32LittleEndian(h[45..]);
         if (count < 0 || count > maxElements) throw new InvalidDataException($"Bulk frame of {count} elements; at most {maxElements} are accepted.");
-        return (kind, count, BinaryPrimitives.ReadUInt16LittleEndian(h[49..]));
+        return (kind, count);
     }
 }

@@ -4,15 +4,15 @@ using DistClip.Protocol;
 namespace DistClip.Exchange.Bulk;
 
 /// <summary>
-/// One gradient or parameter transfer on the bulk channel. <paramref name="Token"/> is the run's
-/// secret (handed out in <see cref="JobOffer"/>): frames with another token are dropped.
-/// <paramref name="From"/> names the sending worker (its <see cref="RegisterWorker.WorkerName"/>).
+/// One gradient or parameter transfer on the bulk channel. <paramref name="Token"/> is the worker's (handed out in its
+/// <see cref="JobOffer"/>, see <see cref="BulkTokens"/>): a frame under a token the receiver does not accept is refused from
+/// its header, and the coordinator attributes the frame to the worker whose token it is. A frame carries no sender name.
 /// </summary>
-public sealed record BulkMessage(BulkKind Kind, long Token, string From, long Step, long Version, int Shard, int SampleCount, double LossSum, float[] Values)
+public sealed record BulkMessage(BulkKind Kind, long Token, long Step, long Version, int Shard, int SampleCount, double LossSum, float[] Values)
 {
     public ShardGradients AsGradients() => new(Step, Version, Shard, SampleCount, LossSum, Values);
     public ParameterUpdate AsParameters() => new(Version, Values);
 
-    public static BulkMessage Of(ShardGradients g, long token, string from) => new(BulkKind.Gradients, token, from, g.Step, g.Version, g.Shard, g.SampleCount, g.LossSum, g.GradientSum);
-    public static BulkMessage Of(ParameterUpdate u, long token, string from) => new(BulkKind.Parameters, token, from, 0, u.Version, 0, 0, 0, u.Values);
+    public static BulkMessage Of(ShardGradients g, long token) => new(BulkKind.Gradients, token, g.Step, g.Version, g.Shard, g.SampleCount, g.LossSum, g.GradientSum);
+    public static BulkMessage Of(ParameterUpdate u, long token) => new(BulkKind.Parameters, token, 0, u.Version, 0, 0, 0, u.Values);
 }

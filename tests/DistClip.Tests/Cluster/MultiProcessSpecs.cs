@@ -137,7 +137,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         await WaitForPortAsync(port);
         await WaitForPortAsync(bulkPort);
         var frame = new MemoryStream();
-        DistClip.Exchange.Bulk.BulkFrame.Write(frame, new DistClip.Exchange.Bulk.BulkMessage(DistClip.Exchange.Bulk.BulkKind.Gradients, 1, "x", 0, 0, 0, 1, 0, new float[1000]));
+        DistClip.Exchange.Bulk.BulkFrame.Write(frame, new DistClip.Exchange.Bulk.BulkMessage(DistClip.Exchange.Bulk.BulkKind.Gradients, 1, 0, 0, 0, 1, 0, new float[1000]));
         var half = frame.ToArray()[..60];
         var held = new List<TcpClient>();
         try

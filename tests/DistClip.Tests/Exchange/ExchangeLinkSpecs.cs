@@ -44,13 +44,19 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
     private (WorkerLinks Links, CoordinatorLink Link, LinkKind Kind) Connect(TestProbe coordinator, TestProbe worker, FlatParameters replica,
         ExchangeSettings? coordinatorEnd, ExchangeSettings? workerEnd, string? bulkEndpointOverride = null)
     {
-        int length = (int)replica.ExchangeLength;
-        var links = Open(new WorkerLinks(coordinatorEnd, length, coordinator.Ref, _ => { }, _ => { }));
-        var offer = links.Offer(Job);
-        var link = Open(CoordinatorLink.Open(offer, workerEnd, "worker-0", length, worker.Ref, _ => { }, _ => { }));
-        var kind = links.Admit(worker.Ref, new RegisterWorker("worker-0", replica.Signature, "cpu", bulkEndpointOverride ?? link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots));
-        link.OnAdmitted(kind == LinkKind.SharedMemory);
+        var links = Open(new WorkerLinks(coordinatorEnd, (int)replica.ExchangeLength, coordinator.Ref, _ => { }, _ => { }));
+        var (link, kind) = Join(links, worker, "worker-0", replica, workerEnd, bulkEndpointOverride);
         return (links, link, kind);
+    }
+
+    /// <summary>A worker's link from the coordinator's offer to it, and the worker admitted; returns the link kind.</summary>
+    private (CoordinatorLink Link, LinkKind Kind) Join(WorkerLinks links, TestProbe worker, string name, FlatParameters replica, ExchangeSettings? workerEnd,
+        string? bulkEndpointOverride = null)
+    {
+        var link = Open(CoordinatorLink.Open(links.Offer(worker.Ref, Job), workerEnd, name, (int)replica.ExchangeLength, worker.Ref, _ => { }, _ => { }));
+        var kind = links.Admit(worker.Ref, new RegisterWorker(name, replica.Signature, "cpu", bulkEndpointOverride ?? link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots));
+        link.OnAdmitted(kind == LinkKind.SharedMemory);
+        return (link, kind);
     }
 
     /// <summary>Parameters of version 3 sent by the coordinator's end arrive at the worker, in the form <typeparamref name="TForm"/>, as version 3 in its replica.</summary>
@@ -101,6 +107,40 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         AssertGradientsArrive<BulkArrival>(links, link, coordinator, worker, (int)replica.ExchangeLength);
     }
 
+    /// <summary>
+    /// Each worker gets a token of its own in its offer; a bulk frame is attributed to the worker whose token it carries
+    /// (not to the actor that told it), and once a worker is removed its frames are refused at the listener, as are a
+    /// stranger's under a token nobody was given.
+    /// </summary>
+    [Fact]
+    public void Should_attribute_bulk_frames_by_the_workers_own_token_and_refuse_them_once_it_is_removed()
+    {
+        var (coordinator, a, b, replica) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), Replica());
+        int length = (int)replica.ExchangeLength;
+        var links = Open(new WorkerLinks(Settings(sharedMemory: false), length, coordinator.Ref, _ => { }, _ => { }));
+        var (linkA, _) = Join(links, a, "worker-a", replica, Settings(sharedMemory: false));
+        var (linkB, _) = Join(links, b, "worker-b", replica, Settings(sharedMemory: false));
+        var (tokenA, tokenB) = (links.Offer(a.Ref, Job).BulkToken, links.Offer(b.Ref, Job).BulkToken);
+        Assert.NotEqual(tokenA, tokenB);
+
+        foreach (var (link, worker) in new[] { (linkA, a), (linkB, b) })
+        {
+            link.SendGradients(coordinator.Ref, new ComputeGradients(7, 3, 0, [1]), sum => { sum.Fill(1f); return 1.0; });
+            var arrival = coordinator.ExpectMsg<BulkArrival>(Wait);
+            var (from, _) = links.Receive(arrival, coordinator.Ref, step: 7, out var rejection)!.Value;  // told by no worker: the token says who
+            Assert.Null(rejection);
+            Assert.Equal(worker.Ref, from);
+        }
+
+        links.Remove(a.Ref);
+        linkA.SendGradients(coordinator.Ref, new ComputeGradients(8, 3, 0, [1]), sum => { sum.Fill(1f); return 1.0; });
+        using var stranger = Settings(sharedMemory: false).Open(length, _ => { }, _ => { });
+        stranger.Send(links.Offer(b.Ref, Job).BulkEndpoint!, DistClip.Exchange.Bulk.BulkMessage.Of(new ShardGradients(8, 3, 1, 1, 0, new float[length]), tokenA ^ tokenB));
+        coordinator.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        linkB.SendGradients(coordinator.Ref, new ComputeGradients(8, 3, 2, [1]), sum => { sum.Fill(2f); return 1.0; });
+        Assert.Equal(b.Ref, links.Receive(coordinator.ExpectMsg<BulkArrival>(Wait), coordinator.Ref, step: 8, out _)!.Value.Worker);
+    }
+
     [Fact]
     public void Should_fall_back_on_messages_when_the_workers_bulk_channel_refuses()
     {
@@ -143,7 +183,7 @@ public sealed class ExchangeLinkSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         Assert.Null(links.Receive(chunks[0], worker.Ref, step: 8, out var rejection));
         Assert.Contains("step 7 while step 8", rejection);
 
-        var link = Open(CoordinatorLink.Open(links.Offer(Job), null, "worker-0", (int)replica.ExchangeLength, worker.Ref, _ => { }, _ => { }));
+        var link = Open(CoordinatorLink.Open(links.Offer(worker.Ref, Job), null, "worker-0", (int)replica.ExchangeLength, worker.Ref, _ => { }, _ => { }));
         var update = new ParameterUpdate(5, Ramp((int)replica.ExchangeLength, 0.125f));
         var parameterChunks = Chunking.Split(update, chunkElements: 8).ToList();
         for (int c = 0; c < parameterChunks.Count - 1; c++) Assert.Null(link.Load(parameterChunks[c], replica, current: 4));

@@ -40,11 +40,11 @@ public sealed class BulkChannelSpecs : IDisposable
         var gradients = new ShardGradients(4, 3, 2, 17, 12.5, Enumerable.Range(0, 1000).Select(i => i * 0.5f - 7).ToArray());
         var parameters = new ParameterUpdate(4, [float.NaN, -0f, 1e-30f]);
 
-        _sender.Send(_receiver.Endpoint, BulkMessage.Of(gradients, 99, "host:1/worker-0"));
-        _sender.Send(_receiver.Endpoint, BulkMessage.Of(parameters, 99, "coordinator"));
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(gradients, 99));
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(parameters, 99));
 
         var g = Next();
-        Assert.Equal((BulkKind.Gradients, 99L, "host:1/worker-0"), (g.Kind, g.Token, g.From));
+        Assert.Equal((BulkKind.Gradients, 99L), (g.Kind, g.Token));
         Assert.Equal(gradients with { GradientSum = [] }, g.AsGradients() with { GradientSum = [] });
         Assert.Equal(gradients.GradientSum, g.Values);
         var p = Next();
@@ -55,16 +55,48 @@ public sealed class BulkChannelSpecs : IDisposable
     [Fact]
     public void Should_read_the_next_frame_into_a_returned_buffer_and_overwrite_all_of_it()
     {
-        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, Enumerable.Repeat(1f, 1000).ToArray()), 7, "coordinator"));
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, Enumerable.Repeat(1f, 1000).ToArray()), 7));
         var first = Next().Values;
         _receiver.Buffers.Return(first);
-        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(2, Enumerable.Range(0, 1000).Select(i => (float)i).ToArray()), 7, "coordinator"));
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(2, Enumerable.Range(0, 1000).Select(i => (float)i).ToArray()), 7));
         var second = Next().Values;
 
         Assert.Same(first, second);
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => (float)i), second);
-        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(3, new float[1000]), 7, "coordinator"));
+        _sender.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(3, new float[1000]), 7));
         Assert.NotSame(second, Next().Values);  // not returned: a new array
+    }
+
+    /// <summary>
+    /// A connection is bound to the token of its first frame: a frame under another token on it — even one the listener
+    /// accepts — closes it undelivered, and a token the listener stops accepting (a removed worker) is refused from the header.
+    /// </summary>
+    [Fact]
+    public void Should_bind_a_connection_to_its_first_frames_token_and_refuse_tokens_no_longer_accepted()
+    {
+        var accepted = new ConcurrentDictionary<long, bool>([new(1, true), new(2, true)]);
+        using var listener = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(1000, _received.Add, _warnings.Enqueue, accepted.ContainsKey);
+        var frame = new ShardGradients(1, 1, 0, 1, 0, new float[10]);
+
+        _sender.Send(listener.Endpoint, BulkMessage.Of(frame, 1));
+        Assert.Equal(1L, Next().Token);
+        _sender.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = 2 }, 2));   // accepted by the listener, not on a connection of token 1
+        WaitForWarning("not the one its connection is bound to");
+        Assert.False(_received.TryTake(out var leaked, TimeSpan.FromMilliseconds(300)), $"a frame of step {leaked?.Step} under another token got through");
+
+        using var second = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
+        second.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = 3 }, 2));  // a connection of its own: token 2 is accepted
+        var own = Next();
+        Assert.Equal((2L, 3L), (own.Token, own.Step));
+        accepted.TryRemove(2, out _);
+        second.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = 4 }, 2));
+        Assert.False(_received.TryTake(out leaked, TimeSpan.FromSeconds(1)), $"a frame of step {leaked?.Step} under a revoked token got through");
+    }
+
+    private void WaitForWarning(string part)
+    {
+        for (var deadline = DateTime.UtcNow + Wait; !_warnings.Any(w => w.Contains(part)) && DateTime.UtcNow < deadline;) Thread.Sleep(20);
+        Assert.Contains(_warnings, w => w.Contains(part));
     }
 
     [Fact]
@@ -95,9 +127,9 @@ public sealed class BulkChannelSpecs : IDisposable
             Assert.Equal(0, await stream.ReadAtLeastAsync(new byte[1], 1, throwOnEndOfStream: false));  // the channel closed it
         }
         // An oversized frame is refused before its payload is allocated (and its connection closed).
-        _sender.Send(_receiver.Endpoint, new BulkMessage(BulkKind.Gradients, 1, "x", 0, 0, 0, 0, 0, new float[1001]));
+        _sender.Send(_receiver.Endpoint, new BulkMessage(BulkKind.Gradients, 1, 0, 0, 0, 0, 0, new float[1001]));
         using var another = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
-        another.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, [1f]), 1, "coordinator"));
+        another.Send(_receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, [1f]), 1));
 
         Assert.Equal([1f], Next().Values);
         for (var deadline = DateTime.UtcNow + Wait; _warnings.Count < 4 && DateTime.UtcNow < deadline;) await Task.Delay(20);
@@ -118,7 +150,7 @@ public sealed class BulkChannelSpecs : IDisposable
     {
         int port = int.Parse(_receiver.Endpoint.Split(':')[1]);
         var header = new MemoryStream();
-        BulkFrame.Write(header, new BulkMessage(BulkKind.Gradients, 1, "x", 0, 0, 0, 1, 0, new float[1000]));
+        BulkFrame.Write(header, new BulkMessage(BulkKind.Gradients, 1, 0, 0, 0, 1, 0, new float[1000]));
         var half = header.ToArray()[..60];   // the header and the start of the values, then silence
         var held = new List<TcpClient>();
         for (int i = 0; i < 300; i++)
@@ -135,7 +167,7 @@ public sealed class BulkChannelSpecs : IDisposable
             await Task.Delay(100);
 
         var gradients = new ShardGradients(4, 3, 2, 17, 12.5, new float[1000]);
-        Assert.True(_sender.TrySend(_receiver.Endpoint, BulkMessage.Of(gradients, 42, "worker-0"), out var failure), failure);
+        Assert.True(_sender.TrySend(_receiver.Endpoint, BulkMessage.Of(gradients, 42), out var failure), failure);
         Assert.Equal(4, Next().Step);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"a frame took {clock.Elapsed} to get through 300 held connections");
 
