@@ -59,6 +59,12 @@ public sealed class CoordinatorLink : IDisposable
     /// <summary>For <see cref="RegisterWorker.SharedMemorySlots"/>.</summary>
     public int SharedMemorySlots => _shared?.Slots ?? 0;
 
+    /// <summary>
+    /// Whether parameters come on the bulk channel, apart from the requests (Akka.Remote): a request may then arrive before
+    /// the parameters of its version. Through shared memory they are there with the request; as messages, before it.
+    /// </summary>
+    public bool ParametersTravelApart => _bulk is not null && _offer.BulkEndpoint is not null && !_sharedAdmitted;
+
     /// <summary>The coordinator admitted this worker, exchanging through shared memory or not.</summary>
     public void OnAdmitted(bool sharedMemory)
     {

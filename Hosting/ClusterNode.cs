@@ -6,6 +6,7 @@ using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
+using DistClip.Exchange;
 using DistClip.Exchange.Tls;
 using DistClip.Protocol;
 

@@ -1,7 +1,9 @@
 // The multi-node deployment: a coordinator node that runs jobs through the JobHost singleton, and worker nodes that host worker actors.
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using DistClip.Coordinator;
+using DistClip.Exchange;
 using DistClip.Protocol;
 using DistClip.Worker;
 using static TorchSharp.torch;
@@ -29,7 +31,8 @@ public static class ClusterTrainer
     /// cluster (workers serve job after job until then) or every worker actor has stopped (refused). A coordinator
     /// that disappears (killed, or cut off until the split-brain resolver downed this node) is waited for: the node
     /// joins again as a new member, its workers join the coordinator that is back, up to
-    /// <paramref name="coordinatorTimeout"/> without one.
+    /// <paramref name="coordinatorTimeout"/> without one. A seed node that ends the connection before this node has joined
+    /// (with TLS: it does not accept this node's certificate) is tried again after a growing pause, within the same timeout.
     /// </summary>
     /// <param name="cpus">CPUs to pin the worker actors to, <paramref name="threads"/> each, or null.</param>
     /// <param name="stop">Leaves the cluster when cancelled (a signal).</param>
@@ -44,14 +47,28 @@ public static class ClusterTrainer
         var devices = EmbeddedTrainer.WorkerDevices(device, workers);
         var data = new TrainingData(dataDir);
         var refusals = new RefusalNotices(say);
+        var withoutCoordinator = Stopwatch.StartNew();   // since the start, or since the coordinator was last up
+        var pause = TimeSpan.Zero;
+        var noCoordinator = () => new TimeoutException(
+            $"no coordinator reachable at {string.Join(", ", node.SeedNodes)} for {coordinatorTimeout.TotalSeconds:F0} s (--coordinator-timeout); this worker gives up.{TlsHint(node.Tls)}");
         for (int membership = 1; ; membership++)
         {
-            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, coordinatorTimeout, sendsNaN, refusals, stop).ConfigureAwait(false);
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), sendsNaN, refusals, stop).ConfigureAwait(false);
             switch (end)
             {
                 case MembershipEnd.NoCoordinator:
-                    throw new TimeoutException($"no coordinator reachable at {string.Join(", ", node.SeedNodes)} for {coordinatorTimeout.TotalSeconds:F0} s (--coordinator-timeout); this worker gives up.");
+                    throw noCoordinator();
+                case MembershipEnd.EndedBeforeJoining when !stop.IsCancellationRequested:
+                    pause = RetryPause(pause);
+                    if (withoutCoordinator.Elapsed + pause >= coordinatorTimeout) throw noCoordinator();
+                    say($"the seed node ended the connection before this node joined{(node.Tls is null ? "" : " (with --tls: it may not accept this node's certificate — expired, or of another CA)")}; " +
+                        $"trying again in {pause.TotalSeconds:F0} s");
+                    try { await Task.Delay(pause, stop).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { return; }
+                    continue;
                 case MembershipEnd.CoordinatorLost when !stop.IsCancellationRequested:
+                    pause = TimeSpan.Zero;
+                    withoutCoordinator.Restart();
                     say($"lost the coordinator; joining again as a new member (waiting up to {coordinatorTimeout.TotalSeconds:F0} s for one)");
                     continue;
                 default:
@@ -60,7 +77,21 @@ public static class ClusterTrainer
         }
     }
 
-    private enum MembershipEnd { CoordinatorLeft, WorkersStopped, Stopped, CoordinatorLost, NoCoordinator }
+    /// <summary>
+    /// Under TLS 1.3 a coordinator that refuses this node's certificate only closes the connection: to this node that looks
+    /// like no coordinator at all. Says what to look at: this node's certificate, when it has expired.
+    /// </summary>
+    private static string TlsHint(Exchange.Tls.ClusterTls? tls) =>
+        tls is null ? ""
+        : tls.Certificate.NotAfter < DateTime.Now ? $" This node's certificate expired at {tls.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC: give it a new one (distclip certs DIR --node NAME, with the cluster's CA)."
+        : " (With --tls, a seed node that does not accept this node's certificate looks the same.)";
+
+    private static TimeSpan Remaining(TimeSpan timeout, TimeSpan elapsed) => timeout > elapsed ? timeout - elapsed : TimeSpan.Zero;
+
+    /// <summary>The pause before joining again after a membership that ended before it joined: 1 s, doubling, at most 30 s.</summary>
+    private static TimeSpan RetryPause(TimeSpan last) => last == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(last.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+
+    private enum MembershipEnd { CoordinatorLeft, WorkersStopped, Stopped, CoordinatorLost, EndedBeforeJoining, NoCoordinator }
 
     /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
     private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
@@ -89,7 +120,7 @@ public static class ClusterTrainer
             if (joined != coordinator.Up.Task && system.WhenTerminated.IsCompleted && refusals.TakeLast() is { } refused
                 && node.SeedNodes.Any(seed => refused.Contains(seed[(seed.IndexOf('@') + 1)..], StringComparison.Ordinal)))
                 throw new RunEndedEarlyException($"the seed node is not of this cluster: {refused}; give every node a certificate of the same CA (--tls).", 1);
-            if (joined != coordinator.Up.Task) return system.WhenTerminated.IsCompleted ? MembershipEnd.CoordinatorLost : MembershipEnd.NoCoordinator;
+            if (joined != coordinator.Up.Task) return system.WhenTerminated.IsCompleted ? MembershipEnd.EndedBeforeJoining : MembershipEnd.NoCoordinator;
             var ended = await Task.WhenAny(Task.WhenAll(stopped), coordinator.Left.Task, coordinator.Removed.Task, system.WhenTerminated, cancelled).ConfigureAwait(false);
             if (ended == cancelled) return MembershipEnd.Stopped;
             if (coordinator.Left.Task.IsCompleted) return MembershipEnd.CoordinatorLeft;  // it may then be gone before its removal reaches us

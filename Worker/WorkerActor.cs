@@ -17,11 +17,18 @@ namespace DistClip.Worker;
 /// its link to the coordinator, and registers. <see cref="Serving"/>: it loads every parameter version its
 /// link delivers and answers each <see cref="ComputeGradients"/> with the shard's gradient sum — or with
 /// <see cref="ShardRefused"/> when its parameters are not at the step's version — until the job ends and it
-/// asks to join the next one. How parameters and gradients travel is the link's business
+/// asks to join the next one. Parameters that travel on the bulk channel may arrive just after the request that needs
+/// them (the request comes through Akka.Remote): such a request waits for them, up to <see cref="ParametersGrace"/>. How parameters and gradients travel is the link's business
 /// (<see cref="CoordinatorLink"/>). Run it on a pinned dispatcher: the tensor work blocks its thread.
 /// </summary>
-public sealed class WorkerActor : ReceiveActor
+public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
+    /// <summary>How long a request waits for parameters on their way before it is refused (and they are sent again).</summary>
+    public static readonly TimeSpan ParametersGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>A request's parameters did not arrive within <see cref="ParametersGrace"/> (local only, a timer's).</summary>
+    private sealed record ParametersOverdue(ComputeGradients Request);
+
     /// <summary>What the worker holds while it serves a job.</summary>
     private sealed record Replica(nn.Module<Tensor, Tensor> Model, FlatParameters Flat, ShardGradientComputer Computer, CoordinatorLink Link) : IDisposable
     {
@@ -42,6 +49,9 @@ public sealed class WorkerActor : ReceiveActor
     private IActorRef? _challenger;      // the coordinator that challenged this worker (with a join secret): the only one whose offer counts
     private byte[]? _nonce;              // with a join secret: what the coordinator's offer must prove the secret over
     private long _version = -1;
+    private readonly List<(ComputeGradients Request, IActorRef Coordinator)> _early = [];  // requests whose parameters are on their way
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="coordinator">The coordinator, or a proxy to it (a cluster singleton proxy).</param>
     /// <param name="dataFor">This node's training split for a job.</param>
@@ -83,6 +93,7 @@ public sealed class WorkerActor : ReceiveActor
     private void Serving()
     {
         Receive<BulkArrival>(m => Load(m));
+        Receive<ParametersOverdue>(OnParametersOverdue);
         Receive<object>(_ => !Sender.Equals(_jobCoordinator), m => _log.Warning("Worker {0} ignored {1} from {2}: not its coordinator", _settings.Name, m.GetType().Name, Sender.Path));
         Receive<WorkerAdmitted>(OnAdmitted);
         Receive<WorkerRefused>(OnRefused);
@@ -94,7 +105,14 @@ public sealed class WorkerActor : ReceiveActor
 
     private void Load(IDataPlaneMessage message)
     {
-        if (_replica!.Link.Load(message, _replica.Flat, _version) is { } version) _version = version;
+        if (_replica!.Link.Load(message, _replica.Flat, _version) is not { } version) return;
+        _version = version;
+        foreach (var early in _early.Where(e => e.Request.Version <= version).ToList())
+        {
+            _early.Remove(early);
+            Timers.Cancel(early.Request);
+            Serve(early.Request, early.Coordinator);
+        }
     }
 
     private void AskToJoin()
@@ -156,12 +174,34 @@ public sealed class WorkerActor : ReceiveActor
     {
         var replica = _replica!;
         if (request.Version > _version && replica.Link.TryLoad(request.Version, replica.Flat)) _version = request.Version;
-        if (request.Version != _version)
+        if (request.Version > _version && replica.Link.ParametersTravelApart)
         {
-            Sender.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
+            _early.Add((request, Sender));
+            Timers.StartSingleTimer(request, new ParametersOverdue(request), ParametersGrace);
             return;
         }
-        replica.Link.SendGradients(Sender, request, sum =>
+        Serve(request, Sender);
+    }
+
+    private void OnParametersOverdue(ParametersOverdue overdue)
+    {
+        var index = _early.FindIndex(e => ReferenceEquals(e.Request, overdue.Request));
+        if (index < 0) return;
+        var (request, coordinator) = _early[index];
+        _early.RemoveAt(index);
+        Serve(request, coordinator);   // still behind: refused, and the coordinator sends the parameters again
+    }
+
+    /// <summary>Computes the shard and sends its sum to <paramref name="coordinator"/>, or refuses it when the replica is not at the request's version.</summary>
+    private void Serve(ComputeGradients request, IActorRef coordinator)
+    {
+        var replica = _replica!;
+        if (request.Version != _version)
+        {
+            coordinator.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
+            return;
+        }
+        replica.Link.SendGradients(coordinator, request, sum =>
         {
             double loss = replica.Computer.ComputeInto(request.SampleIndices, request.Epoch, sum);
             if (_settings.SendsNaN) sum.Fill(float.NaN);
@@ -177,6 +217,8 @@ public sealed class WorkerActor : ReceiveActor
     {
         _replica?.Dispose();
         (_replica, _version, _jobCoordinator, _challenger) = (null, -1, null, null);
+        _early.Clear();
+        Timers.CancelAll();
         Become(Joining);
         AskToJoin();
     }

@@ -24,6 +24,7 @@ public sealed class BulkChannel : IDisposable
     private readonly TcpListener _listener;
     private readonly Action<BulkMessage> _deliver;
     private readonly Action<string> _warn;
+    private readonly RefusalNotices _refusals;   // a closed or refused connection: one line per address and minute
     private readonly int _maxElements;
     private readonly Func<long, bool>? _acceptsToken;
     private readonly ClusterTls? _tls;
@@ -49,6 +50,11 @@ public sealed class BulkChannel : IDisposable
 
     // TLS records hold at most 16 KiB: a sender's are batched into large socket writes instead of one system call each.
     private const int TlsRecordBatch = 1 << 20;
+
+    // With TLS the listener writes this byte once it has accepted the sender's certificate. Under TLS 1.3 a client's
+    // handshake completes before the server has checked the client's certificate: without the byte a refused sender would
+    // learn it only at its next write, after a frame had vanished into the socket.
+    private const byte CertificateAccepted = 0xAC;
 
     /// <summary>An outgoing connection and the stream frames are written to (its TLS stream, with TLS).</summary>
     private sealed record Connection(TcpClient Client, Stream Stream) : IDisposable
@@ -79,6 +85,7 @@ public sealed class BulkChannel : IDisposable
         Func<long, bool>? acceptsToken = null, ClusterTls? tls = null)
     {
         (_deliver, _warn, _maxElements, _acceptsToken, _tls) = (deliver, warn, maxElements, acceptsToken, tls);
+        _refusals = new RefusalNotices(warn);
         _listener = new TcpListener(IPAddress.Parse(bindHost), port);
         _listener.Start();
         Endpoint = $"{publicHost}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -139,6 +146,10 @@ public sealed class BulkChannel : IDisposable
             client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
             try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
             catch (AuthenticationException e) when (refused is not null) { throw new AuthenticationException($"{endpoint} is not of this cluster: {refused}", e); }
+            int accepted;
+            try { accepted = tls.ReadByte(); }
+            catch (Exception e) when (e is IOException or AuthenticationException) { throw new AuthenticationException($"{endpoint} did not accept this node's certificate ({e.Message})", e); }
+            if (accepted != CertificateAccepted) throw new AuthenticationException($"{endpoint} did not accept this node's certificate (it closed the connection after the handshake)");
             client.ReceiveTimeout = 0;
             batching.Batching = true;  // frames only from here on: their records go out together at each frame's flush
             return new Connection(client, tls);
@@ -177,6 +188,7 @@ public sealed class BulkChannel : IDisposable
         string? refused = null;
         long? bound = null;   // the token of the connection's first frame
         bool Accepts(long token) => (bound is null || token == bound) && (_acceptsToken?.Invoke(token) ?? true);
+        void Refused(string what) => _refusals.Refused(address.ToString(), $"bulk channel: {what}");
         Stream stream = connection.GetStream();
         using (connection)
         {
@@ -184,7 +196,7 @@ public sealed class BulkChannel : IDisposable
             {
                 if (_unprovedFrom.AddOrUpdate(address, 1, (_, open) => open + 1) > MaxUnprovedConnectionsPerAddress)
                 {
-                    _warn($"bulk channel: refused a connection from {from}: {MaxUnprovedConnectionsPerAddress} connections from that address have sent no frame yet");
+                    Refused($"refused a connection from {from}: {MaxUnprovedConnectionsPerAddress} connections from that address have sent no frame yet");
                     return;
                 }
                 using (var first = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
@@ -195,6 +207,8 @@ public sealed class BulkChannel : IDisposable
                         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                         stream = tls;
                         await tls.AuthenticateAsServerAsync(_tls.ServerOptions(why => refused = why), first.Token).ConfigureAwait(false);
+                        await tls.WriteAsync(new[] { CertificateAccepted }, first.Token).ConfigureAwait(false);
+                        await tls.FlushAsync(first.Token).ConfigureAwait(false);
                     }
                     if (await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
                     (unproved, bound, _) = (false, message.Token, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
@@ -205,15 +219,15 @@ public sealed class BulkChannel : IDisposable
             }
             catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
             {
-                _warn($"bulk channel: closed a connection from {from} that sent no frame header, or stalled in a frame, for {FirstFrameDeadline.TotalSeconds:F0} s");
+                Refused($"closed a connection from {from} that sent no frame header, or stalled in a frame, for {FirstFrameDeadline.TotalSeconds:F0} s");
             }
             catch (AuthenticationException e) when (!_stop.IsCancellationRequested)
             {
-                _warn($"bulk channel: refused a connection from {from}: not of this cluster ({refused ?? e.Message})");
+                Refused($"refused a connection from {from}: not of this cluster ({refused ?? e.Message})");
             }
             catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                if (!_stop.IsCancellationRequested) _warn($"bulk channel: closed a connection from {from}: {e.Message}");
+                if (!_stop.IsCancellationRequested) Refused($"closed a connection from {from}: {e.Message}");
             }
             finally
             {

@@ -29,7 +29,7 @@ public sealed class SharedMemoryWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(Akka
         var worker = Sys.ActorOf(WorkerActor.Props(TestActor, new WorkerSettings("worker-0", "cpu", 1), _ => data,
             new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, _dir)).WithDispatcher(AkkaDefaults.WorkerDispatcher));
         ExpectMsg<JoinRequest>(Wait);
-        worker.Tell(new JobOffer(new JobSpec(Spec, "synthetic", 0, null, 256), null, Token, peers.ParametersPath));
+        worker.Tell(new JobOffer(new JobSpec(Spec, "synthetic", 0, null, 256), null, 0, peers.ParametersPath, SharedMemoryToken: Token));
         var register = ExpectMsg<RegisterWorker>(Wait);
         Assert.NotNull(register.SharedMemoryPath);
         Assert.True(peers.TryAdd(worker, register.SharedMemoryPath!, register.SharedMemorySlots, out var why), why);

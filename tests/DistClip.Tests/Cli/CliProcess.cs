@@ -16,6 +16,9 @@ public sealed class RunningCli : IDisposable
     /// <summary>The process id (of <c>ip netns exec</c>'s child only when started without a namespace).</summary>
     public int ProcessId => _process.Id;
 
+    /// <summary>Whether the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     internal RunningCli(Process process, string commandLine)
     {
         (_process, _commandLine) = (process, commandLine);

@@ -8,9 +8,11 @@ namespace DistClip.Tests.Cluster;
 /// <summary>
 /// Real processes on loopback, certificates made by the real <c>distclip certs</c>: a coordinator and two workers with
 /// <c>--tls</c> (one through <c>DISTCLIP_TLS_DIR</c>), exchanging through the bulk channel (shared memory off, so that
-/// gradients and parameters cross TLS as between hosts), while two intruders try to join: one with a certificate of another
-/// CA, one without TLS. The first is refused with one line and exit 1, the second never gets past the handshake and gives up
-/// after its --coordinator-timeout; the run's weights are those of the plaintext run.
+/// gradients and parameters cross TLS as between hosts), while intruders try to get in: a worker with a certificate of
+/// another CA (refused with one line, exit 1), one without TLS (never past the handshake, gives up after its
+/// --coordinator-timeout), one whose certificate of the cluster's CA expired before the coordinator came up (the coordinator
+/// refuses it; it gives up after its --coordinator-timeout, saying that its certificate expired), and TLS clients that present no
+/// certificate at the Akka port and the bulk port (refused). The run's weights are those of the plaintext run.
 /// </summary>
 public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
 {
@@ -25,29 +27,46 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
     private string At(params string[] parts) => Path.Combine([_dir, .. parts]);
 
     [Fact]
-    public void Should_train_over_mutual_TLS_to_the_plaintext_bits_and_refuse_nodes_without_the_clusters_certificate()
+    public async Task Should_train_over_mutual_TLS_to_the_plaintext_bits_and_refuse_nodes_without_the_clusters_certificate()
     {
         var made = CliProcess.Run(Timeout, "certs", At("ours"), "--node", "coordinator", "--node", "worker-a", "--node", "worker-b");
         Assert.True(made.ExitCode == 0, made.Stderr);
         Assert.Contains($"start the node with --tls {At("ours", "worker-a")}", made.Stdout);
         Assert.Equal(0, CliProcess.Run(Timeout, "certs", At("theirs")).ExitCode);
 
-        int port = LoopbackPorts.Free();
+        DistClip.Exchange.Tls.ClusterCertificates.Create(At("ours"), ["expiring"], TimeSpan.FromSeconds(8));
+
+        int port = LoopbackPorts.Free(), bulkPort = LoopbackPorts.Free();
         string seed = $"akka.tcp://distclip@127.0.0.1:{port}";  // a plain seed address: the TLS scheme is taken from --tls
-        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--tls", At("ours", "coordinator"),
-            "--shared-memory", "off", .. Job, "--save", At("run.safetensors")]);
+        using var expired = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("ours", "expiring"), "--coordinator-timeout", "25");
+        Thread.Sleep(TimeSpan.FromSeconds(9.5));   // it loaded its certificate while valid, and waits for a seed node
+        Assert.False(expired.HasExited, "the worker with a certificate about to expire did not start");
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--bulk-port", $"{bulkPort}", "--min-workers", "2",
+            "--tls", At("ours", "coordinator"), "--shared-memory", "off", .. Job, "--save", At("run.safetensors")]);
         using var otherCa = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("theirs", "node"));
         using var noTls = CliProcess.Start("worker", "--seed-nodes", seed, "--coordinator-timeout", "20");
         using var first = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("ours", "worker-a"), "--shared-memory", "off");
         using var second = CliProcess.StartWith(new Dictionary<string, string> { ["DISTCLIP_TLS_DIR"] = At("ours", "worker-b") },
             "worker", "--seed-nodes", seed, "--shared-memory", "off");
 
+        await WaitForPortAsync(port);
+        await WaitForPortAsync(bulkPort);
+        Assert.True(await Tls.CertificatelessClient.IsRefusedAsync(port, TimeSpan.FromSeconds(10)), "a TLS client without a certificate got past the Akka port's handshake");
+        Assert.True(await Tls.CertificatelessClient.IsRefusedAsync(bulkPort, TimeSpan.FromSeconds(10)), "a TLS client without a certificate got past the bulk port's handshake");
+
         var refused = otherCa.Finish(Timeout);
+        output.WriteLine(refused.Stdout + refused.Stderr);
         Assert.True(refused.ExitCode == 1, $"exit {refused.ExitCode}\n{refused.Stdout}\n{refused.Stderr}");
         Assert.Contains("distclip: the seed node is not of this cluster", refused.Stderr);
         var gaveUp = noTls.Finish(Timeout);
         Assert.Equal(1, gaveUp.ExitCode);
         Assert.Contains("no coordinator reachable", gaveUp.Stderr);
+
+        var retried = expired.Finish(Timeout);
+        output.WriteLine(retried.Stdout + retried.Stderr);
+        Assert.True(retried.ExitCode == 1, $"exit {retried.ExitCode}\n{retried.Stdout}\n{retried.Stderr}");
+        Assert.Contains("no coordinator reachable", retried.Stderr);
+        Assert.Contains("This node's certificate expired at", retried.Stderr);
 
         var run = coordinator.Finish(Timeout);
         output.WriteLine(run.Stdout);
@@ -65,5 +84,15 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
         Assert.True(reference.ExitCode == 0, reference.Stderr);
         Assert.True(File.ReadAllBytes(At("plaintext.safetensors")).AsSpan().SequenceEqual(File.ReadAllBytes(At("run.safetensors"))),
             "the TLS run differs from the plaintext run");
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            try { using var probe = new System.Net.Sockets.TcpClient(); await probe.ConnectAsync(System.Net.IPAddress.Loopback, port); return; }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
+        }
     }
 }

@@ -29,7 +29,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         new ParameterUpdate(6, [0.5f, float.PositiveInfinity]),
         new GradientChunk(7, 6, 2, 3, 1.25, 10, 2, 5, new byte[20]),
         new ParameterChunk(6, 10, 2, 0, new byte[20]),
-        new JobOffer(new JobSpec(Spec, "mnist", 3, null, 64), "10.0.0.1:4060", 42, "/dev/shm/distclip-17-2a-parameters"),
+        new JobOffer(new JobSpec(Spec, "mnist", 3, null, 64), "10.0.0.1:4060", 42, "/dev/shm/distclip-17-2a-parameters", SharedMemoryToken: 23),
         new RegisterWorker("worker-1", Signature, "cpu", "10.0.0.2:4061", "/dev/shm/distclip-18-2a-worker-1", SharedMemorySlots: 2),
         new WorkerAdmitted(42, SharedMemory: true),
         new ShardGradientsShared(7, 6, 1, 64, 88.5),

@@ -110,7 +110,7 @@ public sealed class SharedSegmentSpecs : IDisposable
         int length = (int)replica.ExchangeLength;
         var gradient = Enumerable.Range(1, length).Select(i => (float)i).ToArray();
         using var peers = new SharedMemoryPeers<string>(_dir, Token, length);
-        var offer = new JobOffer(new JobSpec(new ModelSpec("mlp", 1, 1, 1, 2, 2), "synthetic", 1, null, 64), null, Token, peers.ParametersPath);
+        var offer = new JobOffer(new JobSpec(new ModelSpec("mlp", 1, 1, 1, 2, 2), "synthetic", 1, null, 64), null, 0, peers.ParametersPath, SharedMemoryToken: Token);
         using var link = SharedMemoryLink.TryOpen(offer, _dir, "host:1/worker-0", length, out var why);
         Assert.Null(why);
         Assert.Equal(SharedMemoryLink.MaxSlots, link!.Slots);
@@ -156,7 +156,7 @@ public sealed class SharedSegmentSpecs : IDisposable
     [Fact]
     public void A_worker_should_fall_back_to_the_bulk_channel_when_the_coordinator_segment_is_elsewhere()
     {
-        var offer = new JobOffer(new JobSpec(new ModelSpec("mlp", 1, 1, 1, 2, 4), "synthetic", 1, null, 64), null, Token, "/dev/shm/distclip-1-absent-parameters");
+        var offer = new JobOffer(new JobSpec(new ModelSpec("mlp", 1, 1, 1, 2, 4), "synthetic", 1, null, 64), null, 0, "/dev/shm/distclip-1-absent-parameters", SharedMemoryToken: Token);
         Assert.Null(SharedMemoryLink.TryOpen(offer, _dir, "worker-0", 6, out var why));
         Assert.Contains("another host", why);
         Assert.Null(SharedMemoryLink.TryOpen(offer with { SharedMemoryPath = null }, _dir, "worker-0", 6, out why));

@@ -1,5 +1,5 @@
 // One line per refused peer and minute, not one per attempt: a peer that retries (or floods) cannot flood the log.
-namespace DistClip.Hosting;
+namespace DistClip.Exchange;
 
 /// <summary>
 /// Says that a peer was refused at most once per <see cref="Interval"/> for each peer address, adding how many refusals of
