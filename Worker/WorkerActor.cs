@@ -26,8 +26,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>How long a request waits for parameters on their way before it is refused (and they are sent again).</summary>
     public static readonly TimeSpan ParametersGrace = TimeSpan.FromSeconds(5);
 
-    /// <summary>A request's parameters did not arrive within <see cref="ParametersGrace"/> (local only, a timer's).</summary>
-    private sealed record ParametersOverdue(ComputeGradients Request);
+    /// <summary>The parameters of a waiting request did not arrive within <see cref="ParametersGrace"/> (local only, a timer's).</summary>
+    private sealed record ParametersOverdue((long Step, int Shard, long Version) Request);
+
+    /// <summary>What makes requests the same: one asked again (after the coordinator's deadline) waits once, not twice.</summary>
+    private static (long Step, int Shard, long Version) KeyOf(ComputeGradients r) => (r.Step, r.Shard, r.Version);
 
     /// <summary>What the worker holds while it serves a job.</summary>
     private sealed record Replica(nn.Module<Tensor, Tensor> Model, FlatParameters Flat, ShardGradientComputer Computer, CoordinatorLink Link) : IDisposable
@@ -110,7 +113,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         foreach (var early in _early.Where(e => e.Request.Version <= version).ToList())
         {
             _early.Remove(early);
-            Timers.Cancel(early.Request);
+            Timers.Cancel(KeyOf(early.Request));
             Serve(early.Request, early.Coordinator);
         }
     }
@@ -176,8 +179,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         if (request.Version > _version && replica.Link.TryLoad(request.Version, replica.Flat)) _version = request.Version;
         if (request.Version > _version && replica.Link.ParametersTravelApart)
         {
+            var key = KeyOf(request);
+            if (_early.Exists(e => KeyOf(e.Request) == key)) return;   // asked again while it waits: it is served once
             _early.Add((request, Sender));
-            Timers.StartSingleTimer(request, new ParametersOverdue(request), ParametersGrace);
+            Timers.StartSingleTimer(key, new ParametersOverdue(key), ParametersGrace);
             return;
         }
         Serve(request, Sender);
@@ -185,7 +190,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void OnParametersOverdue(ParametersOverdue overdue)
     {
-        var index = _early.FindIndex(e => ReferenceEquals(e.Request, overdue.Request));
+        var index = _early.FindIndex(e => KeyOf(e.Request) == overdue.Request);
         if (index < 0) return;
         var (request, coordinator) = _early[index];
         _early.RemoveAt(index);

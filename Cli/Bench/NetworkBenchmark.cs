@@ -1,5 +1,6 @@
 // Throughput of raw TCP on loopback and of DistClip's chunked gradient exchange through real Akka remoting.
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -22,9 +23,6 @@ namespace DistClip.Cli.Bench;
 public static class NetworkBenchmark
 {
     public const string SystemName = "distclip-bench";
-
-    // The echo answers a frame two ports above the channel it came in on: the sender's channel listens there.
-    private const int ReplyPortOffset = 2;
 
     /// <summary>GB/s (10^9 bytes) of raw TCP to a child discarding on <paramref name="port"/>.</summary>
     public static async Task<double> RawTcpAsync(int port, long bytes)
@@ -61,8 +59,9 @@ public static class NetworkBenchmark
     /// <summary>
     /// The child's side of the exchange, until killed: an echo actor at <c>/user/echo</c> on
     /// <paramref name="port"/>, and bulk channels that answer each gradient frame with a parameter frame of the same
-    /// values two ports above their own (where <see cref="BulkExchangeAsync"/> listens): plain TCP on <paramref name="port"/> + 1,
-    /// mutual TLS with the certificates in <paramref name="tlsDirectory"/> on <paramref name="port"/> + 2.
+    /// values to the loopback port named by the frame's token (a benchmark's use of it: frames no longer name their sender):
+    /// plain TCP on <paramref name="port"/> + 1, mutual TLS with the certificates in <paramref name="tlsDirectory"/> on
+    /// <paramref name="port"/> + 2.
     /// </summary>
     public static async Task ServeEchoAsync(int port, string? tlsDirectory)
     {
@@ -76,25 +75,24 @@ public static class NetworkBenchmark
     private static BulkChannel EchoChannel(ExchangeSettings settings)
     {
         BulkChannel? channel = null;
-        var replyTo = $"127.0.0.1:{settings.Port + ReplyPortOffset}";
         return channel = settings.Open(int.MaxValue / sizeof(float),
             m =>
             {
-                channel!.Send(replyTo, BulkMessage.Of(m.AsParameters(), m.Token));
+                channel!.Send($"127.0.0.1:{m.Token}", BulkMessage.Of(m.AsParameters(), m.Token));
                 channel.Buffers.Return(m.Values);  // written out: the next frame may be read into it
             }, Console.Error.WriteLine);
     }
 
     /// <summary>
     /// Round trips over the bulk channel to the echo's port + 1, or with <paramref name="tls"/> over mutual TLS to its
-    /// port + 2, answered two ports above; GB/s counting both directions.
+    /// port + 2, answered on this channel's port (the frames' token); GB/s counting both directions.
     /// </summary>
     public static async Task<double[]> BulkExchangeAsync(int echoPort, int elements, int repetitions, ClusterTls? tls = null)
     {
         TaskCompletionSource<float[]>? pending = null;
         int echoChannelPort = echoPort + (tls is null ? 1 : 2);
-        using var channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", echoChannelPort + ReplyPortOffset, Tls: tls)
-            .Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
+        using var channel = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: tls).Open(elements, m => pending!.TrySetResult(m.Values), Console.Error.WriteLine);
+        long replyPort = int.Parse(channel.Endpoint.Split(':')[1], CultureInfo.InvariantCulture);
         var gradient = new float[elements];
         for (int i = 0; i < elements; i++) gradient[i] = i * 1e-7f;
         var results = new double[repetitions];
@@ -102,7 +100,7 @@ public static class NetworkBenchmark
         {
             pending = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
             var clock = Stopwatch.StartNew();
-            channel.Send($"127.0.0.1:{echoChannelPort}", BulkMessage.Of(new ShardGradients(r, r, 0, 1, 0, gradient), token: 1));
+            channel.Send($"127.0.0.1:{echoChannelPort}", BulkMessage.Of(new ShardGradients(r, r, 0, 1, 0, gradient), token: replyPort));
             var back = await pending.Task.WaitAsync(TimeSpan.FromMinutes(5));
             results[r] = 2.0 * elements * sizeof(float) / clock.Elapsed.TotalSeconds / 1e9;
             if (back.Length != elements || back[^1] != gradient[^1]) throw new InvalidDataException("The echo returned other values than were sent.");

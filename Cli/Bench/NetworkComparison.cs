@@ -11,7 +11,7 @@ namespace DistClip.Cli.Bench;
 /// <summary>What <c>distclip bench-network</c> measures and prints (docs/BENCHMARKS.md, "Network").</summary>
 public static class NetworkComparison
 {
-    public static int Run(int[] sizes, long rawBytes, int e2eSteps, string? reportPath)
+    public static int Run(int[] sizes, long rawBytes, int e2eSteps, int e2eTurns, string? reportPath)
     {
         var lines = new List<string> { "| measurement | GB/s | fraction of raw TCP |", "| --- | ---: | ---: |" };
         double raw;
@@ -41,7 +41,7 @@ public static class NetworkComparison
         if (e2eSteps > 0)
         {
             lines.Add("");
-            lines.AddRange(EndToEnd(e2eSteps, certificates));
+            lines.AddRange(EndToEnd(e2eSteps, e2eTurns, certificates));
         }
         Directory.Delete(certificates, recursive: true);
         if (reportPath is not null)
@@ -54,10 +54,10 @@ public static class NetworkComparison
     /// warm-up steps: with the data plane the processes choose on one host (shared memory), and with shared
     /// memory off (the bulk TCP channel, as between hosts), plain and with mutual TLS (<paramref name="certificates"/>:
     /// a <c>distclip certs</c> directory). Each worker process is pinned to a CPU of its own (--cpus), and so are the
-    /// embedded trainer's workers. The four configurations take turns, twice, and each is reported by its better run, as
-    /// (b) is (single runs on this VM vary by ±5 %).
+    /// embedded trainer's workers. The four configurations take <paramref name="turns"/> turns, and each is reported by its
+    /// best run, as (b) is (single runs on this VM vary by 5–30 %).
     /// </summary>
-    private static IEnumerable<string> EndToEnd(int steps, string certificates)
+    private static IEnumerable<string> EndToEnd(int steps, int turns, string certificates)
     {
         const int warmup = 30;  // each of the three processes JITs its hot paths; on 2 cores that settles after ~30 steps
         var dir = Directory.CreateTempSubdirectory("distclip-bench-").FullName;
@@ -85,7 +85,7 @@ public static class NetworkComparison
             }
             return SamplesPerSecond(metrics, warmup);
         }
-        var runs = Enumerable.Range(0, 2).Select(_ => (Embedded: Embedded(), Shared: Cluster("on"), Tcp: Cluster("off"), Tls: Cluster("off", tls: true))).ToList();
+        var runs = Enumerable.Range(0, turns).Select(_ => (Embedded: Embedded(), Shared: Cluster("on"), Tcp: Cluster("off"), Tls: Cluster("off", tls: true))).ToList();
         Directory.Delete(dir, recursive: true);
         double embedded = runs.Max(r => r.Embedded), shared = runs.Max(r => r.Shared), tcp = runs.Max(r => r.Tcp), tls = runs.Max(r => r.Tls);
         string Of(Func<(double Embedded, double Shared, double Tcp, double Tls), double> pick) => string.Join(", ", runs.Select(r => pick(r).ToString("F0", CultureInfo.InvariantCulture)));
@@ -141,7 +141,7 @@ public static class NetworkComparison
     private static ChildProcess Child(string role, out int port, string[]? extra = null)
     {
         int free = FreePort();
-        while (role == "echo" && !Enumerable.Range(1, 4).All(i => PortIsFree(free + i))) free = FreePort();  // the echo's bulk channels take port + 1, + 2, answered on + 3, + 4
+        while (role == "echo" && !(PortIsFree(free + 1) && PortIsFree(free + 2))) free = FreePort();  // the echo's bulk channels take port + 1 and + 2
         port = free;
         var process = Start(["bench-network", "--serve", role, "--port", $"{port}", .. extra ?? []]);
         Thread.Sleep(role == "echo" ? 3000 : 500);  // let it bind

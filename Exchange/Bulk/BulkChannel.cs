@@ -145,7 +145,11 @@ public sealed class BulkChannel : IDisposable
             string? refused = null;
             client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
             try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
-            catch (AuthenticationException e) when (refused is not null) { throw new AuthenticationException($"{endpoint} is not of this cluster: {refused}", e); }
+            catch (AuthenticationException e)
+            {
+                throw new AuthenticationException(refused is not null ? $"{endpoint} is not of this cluster: {refused}"
+                    : $"{endpoint} did not accept this node's certificate, or the TLS handshake failed ({e.Message})", e);
+            }
             int accepted;
             try { accepted = tls.ReadByte(); }
             catch (Exception e) when (e is IOException or AuthenticationException) { throw new AuthenticationException($"{endpoint} did not accept this node's certificate ({e.Message})", e); }

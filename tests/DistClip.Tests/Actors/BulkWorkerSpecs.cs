@@ -20,7 +20,8 @@ public sealed class BulkWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults
     /// <summary>
     /// Parameters travel on the bulk channel, the request through Akka.Remote: the request may come first. The worker
     /// waits for them instead of refusing the shard (which cost a parameter resend and a round trip, often under TLS), and
-    /// refuses only when they have not come within <see cref="WorkerActor.ParametersGrace"/>.
+    /// refuses only when they have not come within <see cref="WorkerActor.ParametersGrace"/>; a request asked again while it
+    /// waits is served once.
     /// </summary>
     [Fact]
     public void Should_wait_for_parameters_that_trail_the_request_and_refuse_only_when_they_do_not_come()
@@ -40,10 +41,12 @@ public sealed class BulkWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults
 
         worker.Tell(new ComputeGradients(0, 0, 0, [0, 1, 2, 3]));   // before the parameters of version 0
         ExpectNoMsg(TimeSpan.FromMilliseconds(500));                 // no refusal: it waits
+        worker.Tell(new ComputeGradients(0, 0, 0, [0, 1, 2, 3]));   // asked again (the coordinator's deadline), a copy as from the wire
         coordinatorEnd.Send(register.BulkEndpoint!, BulkMessage.Of(new ParameterUpdate(0, master.ReadValues()), Token));
         Assert.True(arrivals.TryTake(out var gradients, Wait), "the waiting request was not served once its parameters came");
         Assert.Equal((BulkKind.Gradients, 0L, 0, 4), (gradients!.Kind, gradients.Step, gradients.Shard, gradients.SampleCount));
         Assert.Contains(gradients.Values, g => g != 0);
+        Assert.False(arrivals.TryTake(out _, TimeSpan.FromMilliseconds(500)), "a request asked again while it waited was computed twice");
 
         worker.Tell(new ComputeGradients(1, 1, 0, [0]));              // parameters of version 1 never come
         var refused = ExpectMsg<ShardRefused>(WorkerActor.ParametersGrace + Wait);

@@ -34,13 +34,15 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
         Assert.Contains($"start the node with --tls {At("ours", "worker-a")}", made.Stdout);
         Assert.Equal(0, CliProcess.Run(Timeout, "certs", At("theirs")).ExitCode);
 
-        DistClip.Exchange.Tls.ClusterCertificates.Create(At("ours"), ["expiring"], TimeSpan.FromSeconds(8));
+        DistClip.Exchange.Tls.ClusterCertificates.Create(At("ours"), ["expiring"], TimeSpan.FromSeconds(15));
+        var expiresAt = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(At("ours", "expiring", "node.crt"))).NotAfter.ToUniversalTime();
 
         int port = LoopbackPorts.Free(), bulkPort = LoopbackPorts.Free();
         string seed = $"akka.tcp://distclip@127.0.0.1:{port}";  // a plain seed address: the TLS scheme is taken from --tls
         using var expired = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("ours", "expiring"), "--coordinator-timeout", "25");
-        Thread.Sleep(TimeSpan.FromSeconds(9.5));   // it loaded its certificate while valid, and waits for a seed node
-        Assert.False(expired.HasExited, "the worker with a certificate about to expire did not start");
+        expired.WaitForOutput("AssociationError", 1, TimeSpan.FromSeconds(60));   // it loaded its certificate (while valid) and looks for a seed node
+        if (expiresAt.AddSeconds(1.5) - DateTime.UtcNow is { Ticks: > 0 } untilExpired) Thread.Sleep(untilExpired);
+        Assert.False(expired.HasExited, "the worker whose certificate expired has stopped before the coordinator started");
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--bulk-port", $"{bulkPort}", "--min-workers", "2",
             "--tls", At("ours", "coordinator"), "--shared-memory", "off", .. Job, "--save", At("run.safetensors")]);
         using var otherCa = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("theirs", "node"));
@@ -74,9 +76,9 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
         Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         Assert.Contains($"coordinator listening at akka.ssl.tcp://distclip@127.0.0.1:{port}", run.Stdout);
         Assert.Equal(2, run.Stdout.Split('\n').Count(l => l.StartsWith("admitted ", StringComparison.Ordinal) && l.EndsWith("exchanging through the bulk channel", StringComparison.Ordinal)));
-        // The intruders, all from 127.0.0.1 and within a minute: one line says it.
+        // The intruders' many attempts, all from 127.0.0.1: one line a minute says them.
         var refusals = run.Stderr.Split('\n').Where(l => l.Contains("refused a TLS connection with", StringComparison.Ordinal)).ToList();
-        Assert.True(refusals.Count == 1, string.Join('\n', refusals));
+        Assert.True(refusals.Count is 1 or 2, string.Join('\n', refusals));
         Assert.Matches(@"not of this cluster \((CN=node|CN=expiring|no certificate)", refusals[0]);
         Assert.DoesNotContain("TLS handshake failed", run.Stdout + run.Stderr);  // Akka's multi-line error per attempt is kept out of the log
         Assert.Equal(0, first.Finish(TimeSpan.FromSeconds(60)).ExitCode);

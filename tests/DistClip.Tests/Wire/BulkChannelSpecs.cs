@@ -163,7 +163,6 @@ public sealed class BulkChannelSpecs : IDisposable
         BulkFrame.Write(header, new BulkMessage(BulkKind.Gradients, 1, 0, 0, 0, 1, 0, new float[1000]));
         var half = header.ToArray()[..60];   // the header and the start of the values, then silence
         var held = new List<TcpClient>();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < 300; i++)
         {
             var client = From("127.0.0.2");
@@ -173,9 +172,10 @@ public sealed class BulkChannelSpecs : IDisposable
         }
 
         var gradients = new ShardGradients(4, 3, 2, 17, 12.5, new float[1000]);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.True(_sender.TrySend(_receiver.Endpoint, BulkMessage.Of(gradients, 42), out var failure), failure);   // from 127.0.0.1
         Assert.Equal(4, Next().Step);
-        Assert.True(clock.Elapsed < BulkChannel.FirstFrameDeadline, $"a frame took {clock.Elapsed} to get through 300 held connections");
+        Assert.True(clock.Elapsed < BulkChannel.FirstFrameDeadline, $"a frame took {clock.Elapsed} to get past 300 held connections");
 
         int closed = 0;
         foreach (var client in held)
