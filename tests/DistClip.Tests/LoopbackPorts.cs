@@ -1,4 +1,4 @@
-// A loopback port nothing listens on, for a process to bind or for a connection to be refused.
+// Loopback ports for tests: one nothing listens on (for a process to bind, or a connection to be refused), and waiting for one to listen.
 using System.Net;
 using System.Net.Sockets;
 
@@ -12,5 +12,16 @@ public static class LoopbackPorts
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits until something listens on <paramref name="port"/> (a process started a moment ago binds it), up to <paramref name="timeout"/>.</summary>
+    public static async Task WaitForListenerAsync(int port, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try { using var probe = new TcpClient(); await probe.ConnectAsync(IPAddress.Loopback, port); return; }
+            catch (SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
+        }
     }
 }

@@ -112,7 +112,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     {
         int port = LoopbackPorts.Free();
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "150", "--no-eval"]);
-        await WaitForPortAsync(port);
+        await LoopbackPorts.WaitForListenerAsync(port, Timeout);
         var random = new Random(5);
         for (int i = 0; i < 5; i++) await SendGarbageAsync(port, random);   // before any worker joined
         using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}");
@@ -135,8 +135,8 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         int port = LoopbackPorts.Free(), bulkPort = LoopbackPorts.Free();
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--bulk-port", $"{bulkPort}", "--shared-memory", "off",
             "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "400", "--log-every", "100", "--no-eval"]);
-        await WaitForPortAsync(port);
-        await WaitForPortAsync(bulkPort);
+        await LoopbackPorts.WaitForListenerAsync(port, Timeout);
+        await LoopbackPorts.WaitForListenerAsync(bulkPort, Timeout);
         var frame = new MemoryStream();
         DistClip.Exchange.Bulk.BulkFrame.Write(frame, new DistClip.Exchange.Bulk.BulkMessage(DistClip.Exchange.Bulk.BulkKind.Gradients, 1, 0, 0, 0, 1, 0, new float[1000]));
         var half = frame.ToArray()[..30];   // of a 49-byte header
@@ -167,16 +167,6 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         finally
         {
             foreach (var client in held) client.Dispose();
-        }
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            try { using var probe = new TcpClient(); await probe.ConnectAsync(IPAddress.Loopback, port); return; }
-            catch (SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
         }
     }
 

@@ -51,8 +51,8 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
         using var second = CliProcess.StartWith(new Dictionary<string, string> { ["DISTCLIP_TLS_DIR"] = At("ours", "worker-b") },
             "worker", "--seed-nodes", seed, "--shared-memory", "off");
 
-        await WaitForPortAsync(port);
-        await WaitForPortAsync(bulkPort);
+        await LoopbackPorts.WaitForListenerAsync(port, Timeout);
+        await LoopbackPorts.WaitForListenerAsync(bulkPort, Timeout);
         Assert.True(await Tls.CertificatelessClient.IsRefusedAsync(port, TimeSpan.FromSeconds(10)), "a TLS client without a certificate got past the Akka port's handshake");
         Assert.True(await Tls.CertificatelessClient.IsRefusedAsync(bulkPort, TimeSpan.FromSeconds(10)), "a TLS client without a certificate got past the bulk port's handshake");
 
@@ -88,15 +88,5 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
         Assert.True(reference.ExitCode == 0, reference.Stderr);
         Assert.True(File.ReadAllBytes(At("plaintext.safetensors")).AsSpan().SequenceEqual(File.ReadAllBytes(At("run.safetensors"))),
             "the TLS run differs from the plaintext run");
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            try { using var probe = new System.Net.Sockets.TcpClient(); await probe.ConnectAsync(System.Net.IPAddress.Loopback, port); return; }
-            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
-        }
     }
 }
