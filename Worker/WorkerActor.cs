@@ -18,7 +18,8 @@ namespace DistClip.Worker;
 /// link delivers and answers each <see cref="ComputeGradients"/> with the shard's gradient sum — or with
 /// <see cref="ShardRefused"/> when its parameters are not at the step's version — until the job ends and it
 /// asks to join the next one. Parameters that travel on the bulk channel may arrive just after the request that needs
-/// them (the request comes through Akka.Remote): such a request waits for them, up to <see cref="ParametersGrace"/>. How parameters and gradients travel is the link's business
+/// them (the request comes through Akka.Remote): such a request waits for them, up to <see cref="ParametersGrace"/>.
+/// How parameters and gradients travel is the link's business
 /// (<see cref="CoordinatorLink"/>). Run it on a pinned dispatcher: the tensor work blocks its thread.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
