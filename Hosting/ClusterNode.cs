@@ -8,6 +8,7 @@ using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 using DistClip.Exchange;
 using DistClip.Exchange.Tls;
+using DistClip.Hosting.AkkaPort;
 using DistClip.Protocol;
 
 namespace DistClip.Hosting;
@@ -20,13 +21,15 @@ public static class ClusterNode
 
     /// <exception cref="ArgumentException">The hostname does not resolve to an address of this machine, or a port is taken.</exception>
     /// <param name="actors">Actors on this node with a bulk channel of their own (a worker node's workers).</param>
-    /// <param name="refusals">Where peers refused by TLS are said (default: stderr, once a minute per address).</param>
-    public static ActorSystem Start(NodeSettings node, int actors = 1, RefusalNotices? refusals = null)
+    /// <param name="refusals">Where peers refused at the Akka port are said (default: stderr, once a minute per address).</param>
+    /// <param name="cap">The connections each peer address may hold open to the Akka port (default: <see cref="InboundConnectionCap.DefaultPerAddress"/>).</param>
+    public static ActorSystem Start(NodeSettings node, int actors = 1, RefusalNotices? refusals = null, InboundConnectionCap? cap = null)
     {
         BindCheck.Check(node, actors);
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
-        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietHandshakeFailures);
-        if (node.Tls is { } tls) setup = setup.And(TlsSetup(tls, refusals ?? new RefusalNotices(line => Console.Error.WriteLine($"distclip: {line}"))));
+        refusals ??= new RefusalNotices(line => Console.Error.WriteLine($"distclip: {line}"));
+        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietTransportErrors(refusals)).And(new AkkaPortSetup(cap ?? new InboundConnectionCap(), refusals));
+        if (node.Tls is { } tls) setup = setup.And(TlsSetup(tls, refusals));
         var system = ActorSystem.Create(NodeSettings.SystemName, setup);
         if (node.SeedNodes.Count == 0)  // the first node starts the cluster by joining itself
             Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
@@ -48,13 +51,16 @@ public static class ClusterNode
             });
 
     /// <summary>
-    /// Akka.Remote logs every failed TLS handshake as a multi-line error with a stack trace, and again as a warning: a peer
-    /// without the cluster's certificate that retries would fill the log. <see cref="TlsSetup"/> says each refusal instead.
+    /// Akka.Remote logs every failed TLS handshake as a multi-line error with a stack trace, and again as a warning, and every
+    /// connection that breaks its framing as another: a peer without the cluster's certificate that retries, or a stranger
+    /// that floods the port, would fill the log. <see cref="TlsSetup"/> and <see cref="MalformedFrameNotices"/> say each
+    /// refused address once a minute instead.
     /// </summary>
-    private static readonly LogFilterSetup QuietHandshakeFailures = new LogFilterBuilder()
+    private static LogFilterSetup QuietTransportErrors(RefusalNotices refusals) => new LogFilterBuilder()
         .ExcludeMessageContaining("TLS handshake failed")
         .ExcludeMessageContaining("due to TLS handshake failure")
         .ExcludeMessageContaining("not an SSL/TLS record")  // a plain TCP peer at a TLS port
+        .Add(new MalformedFrameNotices(refusals))
         .Build();
 
     /// <summary>Runs <paramref name="coordinator"/> as the cluster singleton of the coordinator role.</summary>

@@ -76,6 +76,8 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
             hostname = "{{Hostname}}"
             {{(PublicHostname is null ? "" : $"public-hostname = \"{PublicHostname}\"")}}
             port = {{Port}}
+            # Akka.Remote's TCP transport with the connections per peer address capped (AkkaPort/CappedTcpTransport.cs).
+            transport-class = "{{typeof(AkkaPort.CappedTcpTransport).AssemblyQualifiedName}}"
             # With TLS the certificates come from ClusterNode's DotNettySslSetup: mutual, checked against the cluster CA.
             enable-ssl = {{(Tls is null ? "off" : "on")}}
           }

@@ -108,7 +108,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task Should_keep_training_when_a_foreign_client_sends_garbage_to_the_coordinator_port()
+    public async Task Should_keep_training_and_say_once_that_a_foreign_client_sends_garbage_to_the_coordinator_port()
     {
         int port = LoopbackPorts.Free();
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "150", "--no-eval"]);
@@ -119,9 +119,13 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         for (int i = 0; i < 20; i++) await SendGarbageAsync(port, random);  // while it trains
 
         var run = coordinator.Finish(Timeout);
+        output.WriteLine(run.Stderr);
         Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         Assert.Contains("done: 150 steps", run.Stdout);
         Assert.Equal(0, worker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        // 25 connections that break Akka's framing: one line says them, not Akka's error with a stack trace for each.
+        Assert.DoesNotContain("Error caught channel", run.Stderr);
+        Assert.Single(run.Stderr.Split('\n'), l => l.Contains("refused a connection to the Akka port from 127.0.0.1: not Akka's framing", StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -163,6 +167,54 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
             Assert.Contains("done: 400 steps", run.Stdout);
             Assert.Contains("through the bulk channel", run.Stdout);
             Assert.Equal(0, worker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        }
+        finally
+        {
+            foreach (var client in held) client.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// 200 connections to the coordinator's Akka port from 127.0.0.2, each sending the length field of a 1 MiB frame (the
+    /// largest Akka reads) and then 990 KB of it, as the flood did: all but the cap are closed as they are accepted,
+    /// said in one line, and a worker from 127.0.0.1 trains meanwhile to the embedded trainer's bits.
+    /// </summary>
+    [Fact]
+    public async Task Should_cap_the_connections_one_address_holds_to_the_akka_port_and_train_to_the_same_bits()
+    {
+        int port = LoopbackPorts.Free();
+        var weights = Path.Combine(_dir, "flooded.safetensors");
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--save", weights, .. JobArgs]);
+        await LoopbackPorts.WaitForListenerAsync(port, Timeout);
+        byte[] partialFrame = [0xFB, 0xFF, 0x0F, 0x00, .. new byte[990_000]];   // a frame of 1 MiB with its length field (little-endian), then most of it
+        var held = new List<TcpClient>();
+        try
+        {
+            int refusedAtOnce = 0;
+            for (int i = 0; i < 200; i++)
+            {
+                var client = new TcpClient { SendBufferSize = 1 << 21 };
+                held.Add(client);
+                client.Client.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                try { await client.GetStream().WriteAsync(partialFrame); }
+                catch (IOException) { refusedAtOnce++; }
+            }
+            // Before Akka's handshake timeout (15 s) would close them all anyway.
+            int cap = DistClip.Hosting.AkkaPort.InboundConnectionCap.DefaultPerAddress, closed = 0;
+            for (var deadline = DateTime.UtcNow.AddSeconds(10); closed < 200 - cap && DateTime.UtcNow < deadline; await Task.Delay(100))
+                closed = held.Count(c => c.Client.Poll(0, SelectMode.SelectRead) && c.Client.Available == 0);
+            output.WriteLine($"{refusedAtOnce} writes failed, {closed} of 200 connections closed by the coordinator");
+            Assert.True(closed >= 200 - cap, $"only {closed} of 200 connections from one address were closed");
+
+            using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}");
+            var run = coordinator.Finish(Timeout);
+            output.WriteLine(run.Stdout + run.Stderr);
+            Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+            var said = Assert.Single(run.Stderr.Split('\n'), l => l.Contains("refused a connection to the Akka port from 127.0.0.2", StringComparison.Ordinal));
+            Assert.Contains($"that address holds {cap} open already", said);
+            Assert.Equal(0, worker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+            Assert.True(Saved(weights).AsSpan().SequenceEqual(Embedded(1)), "the run beside the flood is not the embedded trainer's, bit for bit");
         }
         finally
         {

@@ -1,0 +1,15 @@
+// What a node's Akka port is given at start: its connection cap and where its refusals are said.
+using Akka.Actor.Setup;
+using DistClip.Exchange;
+
+namespace DistClip.Hosting.AkkaPort;
+
+/// <summary>
+/// Handed to <see cref="CappedTcpTransport"/> through the actor system's setup (Akka creates the transport from its class
+/// name): the cap on connections per peer address, and the notices that say a refused address once a minute.
+/// </summary>
+public sealed class AkkaPortSetup(InboundConnectionCap cap, RefusalNotices refusals) : Setup
+{
+    public InboundConnectionCap Cap { get; } = cap;
+    public RefusalNotices Refusals { get; } = refusals;
+}

@@ -1,0 +1,86 @@
+// Akka.Remote's TCP transport, with the connections each peer address holds open to this node capped.
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Remote.Transport;
+using DistClip.Exchange;
+
+namespace DistClip.Hosting.AkkaPort;
+
+/// <summary>
+/// The transport of every DistClip node's Akka port (<c>akka.remote.dot-netty.tcp.transport-class</c>): Akka.Remote's own
+/// DotNetty TCP transport — TLS, framing, addresses all unchanged — with one check in front. A connection from an address
+/// that already holds <see cref="InboundConnectionCap.PerAddress"/> open is closed when the transport announces it, before
+/// Akka hears of it, and said once a minute per address (<see cref="RefusalNotices"/>). Akka.Remote has no setting for this;
+/// without it a stranger could open connections without end, each holding up to a frame (1 MiB) in the frame decoder. What
+/// DotNetty read from a refused connection before the announcement (up to a frame) is released with it, not held.
+/// Settings come from the actor system's <see cref="AkkaPortSetup"/>; without one, the default cap, refusals to stderr.
+/// </summary>
+public sealed class CappedTcpTransport : Transport
+{
+    /// <summary>Akka.Remote's transport, created by name: it is internal to Akka.Remote.</summary>
+    private const string DotNettyTcp = "Akka.Remote.Transport.DotNetty.TcpTransport, Akka.Remote";
+
+    private readonly Transport _tcp;
+    private readonly AkkaPortSetup _setup;
+    private readonly ILoggingAdapter _log;
+
+    public CappedTcpTransport(ActorSystem system, Config config)
+    {
+        (System, Config) = (system, config);
+        _tcp = (Transport)Activator.CreateInstance(Type.GetType(DotNettyTcp, throwOnError: true)!, system, config)!;
+        _setup = system.Settings.Setup.Get<AkkaPortSetup>().GetOrElse(
+            new AkkaPortSetup(new InboundConnectionCap(), new RefusalNotices(line => Console.Error.WriteLine($"distclip: {line}"))));
+        _log = Logging.GetLogger(system, typeof(CappedTcpTransport));
+    }
+
+    public override string SchemeIdentifier { get => _tcp.SchemeIdentifier; protected set { } }
+
+    public override long MaximumPayloadBytes { get => _tcp.MaximumPayloadBytes; protected set { } }
+
+    public override bool IsResponsibleFor(Address remote) => _tcp.IsResponsibleFor(remote);
+
+    public override Task<AssociationHandle> Associate(Address remoteAddress) => _tcp.Associate(remoteAddress);
+
+    public override Task<bool> Shutdown() => _tcp.Shutdown();
+
+    public override Task<bool> ManagementCommand(object message) => _tcp.ManagementCommand(message);
+
+    /// <summary>Listens through Akka.Remote's transport; Akka's listener, once it is given, hears only the connections admitted.</summary>
+    public override async Task<(Address, TaskCompletionSource<IAssociationEventListener>)> Listen()
+    {
+        var (address, tcpListener) = await _tcp.Listen().ConfigureAwait(false);
+        var akkaListener = new TaskCompletionSource<IAssociationEventListener>();
+        _ = akkaListener.Task.ContinueWith(given =>
+            {
+                if (given.IsCompletedSuccessfully) tcpListener.TrySetResult(new Admission(given.Result, this));
+                else if (given.Exception is { } failure) tcpListener.TrySetException(failure.InnerExceptions);
+                else tcpListener.TrySetCanceled();
+            }, TaskContinuationOptions.ExecuteSynchronously);
+        return (address, akkaListener);
+    }
+
+    /// <summary>Admits a new inbound connection under the cap of its address, counted until it closes; refuses it otherwise.</summary>
+    private void Admit(InboundAssociation inbound, IAssociationEventListener akka)
+    {
+        var connection = inbound.Association;
+        var from = PeerAddress.Of(connection.RemoteAddress.Host ?? "");
+        var cap = _setup.Cap;
+        if (!cap.TryOpen(from))
+        {
+            _setup.Refusals.Refused(from, $"refused a connection to the Akka port from {from}: that address holds {cap.PerAddress} open already");
+            connection.Disassociate($"{from} holds {cap.PerAddress} connections to this node already", _log);
+            return;
+        }
+        akka.Notify(new InboundAssociation(new CountedAssociation(connection, () => cap.Close(from))));
+    }
+
+    private sealed class Admission(IAssociationEventListener akka, CappedTcpTransport transport) : IAssociationEventListener
+    {
+        public void Notify(IAssociationEvent ev)
+        {
+            if (ev is InboundAssociation inbound) transport.Admit(inbound, akka);
+            else akka.Notify(ev);
+        }
+    }
+}
