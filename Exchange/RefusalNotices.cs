@@ -1,4 +1,6 @@
 // One line per refused peer and minute, not one per attempt: a peer that retries (or floods) cannot flood the log.
+using System.Net;
+
 namespace DistClip.Exchange;
 
 /// <summary>
@@ -41,6 +43,18 @@ public sealed class RefusalNotices(Action<string> say, TimeProvider? clock = nul
         say(unsaid > 0 ? $"{line} ({unsaid} more refusals of {address} since {since:HH:mm:ss} UTC went unlogged)" : line);
     }
 
-    /// <summary>The address of a peer named <c>host:port</c> or <c>[v6]:port</c> (its port changes with every attempt).</summary>
-    public static string AddressOf(string peer) => peer.LastIndexOf(':') is var colon and > 0 && peer[(colon + 1)..].All(char.IsAsciiDigit) ? peer[..colon] : peer;
+    /// <summary>
+    /// The address of a peer named <c>a.b.c.d:port</c>, <c>[v6]:port</c>, <c>host:port</c> or by its address alone, as it is
+    /// usually written: without the port (it changes with every attempt), and an IPv4 peer of a dual-stack socket
+    /// (<c>[::ffff:a.b.c.d]</c>) as <c>a.b.c.d</c>, so that each peer is counted and said under one name.
+    /// </summary>
+    public static string AddressOf(string peer)
+    {
+        if (IPAddress.TryParse(peer.Trim('[', ']'), out var ip) || IPEndPoint.TryParse(peer, out var endpoint) && (ip = endpoint.Address) is not null)
+            return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
+        return peer.LastIndexOf(':') is var colon and > 0 && peer[(colon + 1)..].All(char.IsAsciiDigit) ? peer[..colon] : peer;
+    }
+
+    /// <summary>Notices written to stderr, prefixed <c>distclip:</c>: what a node uses unless told otherwise.</summary>
+    public static RefusalNotices ToStandardError() => new(line => Console.Error.WriteLine($"distclip: {line}"));
 }

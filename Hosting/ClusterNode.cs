@@ -27,7 +27,7 @@ public static class ClusterNode
     {
         BindCheck.Check(node, actors);
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
-        refusals ??= new RefusalNotices(line => Console.Error.WriteLine($"distclip: {line}"));
+        refusals ??= RefusalNotices.ToStandardError();
         var setup = BootstrapSetup.Create().WithConfig(config).And(QuietTransportErrors(refusals)).And(new AkkaPortSetup(cap ?? new InboundConnectionCap(), refusals));
         if (node.Tls is { } tls) setup = setup.And(TlsSetup(tls, refusals));
         var system = ActorSystem.Create(NodeSettings.SystemName, setup);
@@ -52,15 +52,15 @@ public static class ClusterNode
 
     /// <summary>
     /// Akka.Remote logs every failed TLS handshake as a multi-line error with a stack trace, and again as a warning, and every
-    /// connection that breaks its framing as another: a peer without the cluster's certificate that retries, or a stranger
-    /// that floods the port, would fill the log. <see cref="TlsSetup"/> and <see cref="MalformedFrameNotices"/> say each
+    /// inbound connection that is no Akka peer as another: a peer without the cluster's certificate that retries, or a
+    /// stranger that floods the port, would fill the log. <see cref="TlsSetup"/> and <see cref="StrangerNotices"/> say each
     /// refused address once a minute instead.
     /// </summary>
     private static LogFilterSetup QuietTransportErrors(RefusalNotices refusals) => new LogFilterBuilder()
         .ExcludeMessageContaining("TLS handshake failed")
         .ExcludeMessageContaining("due to TLS handshake failure")
         .ExcludeMessageContaining("not an SSL/TLS record")  // a plain TCP peer at a TLS port
-        .Add(new MalformedFrameNotices(refusals))
+        .Add(new StrangerNotices(refusals))
         .Build();
 
     /// <summary>Runs <paramref name="coordinator"/> as the cluster singleton of the coordinator role.</summary>

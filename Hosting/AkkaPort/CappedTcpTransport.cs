@@ -1,9 +1,10 @@
 // Akka.Remote's TCP transport, with the connections each peer address holds open to this node capped.
+using System.Reflection;
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Event;
 using Akka.Remote.Transport;
 using DistClip.Exchange;
+using DotNetty.Transport.Channels;
 
 namespace DistClip.Hosting.AkkaPort;
 
@@ -11,27 +12,34 @@ namespace DistClip.Hosting.AkkaPort;
 /// The transport of every DistClip node's Akka port (<c>akka.remote.dot-netty.tcp.transport-class</c>): Akka.Remote's own
 /// DotNetty TCP transport — TLS, framing, addresses all unchanged — with one check in front. A connection from an address
 /// that already holds <see cref="InboundConnectionCap.PerAddress"/> open is closed when the transport announces it, before
-/// Akka hears of it, and said once a minute per address (<see cref="RefusalNotices"/>). Akka.Remote has no setting for this;
-/// without it a stranger could open connections without end, each holding up to a frame (1 MiB) in the frame decoder. What
-/// DotNetty read from a refused connection before the announcement (up to a frame) is released with it, not held.
-/// Settings come from the actor system's <see cref="AkkaPortSetup"/>; without one, the default cap, refusals to stderr.
+/// Akka hears of it and before a byte of it is read, and said once a minute per address (<see cref="RefusalNotices"/>).
+/// Akka.Remote has no setting for this; without it a stranger could open connections without end, each holding up to a
+/// frame (1 MiB) in the frame decoder. Settings come from the actor system's <see cref="AkkaPortSetup"/>; without one,
+/// the default cap, refusals to stderr.
 /// </summary>
 public sealed class CappedTcpTransport : Transport
 {
-    /// <summary>Akka.Remote's transport, created by name: it is internal to Akka.Remote.</summary>
-    private const string DotNettyTcp = "Akka.Remote.Transport.DotNetty.TcpTransport, Akka.Remote";
+    /// <summary>Akka.Remote's transport and its connection handle, named: both are internal to Akka.Remote.</summary>
+    private const string DotNettyTcp = "Akka.Remote.Transport.DotNetty.TcpTransport, Akka.Remote",
+        DotNettyHandle = "Akka.Remote.Transport.DotNetty.TcpAssociationHandle, Akka.Remote";
+
+    /// <summary>
+    /// The socket under Akka's handle. A refused connection is closed on it: the handle's own close (1.5.74) shuts the
+    /// sending side, turns reads back on and waits <c>flush-wait-on-shutdown</c> (2 s) before it closes, reading and
+    /// discarding meanwhile — for a stranger, up to a frame held for 2 s per refused connection.
+    /// </summary>
+    private static readonly FieldInfo SocketOfHandle = Type.GetType(DotNettyHandle, throwOnError: true)!.GetField("_channel", BindingFlags.Instance | BindingFlags.NonPublic)
+        is { } field && typeof(IChannel).IsAssignableFrom(field.FieldType)
+            ? field : throw new MissingFieldException($"{DotNettyHandle} has no _channel of DotNetty's IChannel: this Akka.Remote is not the one CappedTcpTransport was written for.");
 
     private readonly Transport _tcp;
     private readonly AkkaPortSetup _setup;
-    private readonly ILoggingAdapter _log;
 
     public CappedTcpTransport(ActorSystem system, Config config)
     {
         (System, Config) = (system, config);
         _tcp = (Transport)Activator.CreateInstance(Type.GetType(DotNettyTcp, throwOnError: true)!, system, config)!;
-        _setup = system.Settings.Setup.Get<AkkaPortSetup>().GetOrElse(
-            new AkkaPortSetup(new InboundConnectionCap(), new RefusalNotices(line => Console.Error.WriteLine($"distclip: {line}"))));
-        _log = Logging.GetLogger(system, typeof(CappedTcpTransport));
+        _setup = system.Settings.Setup.Get<AkkaPortSetup>().GetOrElse(new AkkaPortSetup(new InboundConnectionCap(), RefusalNotices.ToStandardError()));
     }
 
     public override string SchemeIdentifier { get => _tcp.SchemeIdentifier; protected set { } }
@@ -56,7 +64,7 @@ public sealed class CappedTcpTransport : Transport
                 if (given.IsCompletedSuccessfully) tcpListener.TrySetResult(new Admission(given.Result, this));
                 else if (given.Exception is { } failure) tcpListener.TrySetException(failure.InnerExceptions);
                 else tcpListener.TrySetCanceled();
-            }, TaskContinuationOptions.ExecuteSynchronously);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return (address, akkaListener);
     }
 
@@ -64,12 +72,12 @@ public sealed class CappedTcpTransport : Transport
     private void Admit(InboundAssociation inbound, IAssociationEventListener akka)
     {
         var connection = inbound.Association;
-        var from = PeerAddress.Of(connection.RemoteAddress.Host ?? "");
+        var from = RefusalNotices.AddressOf(connection.RemoteAddress.Host ?? "an unknown address");
         var cap = _setup.Cap;
         if (!cap.TryOpen(from))
         {
             _setup.Refusals.Refused(from, $"refused a connection to the Akka port from {from}: that address holds {cap.PerAddress} open already");
-            connection.Disassociate($"{from} holds {cap.PerAddress} connections to this node already", _log);
+            ((IChannel)SocketOfHandle.GetValue(connection)!).CloseAsync();  // reads are still off: nothing of it is read
             return;
         }
         akka.Notify(new InboundAssociation(new CountedAssociation(connection, () => cap.Close(from))));

@@ -31,14 +31,16 @@ public sealed class InboundConnectionCap
         }
     }
 
-    /// <summary>Forgets one connection of <paramref name="address"/> that <see cref="TryOpen"/> counted.</summary>
-    public void Close(string address)
+    /// <summary>Forgets one connection of <paramref name="address"/> that <see cref="TryOpen"/> counted; false if none was open.</summary>
+    /// <remarks>Called on transport threads, where an exception would lose the connection's close: a miscount is returned.</remarks>
+    public bool Close(string address)
     {
         lock (_open)
         {
-            if (!_open.TryGetValue(address, out int open)) throw new InvalidOperationException($"No connection from {address} is open.");
+            if (!_open.TryGetValue(address, out int open)) return false;
             if (open == 1) _open.Remove(address);
             else _open[address] = open - 1;
+            return true;
         }
     }
 

@@ -1,4 +1,4 @@
-// Loopback ports for tests: one nothing listens on (for a process to bind, or a connection to be refused), and waiting for one to listen.
+// Loopback ports for tests: one nothing listens on (for a process to bind, or a connection to be refused), waiting for one to listen, and seeing a connection closed.
 using System.Net;
 using System.Net.Sockets;
 
@@ -23,5 +23,26 @@ public static class LoopbackPorts
             try { using var probe = new TcpClient(); await probe.ConnectAsync(IPAddress.Loopback, port); return; }
             catch (SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
         }
+    }
+
+    /// <summary>
+    /// Whether the other end closed the connection: what it sent before is read and dropped, then the connection is readable
+    /// with nothing to read (a FIN or a reset came).
+    /// </summary>
+    public static bool IsClosedByPeer(TcpClient client)
+    {
+        try
+        {
+            var socket = client.Client;
+            var drop = new byte[4096];
+            while (socket.Poll(0, SelectMode.SelectRead))
+            {
+                if (socket.Available == 0) return true;
+                socket.Receive(drop, Math.Min(drop.Length, socket.Available), SocketFlags.None);
+            }
+            return false;
+        }
+        catch (SocketException) { return true; }   // reset
+        catch (ObjectDisposedException) { return false; }
     }
 }
