@@ -4,8 +4,9 @@ using System.Net;
 namespace DistClip.Exchange;
 
 /// <summary>
-/// Says that a peer was refused at most once per <see cref="Interval"/> for each peer address, adding how many refusals of
-/// it went unsaid since. Thread-safe: TLS handshakes are checked on transport threads.
+/// Says that a peer was refused at most once per <see cref="Interval"/> for each peer address and kind of refusal (one kind
+/// does not hide another: a stranger's junk does not silence a certificate refused from the same host), adding how many
+/// refusals of it went unsaid since. Thread-safe: TLS handshakes are checked on transport threads.
 /// </summary>
 public sealed class RefusalNotices(Action<string> say, TimeProvider? clock = null)
 {
@@ -15,14 +16,17 @@ public sealed class RefusalNotices(Action<string> say, TimeProvider? clock = nul
     private const int MaxPeers = 10_000;
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly Dictionary<string, (DateTimeOffset Said, int Unsaid)> _byPeer = [];
+    private readonly Dictionary<(string Address, string Kind), (DateTimeOffset Said, int Unsaid)> _byPeer = [];
     private string? _last;
 
     /// <summary>The last refusal's line since the last call (said or not), and forgets it; null when there was none.</summary>
     public string? TakeLast() => Interlocked.Exchange(ref _last, null);
 
-    /// <summary>Records a refusal of <paramref name="address"/>; says <paramref name="line"/> unless that address was mentioned within the interval.</summary>
-    public void Refused(string address, string line)
+    /// <summary>
+    /// Records a refusal of <paramref name="address"/>; says <paramref name="line"/> unless a refusal of that address and
+    /// <paramref name="kind"/> was said within the interval.
+    /// </summary>
+    public void Refused(string address, string line, string kind = "")
     {
         var now = _clock.GetUtcNow();
         _last = line;
@@ -30,14 +34,14 @@ public sealed class RefusalNotices(Action<string> say, TimeProvider? clock = nul
         DateTimeOffset since;
         lock (_byPeer)
         {
-            _byPeer.TryGetValue(address, out var last);
+            _byPeer.TryGetValue((address, kind), out var last);
             if (last.Said != default && now - last.Said < Interval)
             {
-                _byPeer[address] = last with { Unsaid = last.Unsaid + 1 };
+                _byPeer[(address, kind)] = last with { Unsaid = last.Unsaid + 1 };
                 return;
             }
             if (_byPeer.Count >= MaxPeers) _byPeer.Clear();
-            _byPeer[address] = (now, 0);
+            _byPeer[(address, kind)] = (now, 0);
             (unsaid, since) = (last.Unsaid, last.Said);
         }
         say(unsaid > 0 ? $"{line} ({unsaid} more refusals of {address} since {since:HH:mm:ss} UTC went unlogged)" : line);

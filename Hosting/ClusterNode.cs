@@ -28,7 +28,8 @@ public static class ClusterNode
         BindCheck.Check(node, actors);
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         refusals ??= RefusalNotices.ToStandardError();
-        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietTransportErrors(refusals)).And(new AkkaPortSetup(cap ?? new InboundConnectionCap(), refusals));
+        var port = new AkkaPortSetup(cap ?? new InboundConnectionCap(), refusals);
+        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietTransportErrors(port)).And(port);
         if (node.Tls is { } tls) setup = setup.And(TlsSetup(tls, refusals));
         var system = ActorSystem.Create(NodeSettings.SystemName, setup);
         if (node.SeedNodes.Count == 0)  // the first node starts the cluster by joining itself
@@ -46,7 +47,7 @@ public static class ClusterNode
             (certificate, _, peer, _, _) =>
             {
                 if (tls.Accepts(certificate, out var why)) return true;
-                notices.Refused(RefusalNotices.AddressOf(peer ?? "unknown"), $"refused a TLS connection with {peer}: not of this cluster ({why})");
+                notices.Refused(RefusalNotices.AddressOf(peer ?? "unknown"), $"refused a TLS connection with {peer}: not of this cluster ({why})", kind: "certificate");
                 return false;
             });
 
@@ -56,11 +57,10 @@ public static class ClusterNode
     /// stranger that floods the port, would fill the log. <see cref="TlsSetup"/> and <see cref="StrangerNotices"/> say each
     /// refused address once a minute instead.
     /// </summary>
-    private static LogFilterSetup QuietTransportErrors(RefusalNotices refusals) => new LogFilterBuilder()
+    private static LogFilterSetup QuietTransportErrors(AkkaPortSetup port) => new LogFilterBuilder()
         .ExcludeMessageContaining("TLS handshake failed")
         .ExcludeMessageContaining("due to TLS handshake failure")
-        .ExcludeMessageContaining("not an SSL/TLS record")  // a plain TCP peer at a TLS port
-        .Add(new StrangerNotices(refusals))
+        .Add(new StrangerNotices(port.Refusals, port.Inbound))
         .Build();
 
     /// <summary>Runs <paramref name="coordinator"/> as the cluster singleton of the coordinator role.</summary>

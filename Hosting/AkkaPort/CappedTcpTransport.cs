@@ -24,9 +24,10 @@ public sealed class CappedTcpTransport : Transport
         DotNettyHandle = "Akka.Remote.Transport.DotNetty.TcpAssociationHandle, Akka.Remote";
 
     /// <summary>
-    /// The socket under Akka's handle. A refused connection is closed on it: the handle's own close (1.5.74) shuts the
-    /// sending side, turns reads back on and waits <c>flush-wait-on-shutdown</c> (2 s) before it closes, reading and
-    /// discarding meanwhile — for a stranger, up to a frame held for 2 s per refused connection.
+    /// The socket under Akka's handle: a refused connection is closed on it, and an admitted one is counted until it closes.
+    /// Not through the handle: its close (1.5.74) shuts the sending side, turns reads back on and waits
+    /// <c>flush-wait-on-shutdown</c> (2 s) before it closes, reading and discarding meanwhile — for a stranger, up to a frame
+    /// held for 2 s per refused connection — and the handle does not say when the socket is closed.
     /// </summary>
     private static readonly FieldInfo SocketOfHandle = Type.GetType(DotNettyHandle, throwOnError: true)!.GetField("_channel", BindingFlags.Instance | BindingFlags.NonPublic)
         is { } field && typeof(IChannel).IsAssignableFrom(field.FieldType)
@@ -68,19 +69,26 @@ public sealed class CappedTcpTransport : Transport
         return (address, akkaListener);
     }
 
-    /// <summary>Admits a new inbound connection under the cap of its address, counted until it closes; refuses it otherwise.</summary>
+    /// <summary>
+    /// Admits a new inbound connection under the cap of its address, counted until its socket is closed (whoever closes it,
+    /// however: Akka's own close of a connection ends up to 2 s after it began); refuses it otherwise.
+    /// </summary>
     private void Admit(InboundAssociation inbound, IAssociationEventListener akka)
     {
         var connection = inbound.Association;
+        var socket = (IChannel)SocketOfHandle.GetValue(connection)!;
         var from = RefusalNotices.AddressOf(connection.RemoteAddress.Host ?? "an unknown address");
         var cap = _setup.Cap;
         if (!cap.TryOpen(from))
         {
-            _setup.Refusals.Refused(from, $"refused a connection to the Akka port from {from}: that address holds {cap.PerAddress} open already");
-            ((IChannel)SocketOfHandle.GetValue(connection)!).CloseAsync();  // reads are still off: nothing of it is read
+            _setup.Refusals.Refused(from, $"refused a connection to the Akka port from {from}: that address holds {cap.PerAddress} open already", kind: "cap");
+            // Reads are still off: nothing of it is read. Under TLS its handshake fails as it closes: ClusterNode's log filters quiet that.
+            socket.CloseAsync();
             return;
         }
-        akka.Notify(new InboundAssociation(new CountedAssociation(connection, () => cap.Close(from))));
+        socket.CloseCompletion.ContinueWith(_ => cap.Close(from), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _setup.Inbound.Add(from, connection.RemoteAddress.Port ?? 0);
+        akka.Notify(inbound);
     }
 
     private sealed class Admission(IAssociationEventListener akka, CappedTcpTransport transport) : IAssociationEventListener
