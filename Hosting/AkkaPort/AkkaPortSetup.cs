@@ -9,9 +9,9 @@ namespace DistClip.Hosting.AkkaPort;
 /// name): the cap on connections per peer address, the inbound connections admitted lately (which
 /// <see cref="StrangerNotices"/> reads), and the notices that say a refused address once a minute.
 /// </summary>
-public sealed class AkkaPortSetup(InboundConnectionCap cap, RefusalNotices refusals, InboundEndpoints? inbound = null) : Setup
+public sealed class AkkaPortSetup(InboundConnectionCap cap, RefusalNotices refusals) : Setup
 {
     public InboundConnectionCap Cap { get; } = cap;
     public RefusalNotices Refusals { get; } = refusals;
-    public InboundEndpoints Inbound { get; } = inbound ?? new InboundEndpoints();
+    public InboundEndpoints Inbound { get; } = new();
 }
