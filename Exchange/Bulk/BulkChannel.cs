@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using DistClip.Exchange.Tls;
 
 namespace DistClip.Exchange.Bulk;
@@ -17,7 +18,9 @@ namespace DistClip.Exchange.Bulk;
 /// anything else than well-formed frames is closed; the listener keeps serving. A connection is bound to the token of its
 /// first frame: a frame under any other token on it closes it, so a sender can never speak for another on its connection
 /// (<see cref="BulkTokens"/>). With <see cref="ClusterTls"/> every
-/// connection is mutual TLS: both ends present a certificate of the cluster CA, and a peer without one never gets to send a byte of a frame.
+/// connection begins with a mutual TLS handshake: both ends present a certificate of the cluster CA, and a peer without one never gets
+/// to send a byte of a frame; its frames then travel as AES-GCM records under a secret the listener sent over that TLS session
+/// (<see cref="SealedRecordStream"/>).
 /// </summary>
 public sealed class BulkChannel : IDisposable
 {
@@ -48,13 +51,11 @@ public sealed class BulkChannel : IDisposable
     // Large socket buffers keep a multi-megabyte frame streaming instead of stalling on window updates.
     private const int SocketBuffer = 4 << 20;
 
-    // TLS records hold at most 16 KiB: a sender's are batched into large socket writes instead of one system call each.
-    private const int TlsRecordBatch = 1 << 20;
-
-    // With TLS the listener writes this byte once it has accepted the sender's certificate. Under TLS 1.3 a client's
-    // handshake completes before the server has checked the client's certificate: without the byte a refused sender would
-    // learn it only at its next write, after a frame had vanished into the socket.
-    private const byte CertificateAccepted = 0xAC;
+    // With TLS the listener writes this byte once it has accepted the sender's certificate, then the connection's secret
+    // (SealedRecordStream: frames travel as its records from there on). Under TLS 1.3 a client's handshake completes before
+    // the server has checked the client's certificate: without the byte a refused sender would learn it only at its next
+    // write, after a frame had vanished into the socket. (0xAC was the byte of builds that sent frames as TLS records.)
+    private const byte CertificateAccepted = 0xAD;
 
     /// <summary>An outgoing connection and the stream frames are written to (its TLS stream, with TLS).</summary>
     private sealed record Connection(TcpClient Client, Stream Stream) : IDisposable
@@ -140,8 +141,7 @@ public sealed class BulkChannel : IDisposable
         {
             client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
             if (_tls is null) return new Connection(client, client.GetStream());
-            var batching = new RecordBatchingStream(client.GetStream(), TlsRecordBatch);
-            tls = new SslStream(batching, leaveInnerStreamOpen: false);
+            tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
             string? refused = null;
             client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
             try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
@@ -150,13 +150,11 @@ public sealed class BulkChannel : IDisposable
                 throw new AuthenticationException(refused is not null ? $"{endpoint} is not of this cluster: {refused}"
                     : $"{endpoint} did not accept this node's certificate, or the TLS handshake failed ({e.Message})", e);
             }
-            int accepted;
-            try { accepted = tls.ReadByte(); }
-            catch (Exception e) when (e is IOException or AuthenticationException) { throw new AuthenticationException($"{endpoint} did not accept this node's certificate ({e.Message})", e); }
-            if (accepted != CertificateAccepted) throw new AuthenticationException($"{endpoint} did not accept this node's certificate (it closed the connection after the handshake)");
+            var secret = ReadAcceptance(tls, endpoint);
             client.ReceiveTimeout = 0;
-            batching.Batching = true;  // frames only from here on: their records go out together at each frame's flush
-            return new Connection(client, tls);
+            var sealedRecords = new SealedRecordStream(client.GetStream(), secret, owned: tls, FirstFrameDeadline);
+            CryptographicOperations.ZeroMemory(secret);
+            return new Connection(client, sealedRecords);
         }
         catch
         {
@@ -164,6 +162,23 @@ public sealed class BulkChannel : IDisposable
             client.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Reads the listener's <see cref="CertificateAccepted"/> and the connection's secret from the TLS session.</summary>
+    /// <exception cref="AuthenticationException">The listener closed the connection instead: it refused this node's certificate.</exception>
+    private static byte[] ReadAcceptance(SslStream tls, string endpoint)
+    {
+        int accepted;
+        var secret = new byte[SealedRecordStream.SecretBytes];
+        try
+        {
+            accepted = tls.ReadByte();
+            if (accepted == CertificateAccepted) tls.ReadExactly(secret);
+        }
+        catch (Exception e) when (e is IOException or AuthenticationException) { throw new AuthenticationException($"{endpoint} did not accept this node's certificate ({e.Message})", e); }
+        return accepted == CertificateAccepted ? secret
+            : throw new AuthenticationException(accepted < 0 ? $"{endpoint} did not accept this node's certificate (it closed the connection after the handshake)"
+                : $"{endpoint} answered the TLS handshake with {accepted:X2}, not {CertificateAccepted:X2}: it runs another DistClip build");
     }
 
     private async Task AcceptLoopAsync()
@@ -211,8 +226,13 @@ public sealed class BulkChannel : IDisposable
                         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                         stream = tls;
                         await tls.AuthenticateAsServerAsync(_tls.ServerOptions(why => refused = why), first.Token).ConfigureAwait(false);
-                        await tls.WriteAsync(new[] { CertificateAccepted }, first.Token).ConfigureAwait(false);
+                        var acceptance = new byte[1 + SealedRecordStream.SecretBytes];
+                        acceptance[0] = CertificateAccepted;
+                        RandomNumberGenerator.Fill(acceptance.AsSpan(1));
+                        await tls.WriteAsync(acceptance, first.Token).ConfigureAwait(false);
                         await tls.FlushAsync(first.Token).ConfigureAwait(false);
+                        stream = new SealedRecordStream(connection.GetStream(), acceptance.AsSpan(1), owned: tls, FirstFrameDeadline);
+                        CryptographicOperations.ZeroMemory(acceptance);
                     }
                     if (await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
                     (unproved, bound, _) = (false, message.Token, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));

@@ -76,10 +76,10 @@ public static class BulkFrame
     /// <summary>
     /// Fills <paramref name="into"/>; no read may wait longer than <paramref name="stallLimit"/> for bytes (then
     /// <see cref="OperationCanceledException"/>). The limit is on a stall, not on the whole frame: the timer is re-armed as
-    /// bytes arrive — lazily, once a quarter of the limit has passed, because a TLS stream returns one 16 KiB record per
-    /// read and re-arming a timer hundreds of times per frame costs more than the reads.
+    /// bytes arrive — lazily, once a quarter of the limit has passed, because a socket may return a frame in many small
+    /// reads and re-arming a timer hundreds of times per frame costs more than the reads.
     /// </summary>
-    private static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
+    internal static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
     {
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         long armed = long.MinValue;

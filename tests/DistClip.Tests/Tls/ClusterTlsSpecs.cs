@@ -107,6 +107,36 @@ public sealed class ClusterTlsSpecs : IDisposable
     }
 
     /// <summary>
+    /// What anyone on the path between two nodes sees: with TLS, no part of a frame's values is on the wire in the clear
+    /// (without TLS it is: the check can fail), and frame after frame arrives bit for bit through the sealed records.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Should_put_no_values_on_the_wire_in_the_clear_with_TLS(bool tls)
+    {
+        ClusterCertificates.Create(At("ours"), ["coordinator", "worker"], TimeSpan.FromDays(30));
+        var received = new BlockingCollection<BulkMessage>();
+        var settings = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: tls ? Node("ours", "coordinator") : null);
+        using var receiver = settings.Open(1_000_000, received.Add, _ => { });
+        using var sender = (settings with { Tls = tls ? Node("ours", "worker") : null }).Open(1_000_000, _ => { }, _ => { });
+        using var tap = new WireTap(receiver.Endpoint);
+
+        var gradients = new ShardGradients(3, 2, 1, 8, 4.5, Enumerable.Range(0, 600_000).Select(i => MathF.Sin(i)).ToArray());  // 2.4 MB: many records
+        for (int frame = 0; frame < 3; frame++)
+        {
+            Assert.True(sender.TrySend(tap.Endpoint, BulkMessage.Of(gradients, 5), out var failure), failure);
+            Assert.True(received.TryTake(out var arrived, Wait), $"frame {frame} did not arrive");
+            Assert.Equal(gradients.GradientSum.Select(BitConverter.SingleToInt32Bits), arrived!.Values.Select(BitConverter.SingleToInt32Bits));
+        }
+        var wire = tap.Sent;
+        var values = System.Runtime.InteropServices.MemoryMarshal.AsBytes(gradients.GradientSum.AsSpan()).ToArray();
+        Assert.True(wire.Length > 3 * values.Length, $"the tap saw {wire.Length} bytes of three frames of {values.Length}");
+        var inTheClear = new[] { 0, values.Length / 2, values.Length - 64 }.Where(at => wire.AsSpan().IndexOf(values.AsSpan(at, 64)) >= 0).ToList();
+        Assert.True(inTheClear.Count == (tls ? 0 : 3), $"values at byte offsets {string.Join(", ", inTheClear)} are on the wire in the clear");
+    }
+
+    /// <summary>
     /// Under TLS 1.3 a client's handshake ends before the server has checked the client's certificate: the listener says
     /// that it accepted it, so a sender it refuses (here: one whose certificate expired after it was loaded) learns it when
     /// it connects and can fall back, instead of writing a frame into a connection about to close. A TLS client that

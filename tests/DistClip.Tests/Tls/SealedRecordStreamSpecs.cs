@@ -1,0 +1,138 @@
+// The bulk channel's record layer under TLS: what one end seals the other opens, bit for bit, and nothing else opens.
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using DistClip.Exchange.Bulk;
+using Xunit;
+
+namespace DistClip.Tests.Tls;
+
+public sealed class SealedRecordStreamSpecs
+{
+    private static readonly TimeSpan Stall = TimeSpan.FromSeconds(2);
+    private const int Overhead = 4 + 16;  // a record's length field and tag
+
+    private static readonly byte[] Secret = RandomNumberGenerator.GetBytes(SealedRecordStream.SecretBytes);
+
+    /// <summary>What a sender with <paramref name="secret"/> puts on the wire for these writes, in order.</summary>
+    private static byte[] Sealed(byte[] secret, long recordsPerKey, params byte[][] writes)
+    {
+        var wire = new MemoryStream();
+        using (var writer = new SealedRecordStream(wire, secret, owned: null, Stall, recordsPerKey))
+            foreach (var write in writes) writer.Write(write);
+        return wire.ToArray();
+    }
+
+    private static SealedRecordStream Reader(byte[] wire, byte[]? secret = null, long recordsPerKey = SealedRecordStream.RecordsPerKey) =>
+        new(new MemoryStream(wire), secret ?? Secret, owned: null, Stall, recordsPerKey);
+
+    /// <summary>Reads everything, <paramref name="chunk"/> bytes at a time at most.</summary>
+    private static async Task<byte[]> ReadAllAsync(Stream reader, int chunk)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[chunk];
+        for (int n; (n = await reader.ReadAsync(buffer)) > 0;) all.Write(buffer, 0, n);
+        return all.ToArray();
+    }
+
+    [Theory]
+    [InlineData(49)]                              // a frame header: one record, opened straight into the reader's buffer
+    [InlineData(SealedRecordStream.MaxRecord)]    // exactly one full record
+    [InlineData(1_000_003)]                       // records of 256 KiB and a short last one
+    public async Task Should_open_what_it_sealed_bit_for_bit_whatever_the_reader_asks_for_at_a_time(int bytes)
+    {
+        var header = RandomNumberGenerator.GetBytes(49);
+        var values = RandomNumberGenerator.GetBytes(bytes);
+        var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, header, values);
+
+        int records = 1 + (bytes + SealedRecordStream.MaxRecord - 1) / SealedRecordStream.MaxRecord;
+        Assert.Equal(49 + bytes + records * Overhead, wire.Length);
+        Assert.Equal(-1, wire.AsSpan().IndexOf(values.AsSpan(0, 32)));  // the values are not on the wire in the clear
+        byte[] written = [.. header, .. values];
+        foreach (int chunk in new[] { 7, 49, 64 << 10, 4 << 20 })
+            Assert.Equal(written, await ReadAllAsync(Reader(wire), chunk));
+    }
+
+    [Fact]
+    public async Task Should_move_both_ends_to_a_new_key_every_so_many_records()
+    {
+        var records = Enumerable.Range(0, 7).Select(_ => RandomNumberGenerator.GetBytes(100)).ToArray();
+        var wire = Sealed(Secret, recordsPerKey: 3, records);
+
+        Assert.Equal(records.SelectMany(r => r), await ReadAllAsync(Reader(wire, recordsPerKey: 3), 100));
+        // A reader that keeps the first key opens the first three records, and not the fourth: the key did change.
+        var stale = Reader(wire, recordsPerKey: 100);
+        var buffer = new byte[100];
+        for (int i = 0; i < 3; i++) Assert.Equal(100, await stale.ReadAsync(buffer));
+        await Assert.ThrowsAsync<InvalidDataException>(() => stale.ReadExactlyAsync(buffer).AsTask());
+    }
+
+    public static TheoryData<string> Tamperings => ["a flipped bit", "records swapped", "a record replayed", "another secret", "a record cut out"];
+
+    [Theory]
+    [MemberData(nameof(Tamperings))]
+    public async Task Should_refuse_a_record_that_was_altered_reordered_replayed_dropped_or_sealed_under_another_secret(string tampering)
+    {
+        var (first, second, third) = (RandomNumberGenerator.GetBytes(100), RandomNumberGenerator.GetBytes(100), RandomNumberGenerator.GetBytes(100));
+        var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, first, second, third);
+        int record = 100 + Overhead;
+        byte[] Of(int i) => wire[(i * record)..((i + 1) * record)];
+        var secret = Secret;
+        switch (tampering)
+        {
+            case "a flipped bit": wire[record + 40] ^= 1; break;
+            case "records swapped": wire = [.. Of(0), .. Of(2), .. Of(1)]; break;
+            case "a record replayed": wire = [.. Of(0), .. Of(0), .. Of(2)]; break;
+            case "another secret": secret = RandomNumberGenerator.GetBytes(SealedRecordStream.SecretBytes); break;
+            case "a record cut out": wire = [.. Of(0), .. Of(2)]; break;
+        }
+        var reader = Reader(wire, secret);
+        var buffer = new byte[100];
+        if (tampering != "another secret")
+        {
+            Assert.Equal(100, await reader.ReadAsync(buffer));
+            Assert.Equal(first, buffer);
+        }
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => reader.ReadExactlyAsync(buffer).AsTask());
+        Assert.Contains("failed to open", e.Message);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_record_longer_than_the_largest_before_reading_it()
+    {
+        var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, new byte[10]);
+        BitConverter.TryWriteBytes(wire.AsSpan(0, 4), SealedRecordStream.MaxRecord + 1);
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => Reader(wire).ReadExactlyAsync(new byte[10]).AsTask());
+        Assert.Contains($"{SealedRecordStream.MaxRecord + 1} bytes", e.Message);
+    }
+
+    [Fact]
+    public async Task Should_end_cleanly_between_records_and_not_within_one()
+    {
+        var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, new byte[100], new byte[100]);
+        var whole = Reader(wire[..(100 + Overhead)]);
+        Assert.Equal(100, await whole.ReadAsync(new byte[100]));
+        Assert.Equal(0, await whole.ReadAsync(new byte[100]));
+        var cut = Reader(wire[..(100 + Overhead + 50)]);
+        Assert.Equal(100, await cut.ReadAsync(new byte[100]));
+        await Assert.ThrowsAsync<EndOfStreamException>(() => cut.ReadExactlyAsync(new byte[100]).AsTask());
+    }
+
+    [Fact]
+    public async Task Should_give_up_on_a_record_whose_bytes_stop_coming()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var sender = new TcpClient();
+        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var receiver = await listener.AcceptTcpClientAsync();
+        var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, new byte[100]);
+        await sender.GetStream().WriteAsync(wire.AsMemory(0, 30));  // the length and part of the record, then nothing
+
+        var reader = new SealedRecordStream(receiver.GetStream(), Secret, owned: null, TimeSpan.FromMilliseconds(300));
+        var waiting = reader.ReadAsync(new byte[100]).AsTask();
+        var done = await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.Same(waiting, done);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+}

@@ -1,0 +1,73 @@
+// A relay on loopback that records what a sender writes to a listener: what anyone on the path between two nodes sees.
+using System.Net;
+using System.Net.Sockets;
+
+namespace DistClip.Tests.Tls;
+
+/// <summary>
+/// Listens on a loopback port (<see cref="Endpoint"/>) and relays each connection to <c>target</c> both ways, keeping a copy
+/// of every byte the connecting side wrote (<see cref="Sent"/>).
+/// </summary>
+public sealed class WireTap : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly MemoryStream _sent = new();
+    private readonly CancellationTokenSource _stop = new();
+
+    public string Endpoint { get; }
+
+    public WireTap(string target)
+    {
+        _listener.Start();
+        Endpoint = $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+        int colon = target.LastIndexOf(':');
+        _ = RelayAsync(target[..colon], int.Parse(target[(colon + 1)..]));
+    }
+
+    /// <summary>Everything written to the tap so far, by every connection in turn.</summary>
+    public byte[] Sent
+    {
+        get { lock (_sent) return _sent.ToArray(); }
+    }
+
+    private async Task RelayAsync(string host, int port)
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var from = await _listener.AcceptTcpClientAsync(_stop.Token);
+                var to = new TcpClient();
+                await to.ConnectAsync(host, port, _stop.Token);
+                _ = PumpAsync(from, to, record: true);
+                _ = PumpAsync(to, from, record: false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
+    }
+
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool record)
+    {
+        var buffer = new byte[64 << 10];
+        try
+        {
+            for (int n; (n = await from.GetStream().ReadAsync(buffer, _stop.Token)) > 0;)
+            {
+                if (record) lock (_sent) _sent.Write(buffer, 0, n);
+                await to.GetStream().WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException) { }
+        finally
+        {
+            from.Dispose();
+            to.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+    }
+}
