@@ -57,13 +57,16 @@ public sealed class BulkChannel : IDisposable
     // write, after a frame had vanished into the socket. (0xAC was the byte of builds that sent frames as TLS records.)
     private const byte CertificateAccepted = 0xAD;
 
-    /// <summary>An outgoing connection and the stream frames are written to (its TLS stream, with TLS).</summary>
+    /// <summary>An outgoing connection and the stream frames are written to (its sealed records, with TLS).</summary>
     private sealed record Connection(TcpClient Client, Stream Stream) : IDisposable
     {
         public void Dispose()
         {
-            Stream.Dispose();
-            Client.Dispose();
+            lock (this)  // not while a frame is being written (under the same lock), nor its records sealed
+            {
+                Stream.Dispose();
+                Client.Dispose();
+            }
         }
     }
 
@@ -104,7 +107,7 @@ public sealed class BulkChannel : IDisposable
                 lock (connection) BulkFrame.Write(connection.Stream, message);
                 return;
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or AuthenticationException && attempt == 0)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or AuthenticationException or CryptographicException && attempt == 0)
             {
                 _outgoing.TryRemove(endpoint, out _);  // the peer restarted or dropped the connection: one retry on a fresh one
                 connection.Dispose();
@@ -124,7 +127,7 @@ public sealed class BulkChannel : IDisposable
             failure = null;
             return true;
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or AuthenticationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or AuthenticationException or CryptographicException or FormatException or ArgumentException)
         {
             failure = e.Message;  // FormatException, ArgumentException: an endpoint that is no host:port
             return false;
@@ -140,8 +143,9 @@ public sealed class BulkChannel : IDisposable
         try
         {
             client.Connect(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-            if (_tls is null) return new Connection(client, client.GetStream());
-            tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+            var socket = client.GetStream();
+            if (_tls is null) return new Connection(client, socket);
+            tls = new SslStream(socket, leaveInnerStreamOpen: false);
             string? refused = null;
             client.ReceiveTimeout = (int)FirstFrameDeadline.TotalMilliseconds * 5;  // a listener that never answers the handshake
             try { tls.AuthenticateAsClient(_tls.ClientOptions(why => refused = why)); }
@@ -150,34 +154,36 @@ public sealed class BulkChannel : IDisposable
                 throw new AuthenticationException(refused is not null ? $"{endpoint} is not of this cluster: {refused}"
                     : $"{endpoint} did not accept this node's certificate, or the TLS handshake failed ({e.Message})", e);
             }
-            var secret = ReadAcceptance(tls, endpoint);
-            client.ReceiveTimeout = 0;
-            var sealedRecords = new SealedRecordStream(client.GetStream(), secret, owned: tls, FirstFrameDeadline);
-            CryptographicOperations.ZeroMemory(secret);
-            return new Connection(client, sealedRecords);
+            var secret = new byte[SealedRecordStream.SecretBytes];
+            try
+            {
+                ReadAcceptance(tls, endpoint, secret);
+                client.ReceiveTimeout = 0;
+                return new Connection(client, SealedRecordStream.ForSending(socket, secret, owned: tls));
+            }
+            finally { CryptographicOperations.ZeroMemory(secret); }
         }
         catch
         {
-            tls?.Dispose();  // its native TLS context, and the batching stream below it
+            tls?.Dispose();  // its native TLS context
             client.Dispose();
             throw;
         }
     }
 
-    /// <summary>Reads the listener's <see cref="CertificateAccepted"/> and the connection's secret from the TLS session.</summary>
+    /// <summary>Reads the listener's <see cref="CertificateAccepted"/> and then the connection's secret into <paramref name="secret"/>.</summary>
     /// <exception cref="AuthenticationException">The listener closed the connection instead: it refused this node's certificate.</exception>
-    private static byte[] ReadAcceptance(SslStream tls, string endpoint)
+    private static void ReadAcceptance(SslStream tls, string endpoint, byte[] secret)
     {
         int accepted;
-        var secret = new byte[SealedRecordStream.SecretBytes];
         try
         {
             accepted = tls.ReadByte();
             if (accepted == CertificateAccepted) tls.ReadExactly(secret);
         }
         catch (Exception e) when (e is IOException or AuthenticationException) { throw new AuthenticationException($"{endpoint} did not accept this node's certificate ({e.Message})", e); }
-        return accepted == CertificateAccepted ? secret
-            : throw new AuthenticationException(accepted < 0 ? $"{endpoint} did not accept this node's certificate (it closed the connection after the handshake)"
+        if (accepted != CertificateAccepted)
+            throw new AuthenticationException(accepted < 0 ? $"{endpoint} did not accept this node's certificate (it closed the connection after the handshake)"
                 : $"{endpoint} answered the TLS handshake with {accepted:X2}, not {CertificateAccepted:X2}: it runs another DistClip build");
     }
 
@@ -208,7 +214,8 @@ public sealed class BulkChannel : IDisposable
         long? bound = null;   // the token of the connection's first frame
         bool Accepts(long token) => (bound is null || token == bound) && (_acceptsToken?.Invoke(token) ?? true);
         void Refused(string what) => _refusals.Refused(address.ToString(), $"bulk channel: {what}");
-        Stream stream = connection.GetStream();
+        var socket = connection.GetStream();
+        Stream stream = socket;
         using (connection)
         {
             try
@@ -227,12 +234,15 @@ public sealed class BulkChannel : IDisposable
                         stream = tls;
                         await tls.AuthenticateAsServerAsync(_tls.ServerOptions(why => refused = why), first.Token).ConfigureAwait(false);
                         var acceptance = new byte[1 + SealedRecordStream.SecretBytes];
-                        acceptance[0] = CertificateAccepted;
-                        RandomNumberGenerator.Fill(acceptance.AsSpan(1));
-                        await tls.WriteAsync(acceptance, first.Token).ConfigureAwait(false);
-                        await tls.FlushAsync(first.Token).ConfigureAwait(false);
-                        stream = new SealedRecordStream(connection.GetStream(), acceptance.AsSpan(1), owned: tls, FirstFrameDeadline);
-                        CryptographicOperations.ZeroMemory(acceptance);
+                        try
+                        {
+                            acceptance[0] = CertificateAccepted;
+                            RandomNumberGenerator.Fill(acceptance.AsSpan(1));
+                            await tls.WriteAsync(acceptance, first.Token).ConfigureAwait(false);
+                            await tls.FlushAsync(first.Token).ConfigureAwait(false);
+                            stream = SealedRecordStream.ForReceiving(socket, acceptance.AsSpan(1), owned: tls, FirstFrameDeadline, _stop.Token);
+                        }
+                        finally { CryptographicOperations.ZeroMemory(acceptance); }  // SslStream's own buffers are beyond reach
                     }
                     if (await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
                     (unproved, bound, _) = (false, message.Token, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));

@@ -77,25 +77,37 @@ public static class BulkFrame
     /// Fills <paramref name="into"/>; no read may wait longer than <paramref name="stallLimit"/> for bytes (then
     /// <see cref="OperationCanceledException"/>). The limit is on a stall, not on the whole frame: the timer is re-armed as
     /// bytes arrive — lazily, once a quarter of the limit has passed, because a socket may return a frame in many small
-    /// reads and re-arming a timer hundreds of times per frame costs more than the reads.
+    /// reads and re-arming a timer hundreds of times per frame costs more than the reads. A read that returned bytes after the
+    /// timer fired was no stall (a sealed record arrives whole from one read, over as long as its link takes): the next
+    /// read gets a fresh timer.
     /// </summary>
     internal static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
     {
-        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        long armed = long.MinValue;
-        long rearmAfter = stallLimit == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(stallLimit.TotalSeconds / 4 * System.Diagnostics.Stopwatch.Frequency);
-        while (into.Length > 0)
+        var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        try
         {
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (armed == long.MinValue || now - armed >= rearmAfter)
+            long armed = long.MinValue;
+            long rearmAfter = stallLimit == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(stallLimit.TotalSeconds / 4 * System.Diagnostics.Stopwatch.Frequency);
+            while (into.Length > 0)
             {
-                stall.CancelAfter(stallLimit);
-                armed = now;
+                if (stall.IsCancellationRequested && !cancel.IsCancellationRequested)
+                {
+                    stall.Dispose();
+                    stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                    armed = long.MinValue;
+                }
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (armed == long.MinValue || now - armed >= rearmAfter)
+                {
+                    stall.CancelAfter(stallLimit);
+                    armed = now;
+                }
+                int read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false);
+                if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
+                into = into[read..];
             }
-            int read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false);
-            if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
-            into = into[read..];
         }
+        finally { stall.Dispose(); }
     }
 
     /// <summary>The frame's kind and element count, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>

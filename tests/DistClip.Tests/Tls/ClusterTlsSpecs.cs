@@ -131,9 +131,67 @@ public sealed class ClusterTlsSpecs : IDisposable
         }
         var wire = tap.Sent;
         var values = System.Runtime.InteropServices.MemoryMarshal.AsBytes(gradients.GradientSum.AsSpan()).ToArray();
-        Assert.True(wire.Length > 3 * values.Length, $"the tap saw {wire.Length} bytes of three frames of {values.Length}");
+        // Each frame: its 49-byte header, its values; with TLS each of these in records of 256 KiB with 20 bytes of their own,
+        // after one handshake (a few KB; TLS's own records would add 22 bytes per 16 KiB: 3.2 KB per frame).
+        const int header = 49;
+        long records = 1 + (values.Length + SealedRecordStream.MaxRecord - 1) / SealedRecordStream.MaxRecord;
+        long frames = 3 * (header + values.Length + (tls ? records * 20 : 0));
+        if (tls) Assert.InRange(wire.Length - frames, 1, 4096);
+        else Assert.Equal(frames, wire.Length);
         var inTheClear = new[] { 0, values.Length / 2, values.Length - 64 }.Where(at => wire.AsSpan().IndexOf(values.AsSpan(at, 64)) >= 0).ToList();
         Assert.True(inTheClear.Count == (tls ? 0 : 3), $"values at byte offsets {string.Join(", ", inTheClear)} are on the wire in the clear");
+    }
+
+    /// <summary>
+    /// A record altered on its way (one bit, inside the first frame's values) is never delivered: the listener closes that
+    /// connection and says so, and goes on serving — the sender's next frames, on a new connection, arrive bit for bit.
+    /// </summary>
+    [Fact]
+    public void Should_deliver_nothing_altered_on_the_way_and_keep_serving()
+    {
+        ClusterCertificates.Create(At("ours"), ["coordinator", "worker"], TimeSpan.FromDays(30));
+        var received = new BlockingCollection<BulkMessage>();
+        var warnings = new ConcurrentQueue<string>();
+        var ours = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: Node("ours", "coordinator"));
+        using var receiver = ours.Open(1_000_000, received.Add, warnings.Enqueue);
+        using var sender = (ours with { Tls = Node("ours", "worker") }).Open(1_000_000, _ => { }, _ => { });
+        using var tap = new WireTap(receiver.Endpoint, flipByteAt: 100_000);  // past the handshake, inside the first frame's values
+
+        var gradients = new ShardGradients(3, 2, 1, 8, 4.5, Enumerable.Range(0, 600_000).Select(i => MathF.Sin(i)).ToArray());
+        var delivered = new List<BulkMessage>();
+        for (var until = DateTime.UtcNow + Wait; delivered.Count == 0 && DateTime.UtcNow < until;)
+        {
+            sender.TrySend(tap.Endpoint, BulkMessage.Of(gradients, 5), out _);  // the first may fail, or be retried on a new connection
+            while (received.TryTake(out var frame, TimeSpan.FromMilliseconds(500))) delivered.Add(frame);
+        }
+        Assert.NotEmpty(delivered);
+        Assert.All(delivered, frame => Assert.Equal(gradients.GradientSum.Select(BitConverter.SingleToInt32Bits), frame.Values.Select(BitConverter.SingleToInt32Bits)));
+        Assert.Contains(warnings, w => w.Contains("closed a connection") && w.Contains("failed to open"));
+    }
+
+    /// <summary>A listener of a build that sent frames as TLS records answers the handshake with another byte: the sender names that.</summary>
+    [Fact]
+    public async Task Should_name_a_listener_of_another_build()
+    {
+        ClusterCertificates.Create(At("ours"), ["coordinator", "worker"], TimeSpan.FromDays(30));
+        using var other = Node("ours", "coordinator");
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptTcpClientAsync();
+            await using var tls = new System.Net.Security.SslStream(connection.GetStream());
+            await tls.AuthenticateAsServerAsync(other.ServerOptions(_ => { }));
+            await tls.WriteAsync(new byte[] { 0xAC });  // what builds before the sealed records wrote
+            await tls.FlushAsync();
+            await Task.Delay(Wait);
+        });
+        using var sender = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: Node("ours", "worker")).Open(1000, _ => { }, _ => { });
+
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        Assert.False(sender.TrySend($"127.0.0.1:{port}", BulkMessage.Of(new ShardGradients(3, 2, 1, 8, 4.5, new float[1000]), 5), out var failure));
+        Assert.Contains("runs another DistClip build", failure);
+        Assert.False(serving.IsFaulted, serving.Exception?.Message);
     }
 
     /// <summary>

@@ -18,13 +18,13 @@ public sealed class SealedRecordStreamSpecs
     private static byte[] Sealed(byte[] secret, long recordsPerKey, params byte[][] writes)
     {
         var wire = new MemoryStream();
-        using (var writer = new SealedRecordStream(wire, secret, owned: null, Stall, recordsPerKey))
+        using (var writer = SealedRecordStream.ForSending(wire, secret, owned: null, recordsPerKey))
             foreach (var write in writes) writer.Write(write);
         return wire.ToArray();
     }
 
     private static SealedRecordStream Reader(byte[] wire, byte[]? secret = null, long recordsPerKey = SealedRecordStream.RecordsPerKey) =>
-        new(new MemoryStream(wire), secret ?? Secret, owned: null, Stall, recordsPerKey);
+        SealedRecordStream.ForReceiving(new MemoryStream(wire), secret ?? Secret, owned: null, Stall, recordsPerKey: recordsPerKey);
 
     /// <summary>Reads everything, <paramref name="chunk"/> bytes at a time at most.</summary>
     private static async Task<byte[]> ReadAllAsync(Stream reader, int chunk)
@@ -97,13 +97,26 @@ public sealed class SealedRecordStreamSpecs
         Assert.Contains("failed to open", e.Message);
     }
 
-    [Fact]
-    public async Task Should_refuse_a_record_longer_than_the_largest_before_reading_it()
+    [Theory]
+    [InlineData(SealedRecordStream.MaxRecord + 1)]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task Should_refuse_a_record_length_out_of_range_before_reading_the_record(int length)
     {
         var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, new byte[10]);
-        BitConverter.TryWriteBytes(wire.AsSpan(0, 4), SealedRecordStream.MaxRecord + 1);
+        BitConverter.TryWriteBytes(wire.AsSpan(0, 4), length);
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Reader(wire).ReadExactlyAsync(new byte[10]).AsTask());
-        Assert.Contains($"{SealedRecordStream.MaxRecord + 1} bytes", e.Message);
+        Assert.Contains($"record of {length} bytes", e.Message);
+    }
+
+    [Fact]
+    public void Should_either_send_or_receive_never_both()
+    {
+        using var sending = SealedRecordStream.ForSending(new MemoryStream(), Secret, owned: null);
+        using var receiving = Reader([]);
+        Assert.True(sending.CanWrite && !sending.CanRead && receiving.CanRead && !receiving.CanWrite);
+        Assert.Throws<NotSupportedException>(() => receiving.Write(new byte[10]));
+        Assert.Throws<NotSupportedException>(() => sending.ReadExactly(new byte[10]));
     }
 
     [Fact]
@@ -129,10 +142,40 @@ public sealed class SealedRecordStreamSpecs
         var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, new byte[100]);
         await sender.GetStream().WriteAsync(wire.AsMemory(0, 30));  // the length and part of the record, then nothing
 
-        var reader = new SealedRecordStream(receiver.GetStream(), Secret, owned: null, TimeSpan.FromMilliseconds(300));
+        var reader = SealedRecordStream.ForReceiving(receiver.GetStream(), Secret, owned: null, TimeSpan.FromMilliseconds(300));
         var waiting = reader.ReadAsync(new byte[100]).AsTask();
         var done = await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromSeconds(10)));
         Assert.Same(waiting, done);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+
+    /// <summary>
+    /// A link slower than a record per stall limit still delivers: the limit bounds a wait for the next bytes, not a record
+    /// or a frame (here a 400 KB frame trickles in over 2.4 s, in pieces 60 ms apart, under a limit of 300 ms).
+    /// </summary>
+    [Fact]
+    public async Task Should_keep_reading_a_frame_that_arrives_slowly_but_steadily()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var sender = new TcpClient { NoDelay = true };
+        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var receiver = await listener.AcceptTcpClientAsync();
+        var values = Enumerable.Range(0, 100_000).Select(i => MathF.Cos(i)).ToArray();
+        var framed = new MemoryStream();
+        BulkFrame.Write(SealedRecordStream.ForSending(framed, Secret, owned: null), new BulkMessage(BulkKind.Gradients, 5, 3, 2, 1, 8, 4.5, values));
+        var wire = framed.ToArray();
+
+        var limit = TimeSpan.FromMilliseconds(300);
+        var reading = BulkFrame.ReadAsync(SealedRecordStream.ForReceiving(receiver.GetStream(), Secret, owned: null, limit), 1_000_000, null, null,
+            CancellationToken.None, limit, CancellationToken.None).AsTask();
+        int piece = wire.Length / 40 + 1;
+        for (int at = 0; at < wire.Length; at += piece)
+        {
+            await sender.GetStream().WriteAsync(wire.AsMemory(at, Math.Min(piece, wire.Length - at)));
+            await Task.Delay(60);
+        }
+        var frame = await reading.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), frame!.Values.Select(BitConverter.SingleToInt32Bits));
     }
 }
