@@ -151,7 +151,8 @@ public sealed class SealedRecordStreamSpecs
 
     /// <summary>
     /// A link slower than a record per stall limit still delivers: the limit bounds a wait for the next bytes, not a record
-    /// or a frame (here a 400 KB frame trickles in over 2.4 s, in pieces 60 ms apart, under a limit of 300 ms).
+    /// or a frame (here a 400 KB frame trickles in over 4 s, in pieces 100 ms apart, under a limit of 1 s: its first record
+    /// alone takes 2.6 s).
     /// </summary>
     [Fact]
     public async Task Should_keep_reading_a_frame_that_arrives_slowly_but_steadily()
@@ -166,16 +167,21 @@ public sealed class SealedRecordStreamSpecs
         BulkFrame.Write(SealedRecordStream.ForSending(framed, Secret, owned: null), new BulkMessage(BulkKind.Gradients, 5, 3, 2, 1, 8, 4.5, values));
         var wire = framed.ToArray();
 
-        var limit = TimeSpan.FromMilliseconds(300);
+        var limit = TimeSpan.FromSeconds(1);
         var reading = BulkFrame.ReadAsync(SealedRecordStream.ForReceiving(receiver.GetStream(), Secret, owned: null, limit), 1_000_000, null, null,
             CancellationToken.None, limit, CancellationToken.None).AsTask();
-        int piece = wire.Length / 40 + 1;
-        for (int at = 0; at < wire.Length; at += piece)
+        var trickle = new Thread(() =>  // a thread of its own: its pieces keep their pace while other tests load the thread pool
         {
-            await sender.GetStream().WriteAsync(wire.AsMemory(at, Math.Min(piece, wire.Length - at)));
-            await Task.Delay(60);
-        }
-        var frame = await reading.WaitAsync(TimeSpan.FromSeconds(10));
+            int piece = wire.Length / 40 + 1;
+            for (int at = 0; at < wire.Length; at += piece)
+            {
+                sender.GetStream().Write(wire, at, Math.Min(piece, wire.Length - at));
+                Thread.Sleep(100);
+            }
+        });
+        trickle.Start();
+        var frame = await reading.WaitAsync(TimeSpan.FromSeconds(20));
+        trickle.Join();
         Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), frame!.Values.Select(BitConverter.SingleToInt32Bits));
     }
 }
