@@ -11,7 +11,7 @@ namespace DistClip.Hosting;
 /// <c>DISTCLIP_BULK_PORT</c> (first port of the bulk data plane; 0 = any free port),
 /// <c>DISTCLIP_SHARED_MEMORY</c> (<c>on</c>, the default: peers on the same host exchange through
 /// /dev/shm; <c>off</c>: always through the bulk channel), <c>DISTCLIP_SECRET_FILE</c> (the cluster's join secret),
-/// <c>DISTCLIP_TLS_DIR</c> (this node's certificates: mutual TLS on every connection).
+/// <c>DISTCLIP_TLS_DIR</c> (this node's certificates: every connection authenticated by mutual TLS and encrypted).
 /// </summary>
 public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0,
     bool SharedMemory = true, Protocol.JoinSecret? Secret = null, ClusterTls? Tls = null)

@@ -13,7 +13,7 @@ public sealed class NodeOptions
     private readonly Option<int?> _bulkPort = new("--bulk-port") { Description = "First port of the bulk data plane, one per actor (env DISTCLIP_BULK_PORT; default any free port)." };
     private readonly Option<string?> _sharedMemory = new("--shared-memory") { Description = "on: exchange with peers on this host through /dev/shm; off: always through the bulk channel (env DISTCLIP_SHARED_MEMORY; default on)." };
     private readonly Option<string?> _secretFile = new("--secret-file") { Description = "A file holding the cluster's join secret (16 bytes or more), the same on every node: workers prove they know it before they learn anything of the run (env DISTCLIP_SECRET_FILE; default none: any worker that reaches the coordinator may join)." };
-    private readonly Option<string?> _tls = new("--tls") { Description = "A directory with this node's certificates from `distclip certs` (ca.crt, node.crt, node.key): every connection, Akka's and the bulk channel's, is mutual TLS, and only nodes with a certificate of the same CA get in (env DISTCLIP_TLS_DIR; default none: plain TCP)." };
+    private readonly Option<string?> _tls = new("--tls") { Description = "A directory with this node's certificates from `distclip certs` (ca.crt, node.crt, node.key): every connection, Akka's and the bulk channel's, is authenticated by mutual TLS and encrypted, and only nodes with a certificate of the same CA get in (env DISTCLIP_TLS_DIR; default none: plain TCP)." };
     private readonly Option<string?> _seedNodes = new("--seed-nodes") { Description = "Comma-separated seed node addresses, akka.tcp://distclip@host:port (env DISTCLIP_SEED_NODES)." };
 
     public void AddTo(Command command)

@@ -62,11 +62,8 @@ public sealed class BulkChannel : IDisposable
     {
         public void Dispose()
         {
-            lock (this)  // not while a frame is being written (under the same lock), nor its records sealed
-            {
-                Stream.Dispose();
-                Client.Dispose();
-            }
+            Client.Dispose();  // first, outside the lock: a write blocked on a stalled peer fails at once and lets go of it
+            lock (this) Stream.Dispose();  // then the stream, not while a frame's records are being sealed (under the same lock)
         }
     }
 
@@ -84,7 +81,8 @@ public sealed class BulkChannel : IDisposable
     /// <param name="port">Port, 0 for any free one.</param>
     /// <param name="maxElements">Largest transfer accepted (the model's parameter count).</param>
     /// <param name="acceptsToken">Whether a frame's token is accepted, asked from the listener's threads; null accepts any (benchmarks).</param>
-    /// <param name="tls">The cluster's certificates: every connection, in and out, is mutual TLS; null: plain TCP.</param>
+    /// <param name="tls">The cluster's certificates: every connection, in and out, begins with a mutual TLS handshake and its frames are
+    /// sealed records (<see cref="SealedRecordStream"/>); null: plain TCP.</param>
     public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn,
         Func<long, bool>? acceptsToken = null, ClusterTls? tls = null)
     {

@@ -28,7 +28,7 @@ public sealed class SealedRecordStream : Stream
     /// <summary>Length of the secret the listener draws for a connection.</summary>
     public const int SecretBytes = 32;
 
-    /// <summary>Most plaintext bytes in one record: large enough that AES-GCM runs at full speed (20–30 % slower on TLS's 16 KiB).</summary>
+    /// <summary>Most plaintext bytes in one record: large enough that AES-GCM runs at full speed (~30 % slower on TLS's 16 KiB).</summary>
     public const int MaxRecord = 256 << 10;
 
     /// <summary>Records sealed under one key before both ends move to the next.</summary>
