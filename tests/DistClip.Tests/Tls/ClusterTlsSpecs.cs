@@ -1,5 +1,7 @@
-// The cluster's certificates: what `distclip certs` makes is trusted by its own CA only, and the bulk channel speaks mutual TLS with it.
+// The cluster's certificates: what `distclip certs` makes is trusted by its own CA only; the bulk channel authenticates with them by mutual TLS and seals its frames.
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using DistClip.Exchange;
@@ -175,12 +177,12 @@ public sealed class ClusterTlsSpecs : IDisposable
     {
         ClusterCertificates.Create(At("ours"), ["coordinator", "worker"], TimeSpan.FromDays(30));
         using var other = Node("ours", "coordinator");
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var serving = Task.Run(async () =>
         {
             using var connection = await listener.AcceptTcpClientAsync();
-            await using var tls = new System.Net.Security.SslStream(connection.GetStream());
+            await using var tls = new SslStream(connection.GetStream());
             await tls.AuthenticateAsServerAsync(other.ServerOptions(_ => { }));
             await tls.WriteAsync(new byte[] { 0xAC });  // what builds before the sealed records wrote
             await tls.FlushAsync();
@@ -188,7 +190,7 @@ public sealed class ClusterTlsSpecs : IDisposable
         });
         using var sender = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0, Tls: Node("ours", "worker")).Open(1000, _ => { }, _ => { });
 
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         Assert.False(sender.TrySend($"127.0.0.1:{port}", BulkMessage.Of(new ShardGradients(3, 2, 1, 8, 4.5, new float[1000]), 5), out var failure));
         Assert.Contains("runs another DistClip build", failure);
         Assert.False(serving.IsFaulted, serving.Exception?.Message);
