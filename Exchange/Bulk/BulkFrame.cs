@@ -1,5 +1,7 @@
 // The framing of the bulk channel: one fixed header, then the float32 payload as raw little-endian bytes.
 using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using DistClip.Protocol;
 
@@ -77,17 +79,19 @@ public static class BulkFrame
     /// Fills <paramref name="into"/>; no read may wait longer than <paramref name="stallLimit"/> for bytes (then
     /// <see cref="OperationCanceledException"/>). The limit is on a stall, not on the whole frame: the timer is re-armed as
     /// bytes arrive — lazily, once a quarter of the limit has passed, because a socket may return a frame in many small
-    /// reads and re-arming a timer hundreds of times per frame costs more than the reads. A read that returned bytes after the
-    /// timer fired was no stall (a sealed record arrives whole from one read, over as long as its link takes): the next
-    /// read gets a fresh timer.
+    /// reads and re-arming a timer hundreds of times per frame costs more than the reads. A timer that fires is only a
+    /// suspicion, checked against the clock and the socket before it counts as a stall: a read that returned bytes after the
+    /// timer fired (a sealed record arrives whole from one read, over as long as its link takes), a timer that fired late and
+    /// a read cancelled while bytes were already waiting (both seen when the thread pool is starved, as it can be in a busy
+    /// process) were no stall, and the next read gets a fresh timer.
     /// </summary>
     internal static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
     {
         var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         try
         {
-            long armed = long.MinValue;
-            long rearmAfter = stallLimit == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(stallLimit.TotalSeconds / 4 * System.Diagnostics.Stopwatch.Frequency);
+            long armed = long.MinValue, lastBytes = Stopwatch.GetTimestamp();
+            long rearmAfter = stallLimit == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(stallLimit.TotalSeconds / 4 * Stopwatch.Frequency);
             while (into.Length > 0)
             {
                 if (stall.IsCancellationRequested && !cancel.IsCancellationRequested)
@@ -96,18 +100,29 @@ public static class BulkFrame
                     stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                     armed = long.MinValue;
                 }
-                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                long now = Stopwatch.GetTimestamp();
                 if (armed == long.MinValue || now - armed >= rearmAfter)
                 {
                     stall.CancelAfter(stallLimit);
                     armed = now;
                 }
-                int read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false);
+                int read;
+                try { read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException e) when (e.CancellationToken == stall.Token && !cancel.IsCancellationRequested &&
+                    (Stopwatch.GetElapsedTime(lastBytes) < stallLimit || BytesWaiting(stream))) { continue; }  // this read took nothing
                 if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
+                lastBytes = Stopwatch.GetTimestamp();
                 into = into[read..];
             }
         }
         finally { stall.Dispose(); }
+    }
+
+    /// <summary>Whether bytes have reached <paramref name="stream"/> that no read has taken yet; false when it cannot tell.</summary>
+    internal static bool BytesWaiting(Stream stream)
+    {
+        try { return stream switch { NetworkStream n => n.DataAvailable, SealedRecordStream s => s.BytesWaiting, _ => false }; }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or SocketException) { return false; }
     }
 
     /// <summary>The frame's kind and element count, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>

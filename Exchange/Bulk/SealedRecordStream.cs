@@ -172,6 +172,9 @@ public sealed class SealedRecordStream : Stream
         return n;
     }
 
+    /// <summary>Whether opened bytes wait to be read, or sealed bytes have reached the stream below.</summary>
+    internal bool BytesWaiting => !_pending.IsEmpty || BulkFrame.BytesWaiting(_inner);
+
     private void Open(int length, Span<byte> into)
     {
         var nonce = NextNonce();  // first: it may move _cipher to the next key
