@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using DistClip.Coordinator;
 using DistClip.Exchange;
+using DistClip.Exchange.Tls;
 using DistClip.Protocol;
 using DistClip.Worker;
 using static TorchSharp.torch;
@@ -17,12 +18,16 @@ namespace DistClip.Hosting;
 /// </summary>
 public static class ClusterTrainer
 {
+    /// <summary>What a node under <c>--tls</c> says as it starts; the OpenSSL named sets much of what TLS costs (<see cref="OpenSslVersion"/>).</summary>
+    private static string TlsNotice => $"mutual TLS on every connection (Akka.Remote and the bulk channel), ciphers by {OpenSslVersion.Loaded ?? "the platform's library"}";
+
     /// <summary>Runs a coordinator node for the one job <paramref name="setup"/> describes, then leaves the cluster.</summary>
     public static async Task<TrainingResult> RunCoordinatorAsync(CoordinatorSetup setup, NodeSettings node, int threads, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)
     {
         set_num_threads(threads);
         await using var coordinator = CoordinatorNode.Start(node);
         output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {setup.Plan.MinWorkers} worker actor(s)");
+        if (node.Tls is not null) output.WriteLine(TlsNotice);
         return await coordinator.RunAsync(setup, observer, stop).ConfigureAwait(false);
     }
 
@@ -44,6 +49,7 @@ public static class ClusterTrainer
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
+        if (node.Tls is not null) say(TlsNotice);
         var devices = EmbeddedTrainer.WorkerDevices(device, workers);
         var data = new TrainingData(dataDir);
         var refusals = new RefusalNotices(say);

@@ -92,7 +92,7 @@ public sealed class CliSpecs : IDisposable
         Assert.Matches(@"\| \(a\) raw TCP[^|]*\| \d+\.\d\d \| 1 \|", network.Stdout);
         // Each size is measured on channels of its own: the echo must answer the second size's, not the first's (closed).
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(network.Stdout, @"\| \(b\) bulk channel[^|]*\| \d+\.\d\d \| \d+\.\d\d \|").Count);
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(network.Stdout, @"\| \(b-tls\) [^|]*\| \d+\.\d\d \| \d+\.\d\d \|").Count);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(network.Stdout, @"\| \(b-tls\) [^|]*OpenSSL \d+\.\d+\.\d+[^|]*\| \d+\.\d\d \| \d+\.\d\d \|").Count);
         Assert.Matches(@"\| \(b'\) Akka.Remote chunks[^|]*\| \d+\.\d\d \| \d+\.\d\d \|", network.Stdout);
     }
 
