@@ -19,7 +19,7 @@ namespace DistClip.Hosting;
 public static class ClusterTrainer
 {
     /// <summary>What a node under <c>--tls</c> says as it starts; the OpenSSL named sets much of what TLS costs (<see cref="OpenSslVersion"/>).</summary>
-    private static string TlsNotice => $"mutual TLS on every connection (Akka.Remote and the bulk channel), ciphers by {OpenSslVersion.Loaded ?? "the platform's library"}";
+    private static string TlsNotice => $"mutual TLS on every connection (Akka.Remote and the bulk channel), encrypted with {OpenSslVersion.Description}";
 
     /// <summary>Runs a coordinator node for the one job <paramref name="setup"/> describes, then leaves the cluster.</summary>
     public static async Task<TrainingResult> RunCoordinatorAsync(CoordinatorSetup setup, NodeSettings node, int threads, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)

@@ -28,7 +28,7 @@ public static class NetworkComparison
             {
                 int repetitions = n >= 50_000_000 ? 3 : 4;  // the first of each is cold: its receive buffers are new memory
                 Row($"(b) bulk channel (the cluster's data plane), {n / 1e6:F0} M float32", NetworkBenchmark.BulkExchangeAsync(echoPort, n, repetitions).GetAwaiter().GetResult());
-                Row($"(b-tls) the same over mutual TLS (--tls; {OpenSslVersion.Loaded}), {n / 1e6:F0} M float32", NetworkBenchmark.BulkExchangeAsync(echoPort, n, repetitions, tls).GetAwaiter().GetResult());
+                Row($"(b-tls) the same over mutual TLS (--tls; {OpenSslVersion.Description}), {n / 1e6:F0} M float32", NetworkBenchmark.BulkExchangeAsync(echoPort, n, repetitions, tls).GetAwaiter().GetResult());
                 Row($"(b') Akka.Remote chunks (the fallback), {n / 1e6:F0} M float32", NetworkBenchmark.ExchangeAsync(echoPort, n, repetitions).GetAwaiter().GetResult());
             }
         }
@@ -95,7 +95,7 @@ public static class NetworkComparison
         yield return F($"| embedded trainer (one process), --cpus 0,1; runs: {Of(r => r.Embedded)} | {embedded:F0} | 1 |");
         yield return F($"| coordinator process + 2 worker processes (--cpus 0 and --cpus 1), one host: shared memory (the default); runs: {Of(r => r.Shared)} | {shared:F0} | **{shared / embedded:F3}** |");
         yield return F($"| the same with --shared-memory off: bulk TCP channel on loopback; runs: {Of(r => r.Tcp)} | {tcp:F0} | **{tcp / embedded:F3}** |");
-        yield return F($"| the same over mutual TLS (--tls on every node: Akka.Remote and the bulk channel; {OpenSslVersion.Loaded}); runs: {Of(r => r.Tls)} | {tls:F0} | **{tls / embedded:F3}** ({tls / tcp:F3} of plain TCP) |");
+        yield return F($"| the same over mutual TLS (--tls on every node: Akka.Remote and the bulk channel; {OpenSslVersion.Description}); runs: {Of(r => r.Tls)} | {tls:F0} | **{tls / embedded:F3}** ({tls / tcp:F3} of plain TCP) |");
     }
 
     /// <summary>Samples per second of the steps after <paramref name="skip"/> in a metrics file.</summary>

@@ -1,7 +1,5 @@
 // The framing of the bulk channel: one fixed header, then the float32 payload as raw little-endian bytes.
 using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using DistClip.Protocol;
 
@@ -56,7 +54,7 @@ public static class BulkFrame
         var header = new byte[Header];
         int first = await stream.ReadAtLeastAsync(header, 1, throwOnEndOfStream: false, headerCancel).ConfigureAwait(false);
         if (first == 0) return null;
-        try { if (first < header.Length) await ReadWithinAsync(stream, header.AsMemory(first), stallLimit, cancel).ConfigureAwait(false); }
+        try { if (first < header.Length) await StallBoundReads.FillAsync(stream, header.AsMemory(first), stallLimit, cancel).ConfigureAwait(false); }
         catch (EndOfStreamException) { throw new InvalidDataException($"Truncated bulk frame header (fewer than {header.Length} bytes)."); }
         var (kind, count) = CheckHeader(header, maxElements, acceptsToken);
         var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
@@ -72,57 +70,7 @@ public static class BulkFrame
     private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, TimeSpan stallLimit, CancellationToken cancel)
     {
         using var bytes = new FloatBytes(values, count);
-        await ReadWithinAsync(stream, bytes.Memory, stallLimit, cancel).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Fills <paramref name="into"/>; no read may wait longer than <paramref name="stallLimit"/> for bytes (then
-    /// <see cref="OperationCanceledException"/>). The limit is on a stall, not on the whole frame: the timer is re-armed as
-    /// bytes arrive — lazily, once a quarter of the limit has passed, because a socket may return a frame in many small
-    /// reads and re-arming a timer hundreds of times per frame costs more than the reads. A timer that fires is only a
-    /// suspicion, checked against the clock and the socket before it counts as a stall: a read that returned bytes after the
-    /// timer fired (a sealed record arrives whole from one read, over as long as its link takes), a timer that fired late and
-    /// a read cancelled while bytes were already waiting (both seen when the thread pool is starved, as it can be in a busy
-    /// process) were no stall, and the next read gets a fresh timer.
-    /// </summary>
-    internal static async ValueTask ReadWithinAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
-    {
-        var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        try
-        {
-            long armed = long.MinValue, lastBytes = Stopwatch.GetTimestamp();
-            long rearmAfter = stallLimit == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(stallLimit.TotalSeconds / 4 * Stopwatch.Frequency);
-            while (into.Length > 0)
-            {
-                if (stall.IsCancellationRequested && !cancel.IsCancellationRequested)
-                {
-                    stall.Dispose();
-                    stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-                    armed = long.MinValue;
-                }
-                long now = Stopwatch.GetTimestamp();
-                if (armed == long.MinValue || now - armed >= rearmAfter)
-                {
-                    stall.CancelAfter(stallLimit);
-                    armed = now;
-                }
-                int read;
-                try { read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false); }
-                catch (OperationCanceledException e) when (e.CancellationToken == stall.Token && !cancel.IsCancellationRequested &&
-                    (Stopwatch.GetElapsedTime(lastBytes) < stallLimit || BytesWaiting(stream))) { continue; }  // this read took nothing
-                if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
-                lastBytes = Stopwatch.GetTimestamp();
-                into = into[read..];
-            }
-        }
-        finally { stall.Dispose(); }
-    }
-
-    /// <summary>Whether bytes have reached <paramref name="stream"/> that no read has taken yet; false when it cannot tell.</summary>
-    internal static bool BytesWaiting(Stream stream)
-    {
-        try { return stream switch { NetworkStream n => n.DataAvailable, SealedRecordStream s => s.BytesWaiting, _ => false }; }
-        catch (Exception e) when (e is ObjectDisposedException or IOException or SocketException) { return false; }
+        await StallBoundReads.FillAsync(stream, bytes.Memory, stallLimit, cancel).ConfigureAwait(false);
     }
 
     /// <summary>The frame's kind and element count, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>

@@ -23,7 +23,7 @@ namespace DistClip.Exchange.Bulk;
 /// would share nonces. Not for concurrent use: a bulk connection has one writer (under its lock) or one reader. Each holds
 /// one record's buffer (256 KiB) while it is open.
 /// </summary>
-public sealed class SealedRecordStream : Stream
+public sealed class SealedRecordStream : Stream, IKnowsWaitingBytes
 {
     /// <summary>Length of the secret the listener draws for a connection.</summary>
     public const int SecretBytes = 32;
@@ -153,10 +153,10 @@ public sealed class SealedRecordStream : Stream
         {
             int first = await _inner.ReadAsync(_record.AsMemory(0, LengthBytes), cancellationToken).ConfigureAwait(false);
             if (first == 0) return 0;
-            await BulkFrame.ReadWithinAsync(_inner, _record.AsMemory(first, LengthBytes - first), _stallLimit, _abort).ConfigureAwait(false);
+            await StallBoundReads.FillAsync(_inner, _record.AsMemory(first, LengthBytes - first), _stallLimit, _abort).ConfigureAwait(false);
             int length = BinaryPrimitives.ReadInt32LittleEndian(_record);
             if (length is <= 0 or > MaxRecord) throw new InvalidDataException($"A sealed bulk record of {length} bytes; records hold 1 to {MaxRecord}.");
-            await BulkFrame.ReadWithinAsync(_inner, _record.AsMemory(LengthBytes, length + TagBytes), _stallLimit, _abort).ConfigureAwait(false);
+            await StallBoundReads.FillAsync(_inner, _record.AsMemory(LengthBytes, length + TagBytes), _stallLimit, _abort).ConfigureAwait(false);
             if (buffer.Length >= length)
             {
                 Open(length, buffer.Span[..length]);
@@ -173,7 +173,7 @@ public sealed class SealedRecordStream : Stream
     }
 
     /// <summary>Whether opened bytes wait to be read, or sealed bytes have reached the stream below.</summary>
-    internal bool BytesWaiting => !_pending.IsEmpty || BulkFrame.BytesWaiting(_inner);
+    bool IKnowsWaitingBytes.BytesWaiting => !_pending.IsEmpty || StallBoundReads.BytesWaiting(_inner);
 
     private void Open(int length, Span<byte> into)
     {

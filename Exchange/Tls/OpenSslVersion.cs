@@ -4,14 +4,17 @@ using System.Security.Cryptography;
 namespace DistClip.Exchange.Tls;
 
 /// <summary>
-/// The OpenSSL .NET loaded in this process. On one AMD EPYC core, AES-128-GCM ran 4.8 GB/s with OpenSSL 3.0 (Debian 12,
-/// Ubuntu 24.04) and 11.4 GB/s with 3.5 (Debian 13), so a node's OpenSSL decides much of what TLS costs it
+/// The OpenSSL .NET loaded in this process. On one AMD EPYC core, AES-128-GCM ran 4.8 GB/s with OpenSSL 3.0 (Debian 12)
+/// and 11.4 GB/s with 3.5 (Debian 13), so a node's OpenSSL decides much of what TLS costs it
 /// (docs/BENCHMARKS.md); a node under <c>--tls</c> names it when it starts.
 /// </summary>
 public static class OpenSslVersion
 {
     /// <summary>"OpenSSL 3.0.19", or null where .NET does not use OpenSSL (Windows, macOS).</summary>
     public static string? Loaded { get; } = Read();
+
+    /// <summary><see cref="Loaded"/>, or what ciphers instead where it is null: for lines a person reads.</summary>
+    public static string Description => Loaded ?? "the platform's cryptography";
 
     /// <summary>
     /// An <c>OPENSSL_VERSION_NUMBER</c> as text: 0xMNN00PP0 is M.NN.PP from OpenSSL 3 on; earlier numbers (0xMNNFFPPS)
