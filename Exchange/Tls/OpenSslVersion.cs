@@ -13,7 +13,7 @@ public static class OpenSslVersion
     /// <summary>"OpenSSL 3.0.19", or null where .NET does not use OpenSSL (Windows, macOS).</summary>
     public static string? Loaded { get; } = Read();
 
-    /// <summary><see cref="Loaded"/>, or what ciphers instead where it is null: for lines a person reads.</summary>
+    /// <summary><see cref="Loaded"/>, or what encrypts instead where it is null: for lines a person reads.</summary>
     public static string Description => Loaded ?? "the platform's cryptography";
 
     /// <summary>
