@@ -45,4 +45,25 @@ public static class LoopbackPorts
         catch (SocketException) { return true; }   // reset
         catch (ObjectDisposedException) { return false; }
     }
+
+    /// <summary>
+    /// Whether the peer has closed its socket of this connection, not only its sending side: writes to a closed socket fail
+    /// within moments (the peer answers the first with a reset), while a peer that only half-closed — as Akka's own close
+    /// does, reading and discarding for 2 s before it closes — takes them on. Writes a byte every 50 ms for up to
+    /// <paramref name="within"/>.
+    /// </summary>
+    public static async Task<bool> RefusesWritesAsync(TcpClient client, TimeSpan within)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (clock.Elapsed < within)
+            {
+                await client.GetStream().WriteAsync(new byte[1]);
+                await Task.Delay(50);
+            }
+            return false;
+        }
+        catch (IOException) { return true; }
+    }
 }

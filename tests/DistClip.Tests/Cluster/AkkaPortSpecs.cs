@@ -50,6 +50,9 @@ public sealed class AkkaPortSpecs : IDisposable
             Assert.Equal(4, cap.OpenFrom(Stranger));
             await Task.Delay(500);
             Assert.Equal(6, first.Count(LoopbackPorts.IsClosedByPeer));   // and the 4 admitted stay open
+            // Closed on their sockets at once, not through Akka's close, which would hold each (and up to a frame of it) 2 s more.
+            foreach (var refused in first.Where(LoopbackPorts.IsClosedByPeer))
+                Assert.True(await LoopbackPorts.RefusesWritesAsync(refused, TimeSpan.FromSeconds(1)), "a refused connection still takes writes: only half-closed");
             var said = Assert.Single(_said);
             Assert.Contains($"refused a connection to the Akka port from {Stranger}: that address holds 4 open already", said);
 
@@ -93,6 +96,7 @@ public sealed class AkkaPortSpecs : IDisposable
             await Until(() => cap.OpenFrom("127.0.0.3") == 2, "two connections counted");
             await Until(() => silent.All(LoopbackPorts.IsClosedByPeer), "the node began to close both after its handshake timeout", TimeSpan.FromSeconds(40));
             Assert.Equal(2, cap.OpenFrom("127.0.0.3"));   // Akka's close shuts the sending side first and the socket 2 s later
+            Assert.False(await LoopbackPorts.RefusesWritesAsync(silent[0], TimeSpan.FromMilliseconds(500)), "Akka's close took no writes: it closed the socket at once");
             await Until(() => cap.OpenFrom("127.0.0.3") == 0, "both counted out once their sockets closed");
             await Until(() => !_said.IsEmpty, "the handshake timeout said");
             Assert.Equal("refused a connection to the Akka port from 127.0.0.3: it did not finish Akka's handshake in time", Assert.Single(_said));
