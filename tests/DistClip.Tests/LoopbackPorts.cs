@@ -14,6 +14,26 @@ public static class LoopbackPorts
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Both ends of a new TCP connection on loopback: the one that connected and the one that accepted.</summary>
+    public static async Task<ConnectedPair> ConnectedPairAsync()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var sender = new TcpClient();
+        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        return new ConnectedPair(sender, await listener.AcceptTcpClientAsync());
+    }
+
+    /// <summary>The two ends of a loopback connection; disposing it closes both.</summary>
+    public sealed record ConnectedPair(TcpClient Sender, TcpClient Receiver) : IDisposable
+    {
+        public void Dispose()
+        {
+            Sender.Dispose();
+            Receiver.Dispose();
+        }
+    }
+
     /// <summary>Waits until something listens on <paramref name="port"/> (a process started a moment ago binds it), up to <paramref name="timeout"/>.</summary>
     public static async Task WaitForListenerAsync(int port, TimeSpan timeout)
     {

@@ -1,6 +1,4 @@
 // The bulk channel's record layer under TLS: what one end seals the other opens, bit for bit, and nothing else opens.
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using DistClip.Exchange.Bulk;
 using Xunit;
@@ -134,11 +132,8 @@ public sealed class SealedRecordStreamSpecs
     [Fact]
     public async Task Should_give_up_on_a_record_whose_bytes_stop_coming()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var sender = new TcpClient();
-        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var receiver = await listener.AcceptTcpClientAsync();
+        using var pair = await LoopbackPorts.ConnectedPairAsync();
+        var (sender, receiver) = pair;
         var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, new byte[100]);
         await sender.GetStream().WriteAsync(wire.AsMemory(0, 30));  // the length and part of the record, then nothing
 
@@ -157,11 +152,9 @@ public sealed class SealedRecordStreamSpecs
     [Fact]
     public async Task Should_keep_reading_a_frame_that_arrives_slowly_but_steadily()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var sender = new TcpClient { NoDelay = true };
-        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var receiver = await listener.AcceptTcpClientAsync();
+        using var pair = await LoopbackPorts.ConnectedPairAsync();
+        var (sender, receiver) = pair;
+        sender.NoDelay = true;
         var values = Enumerable.Range(0, 100_000).Select(i => MathF.Cos(i)).ToArray();
         var framed = new MemoryStream();
         BulkFrame.Write(SealedRecordStream.ForSending(framed, Secret, owned: null), new BulkMessage(BulkKind.Gradients, 5, 3, 2, 1, 8, 4.5, values));

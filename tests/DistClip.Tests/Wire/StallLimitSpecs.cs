@@ -1,6 +1,5 @@
 // The bulk channel's stall limit: a peer that stops sending is dropped, a reader that was merely late is not.
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using DistClip.Exchange;
 using DistClip.Exchange.Bulk;
@@ -28,14 +27,11 @@ public sealed class StallLimitSpecs
     [Fact]
     public async Task Should_not_count_a_timer_that_fires_over_waiting_bytes_as_a_stall()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var sender = new TcpClient();
-        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var receiver = await listener.AcceptSocketAsync();
+        using var pair = await LoopbackPorts.ConnectedPairAsync();
+        var (sender, receiver) = pair;
         await sender.GetStream().WriteAsync(Frame());
 
-        var stream = new LateStream(receiver);
+        var stream = new LateStream(receiver.Client);
         var frame = await BulkFrame.ReadAsync(stream, 10_000, null, null, CancellationToken.None, TimeSpan.FromMilliseconds(200), CancellationToken.None)
             .AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(Values.Select(BitConverter.SingleToInt32Bits), frame!.Values.Select(BitConverter.SingleToInt32Bits));
