@@ -131,6 +131,26 @@ public sealed class FlatParameters
         for (int j = 0; j < _buffers.Length; j++) CopyInto(_buffers[j], Slice(reduced, _parameters.Length + j));
     }
 
+    /// <summary>Number of float buffer elements (batch-norm running statistics): the tail of the exchange vector.</summary>
+    public long StatisticsLength => ExchangeLength - ElementCount;
+
+    /// <summary>Copies the float buffers' values into <paramref name="destination"/> (<see cref="StatisticsLength"/> elements).</summary>
+    public void SaveStatistics(Span<float> destination)
+    {
+        CheckLength(destination.Length, StatisticsLength, "statistics");
+        for (int j = 0; j < _buffers.Length; j++)
+            CopyOut(_buffers[j], destination, _parameters.Length + j, relativeTo: ElementCount);
+    }
+
+    /// <summary>Overwrites the float buffers with values <see cref="SaveStatistics"/> copied.</summary>
+    public void RestoreStatistics(ReadOnlySpan<float> saved)
+    {
+        CheckLength(saved.Length, StatisticsLength, "statistics");
+        using var noGrad = no_grad();
+        for (int j = 0; j < _buffers.Length; j++)
+            CopyInto(_buffers[j], saved.Slice((int)(_offsets[_parameters.Length + j] - ElementCount), (int)_buffers[j].numel()));
+    }
+
     private ReadOnlySpan<float> Slice(ReadOnlySpan<float> flat, int index) =>
         flat.Slice((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index]));
 
@@ -147,11 +167,12 @@ public sealed class FlatParameters
         }
     }
 
-    private void CopyOut(Tensor t, Span<float> flat, int index)
+    /// <param name="relativeTo">The flat offset where <paramref name="flat"/> begins (0: a whole exchange vector).</param>
+    private void CopyOut(Tensor t, Span<float> flat, int index, long relativeTo = 0)
     {
         // A device tensor is staged on the host: this is a device-to-host sync point.
         var host = t.device_type == DeviceType.CPU ? t.contiguous() : t.cpu().contiguous();
-        HostFloats(host).CopyTo(flat.Slice((int)_offsets[index], (int)(_offsets[index + 1] - _offsets[index])));
+        HostFloats(host).CopyTo(flat.Slice((int)(_offsets[index] - relativeTo), (int)(_offsets[index + 1] - _offsets[index])));
     }
 
     private static void CopyInto(Tensor target, ReadOnlySpan<float> source)

@@ -9,7 +9,9 @@ namespace DistClip.Worker;
 /// <summary>
 /// Forward and backward passes of a replica with the task's loss summed (not averaged) over the
 /// samples (<see cref="TaskLoss"/>), so that the coordinator can form the exact whole-batch mean from any split. Shards
-/// larger than the micro-batch are processed in pieces whose gradients accumulate.
+/// larger than the micro-batch are processed in pieces whose gradients accumulate. Every shard starts from the same
+/// running statistics (batch norm): a worker may compute several shards of one parameter version, and the forward passes
+/// of one must not move the statistics the next starts from, or the result would depend on who computed which shard.
 /// </summary>
 public sealed class ShardGradientComputer
 {
@@ -19,12 +21,14 @@ public sealed class ShardGradientComputer
     private readonly Device _device;
     private readonly int _microBatch;
     private readonly Augmenter? _augmenter;
+    private readonly float[] _statistics;   // the running statistics every shard starts from (empty without batch norm)
 
     /// <param name="augmenter">Training augmentation, or null for none.</param>
     public ShardGradientComputer(nn.Module<Tensor, Tensor> model, FlatParameters flat, IImageDataset data, Device device, int microBatch, Augmenter? augmenter = null)
     {
         if (microBatch < 1) throw new ArgumentOutOfRangeException(nameof(microBatch), microBatch, "must be at least 1");
         (_model, _flat, _data, _device, _microBatch, _augmenter) = (model, flat, data, device, microBatch, augmenter);
+        _statistics = new float[flat.StatisticsLength];
     }
 
     /// <param name="epoch">The step's epoch: augmentation draws depend on (seed, epoch, sample index).</param>
@@ -39,6 +43,7 @@ public sealed class ShardGradientComputer
     public double ComputeInto(ReadOnlySpan<int> indices, int epoch, Span<float> gradientSum)
     {
         _model.zero_grad();
+        if (_statistics.Length > 0) _flat.SaveStatistics(_statistics);
         double lossSum = 0;
         for (int start = 0; start < indices.Length; start += _microBatch)
         {
@@ -55,6 +60,7 @@ public sealed class ShardGradientComputer
         }
         if (indices.Length == 0) gradientSum.Clear();
         else _flat.ReadGradients(indices.Length, gradientSum);
+        if (_statistics.Length > 0) _flat.RestoreStatistics(_statistics);   // the next shard of this version starts where this one did
         return lossSum;
     }
 }
