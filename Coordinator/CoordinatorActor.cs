@@ -370,7 +370,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (stoppedBecause is null) _log.Info("Training finished: {0} steps, {1} samples in {2:F1} s", summary.Steps, summary.Samples, summary.Seconds);
         else _log.Info("Training stopped after {0} of {1} steps: {2}", summary.Steps, _plan.TotalSteps, stoppedBecause);
         Context.Parent.Tell(JobFinished.Instance);  // before the workers hear it: they will ask the parent for the next job
-        foreach (var w in _roster.All) w.Tell(new TrainingFinished(summary.Steps));
+        foreach (var w in _roster.All) w.Tell(new TrainingFinished(summary.Steps, stoppedBecause));
         _done.TrySetResult(summary);
         Become(Finished);
     }

@@ -106,6 +106,7 @@ public static class ClusterTrainer
         refusals.TakeLast();
         var system = ClusterNode.Start(node, workers, refusals);
         var refusal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lastJob = new LastJob();
         try
         {
             var coordinator = new CoordinatorMembership();
@@ -115,7 +116,7 @@ public static class ClusterTrainer
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
                 var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
-                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN);
+                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why);
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
@@ -125,17 +126,22 @@ public static class ClusterTrainer
             // Only a refusal of a seed node's own certificate ends the worker: a stranger refused at its port is no reason to.
             if (joined != coordinator.Up.Task && system.WhenTerminated.IsCompleted && refusals.TakeLast() is { } refused
                 && node.SeedNodes.Any(seed => refused.Contains(seed[(seed.IndexOf('@') + 1)..], StringComparison.Ordinal)))
-                throw new RunEndedEarlyException($"the seed node is not of this cluster: {refused}; give every node a certificate of the same CA (--tls).", 1);
+                throw new RunEndedEarlyException($"the seed node is not of this cluster: {refused}; give every node a certificate of the same CA (--tls).", ExitCodes.BadInput);
             if (joined != coordinator.Up.Task) return system.WhenTerminated.IsCompleted ? MembershipEnd.EndedBeforeJoining : MembershipEnd.NoCoordinator;
             var ended = await Task.WhenAny(Task.WhenAll(stopped), coordinator.Left.Task, coordinator.Removed.Task, system.WhenTerminated, cancelled).ConfigureAwait(false);
             if (ended == cancelled) return MembershipEnd.Stopped;
-            if (coordinator.Left.Task.IsCompleted) return MembershipEnd.CoordinatorLeft;  // it may then be gone before its removal reaches us
+            if (coordinator.Left.Task.IsCompleted)  // it may then be gone before its removal reaches us
+            {
+                if (lastJob.StoppedBecause is { } why)
+                    throw new RunEndedEarlyException($"the coordinator ended the run before its last step ({why}); this worker exits with it.", ExitCodes.RunTimeFailure);
+                return MembershipEnd.CoordinatorLeft;
+            }
             if (ended == coordinator.Removed.Task || ended == system.WhenTerminated) return MembershipEnd.CoordinatorLost;
             // Every worker actor stopped: refused by the coordinator — or stopped by this node's own shutdown after it was
             // downed, which stops the actors before the system has terminated.
             await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
             if (system.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is not null) return MembershipEnd.CoordinatorLost;
-            if (refusal.Task.IsCompleted) throw new RunEndedEarlyException($"the coordinator refused this worker: {refusal.Task.Result}", 1);
+            if (refusal.Task.IsCompleted) throw new RunEndedEarlyException($"the coordinator refused this worker: {refusal.Task.Result}", ExitCodes.BadInput);
             return MembershipEnd.WorkersStopped;
         }
         finally
@@ -143,6 +149,13 @@ public static class ClusterTrainer
             if (!system.WhenTerminated.IsCompleted) await ClusterNode.LeaveAsync(system).ConfigureAwait(false);
             await system.WhenTerminated.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>How the last job this node's workers served ended: why it stopped before its last step, or null (completed, or none yet).</summary>
+    private sealed class LastJob
+    {
+        private volatile string? _stoppedBecause;
+        public string? StoppedBecause { get => _stoppedBecause; set => _stoppedBecause = value; }
     }
 
     /// <summary>What a worker node has seen of the coordinator's node: it came up; it left (the end of its jobs); it was removed.</summary>

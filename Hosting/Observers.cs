@@ -25,7 +25,7 @@ public sealed class Observers(StopRequest? stop, params ITrainingObserver[] obse
             catch (IOException e) when (stop is not null)
             {
                 _active.Remove(observer);
-                stop.Request(e.Message, exitCode: 1);
+                stop.Request(e.Message, ExitCodes.RunTimeFailure);
             }
         }
     }

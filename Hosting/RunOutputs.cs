@@ -24,6 +24,7 @@ public sealed class RunOutputs : IDisposable
     private readonly TensorBoardLog? _tensorBoard;
     private readonly TextWriter _output;
     private readonly long _totalSteps;
+    private readonly Checkpoints.RunCheckpoints? _checkpoints;
 
     public TrainingSettings Settings { get; }
     public Coordinator.ITrainingObserver Observer { get; }
@@ -31,9 +32,9 @@ public sealed class RunOutputs : IDisposable
     /// <summary>Ends the run at its last completed step when requested (signals, failed writes).</summary>
     public StopRequest Stop { get; }
 
-    private RunOutputs(TrainingSettings settings, long totalSteps, long firstStep, TextWriter output, StopRequest stop)
+    private RunOutputs(TrainingSettings settings, long totalSteps, long firstStep, TextWriter output, StopRequest stop, Checkpoints.RunCheckpoints? checkpoints)
     {
-        (Settings, _output, _totalSteps, Stop) = (settings, output, totalSteps, stop);
+        (Settings, _output, _totalSteps, Stop, _checkpoints) = (settings, output, totalSteps, stop, checkpoints);
         // A terminal gets a live display; CI logs and containers get plain lines.
         _live = output == Console.Out && LiveProgress.Available ? new LiveProgress(totalSteps) : null;
         _progress = new ProgressLog(_live is null ? output : null, settings.LogEvery, totalSteps, settings.MetricsPath, firstStep);
@@ -66,7 +67,7 @@ public sealed class RunOutputs : IDisposable
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), {shards} shards of ~{(settings.GlobalBatch + shards - 1) / shards} samples per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
-        return new RunOutputs(settings, totalSteps, setup.Plan.Resumed?.Steps ?? 0, output, stop ?? new StopRequest());
+        return new RunOutputs(settings, totalSteps, setup.Plan.Resumed?.Steps ?? 0, output, stop ?? new StopRequest(), setup.Checkpoints);
     }
 
     /// <summary>
@@ -80,7 +81,7 @@ public sealed class RunOutputs : IDisposable
         try { result = await training.ConfigureAwait(false); }
         catch (TrainingEndedException e)
         {
-            throw EndedEarly(e.Partial, e.Message.TrimEnd('.'), e.InnerException is Coordinator.NonFiniteGradientException ? 2 : 1, e);
+            throw EndedEarly(e.Partial, e.Message.TrimEnd('.'), e.InnerException is Coordinator.NonFiniteGradientException ? ExitCodes.BadInput : ExitCodes.RunTimeFailure, e);
         }
         return (Finish(result), result);
     }
@@ -91,7 +92,8 @@ public sealed class RunOutputs : IDisposable
     {
         _live?.Dispose();
         var s = result.Summary;
-        if (s.StoppedBecause is { } reason) throw EndedEarly(result, reason, Stop.ExitCode);
+        // Stopped without a request of this process (a checkpoint that could not be written): a run-time failure.
+        if (s.StoppedBecause is { } reason) throw EndedEarly(result, reason, Stop.Reason is null ? ExitCodes.RunTimeFailure : Stop.ExitCode);
         // A stop requested too late to end the run early (an output that failed at the last step): still said.
         if (Stop.Reason is { } late) throw EndedEarly(result, late, Stop.ExitCode);
         double clipRate = (double)s.ClippedSteps / Math.Max(1, s.Steps);
@@ -102,7 +104,7 @@ public sealed class RunOutputs : IDisposable
             var path = SaveSomewhere(result);
             if (path != Settings.SaveTo)  // the disk filled up after the check at the start
                 throw new RunEndedEarlyException($"saving the weights to {Settings.SaveTo} failed; " +
-                    (path is null ? "they could not be saved anywhere." : $"the weights of step {s.Steps} were saved to {path} instead."), exitCode: 1);
+                    (path is null ? "they could not be saved anywhere." : $"the weights of step {s.Steps} were saved to {path} instead."), ExitCodes.RunTimeFailure);
             _output.WriteLine($"saved weights to {Settings.SaveTo}");
         }
         if (Stop.Reason is { } interrupted)  // a signal while saving: the weights are safe, the evaluation is not wanted
@@ -127,12 +129,18 @@ public sealed class RunOutputs : IDisposable
     /// Saves the weights of a run that ends before its last step — where the run would have saved them,
     /// else (not asked for, or that disk is full) in the temporary folder — and says so in one line.
     /// </summary>
+    /// <remarks>A run stopped by a signal whose checkpoint of its last step was written exits <see cref="ExitCodes.StoppedResumable"/>.</remarks>
     private RunEndedEarlyException EndedEarly(TrainingResult result, string reason, int exitCode, Exception? cause = null)
     {
         long steps = result.Summary.Steps;
         string where = steps == 0 ? "nothing was trained yet" : SaveSomewhere(result) is { } path
             ? $"the weights of step {steps} were saved to {path}"
             : "the weights could not be saved anywhere";
+        if (ExitCodes.IsSignal(exitCode) && steps > 0 && _checkpoints?.Written.LastOrDefault() is { Step: var written } && written == steps)
+        {
+            where += $"; the checkpoint of step {steps} is in {_checkpoints.Folder}: resume with --resume auto";
+            exitCode = ExitCodes.StoppedResumable;
+        }
         return new RunEndedEarlyException($"{reason}; the run stopped after {steps} of {_totalSteps} steps; {where}.", exitCode, cause);
     }
 

@@ -49,7 +49,7 @@ public sealed class StopRequest : IDisposable
         if (Interlocked.Increment(ref _signalsReceived) > 1) return;  // the second signal: the runtime's default, which ends the process
         context.Cancel = true;
         bool sigint = context.Signal == PosixSignal.SIGINT;
-        Request($"interrupted ({(sigint ? "SIGINT" : "SIGTERM")})", sigint ? 130 : 143);
+        Request($"interrupted ({(sigint ? "SIGINT" : "SIGTERM")})", sigint ? ExitCodes.Interrupted : ExitCodes.Terminated);
     }
 
     public void Dispose()

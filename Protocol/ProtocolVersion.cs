@@ -4,6 +4,7 @@ namespace DistClip.Protocol;
 /// <summary>The protocol version this build speaks; a coordinator refuses workers of another.</summary>
 public static class ProtocolVersion
 {
-    public const int Current = 3;   // 2: join challenge and proof, shared-memory gradient slots; 3: a bulk token per worker, no sender name in bulk frames
+    public const int Current = 4;   // 2: join challenge and proof, shared-memory gradient slots; 3: a bulk token per worker, no sender name in bulk frames;
+                                    // 4: why a run stopped early in TrainingFinished, the compute and data fingerprints in RegisterWorker
 }
 

@@ -7,5 +7,7 @@ namespace DistClip.Protocol;
 /// Coordinator → workers: training is over for them — the job ended, or the coordinator gave up on them while their
 /// node was unreachable — so each drops its replica and asks to join again (the next job, or this one anew).
 /// </summary>
+/// <param name="Steps">The steps the run has completed.</param>
+/// <param name="StoppedBecause">Why the run ended before its last step (its worker processes then exit non-zero); null when it completed, or for a worker given up on.</param>
 [MessagePackObject]
-public sealed record TrainingFinished([property: Key(0)] long Steps) : IWireMessage;
+public sealed record TrainingFinished([property: Key(0)] long Steps, [property: Key(1)] string? StoppedBecause = null) : IWireMessage;

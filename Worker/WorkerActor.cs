@@ -103,7 +103,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerRefused>(OnRefused);
         Receive<IDataPlaneMessage>(Load);
         Receive<ComputeGradients>(OnComputeGradients);
-        Receive<TrainingFinished>(_ => ReadyForNextJob());
+        Receive<TrainingFinished>(finished =>
+        {
+            _settings.JobEnded?.Invoke(finished.StoppedBecause);
+            ReadyForNextJob();
+        });
         Receive<JobOffer>(_ => { });  // a repeated offer
     }
 

@@ -37,7 +37,7 @@ public static class WorkerCommand
                 ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned,
                     TimeSpan.FromSeconds(waitSeconds), Console.WriteLine, stop.Token, p.GetValue(sendsNaN)).GetAwaiter().GetResult();
             }
-            catch (TimeoutException e) { throw new RunEndedEarlyException(e.Message, 1); }
+            catch (TimeoutException e) { throw new RunEndedEarlyException(e.Message, ExitCodes.RunTimeFailure); }
             if (stop.Reason is { } reason) throw new RunEndedEarlyException($"{reason}; this worker left the cluster (the coordinator re-plans its shards).", stop.ExitCode);
             return 0;
         }));

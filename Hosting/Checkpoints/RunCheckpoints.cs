@@ -13,6 +13,9 @@ public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDicti
 {
     private long _lastWritten = startStep;
 
+    /// <summary>The folder the checkpoints are written into.</summary>
+    public string Folder => store.Folder;
+
     /// <summary>Seconds and bytes of every checkpoint written, for reports.</summary>
     public List<(long Step, double Seconds, long Bytes)> Written { get; } = [];
 

@@ -100,6 +100,30 @@ public sealed class FailureSpecs(ITestOutputHelper output) : IDisposable
         File.Delete(path);
     }
 
+    /// <summary>
+    /// A run folder on a disk that fills up mid-run: the coordinator stops at the checkpoint it could not write, keeps
+    /// the checkpoints it wrote, saves the weights — and exits 1 (it exited 0, and a Job took the stopped run for a
+    /// finished one); its worker, told the run did not complete, exits 1 too.
+    /// </summary>
+    [Fact]
+    public void Should_exit_1_on_every_node_when_the_run_folder_fills_up()
+    {
+        var full = Mount("size=3m");   // room for one checkpoint of mlp (2 x 0.8 MB) and the small files, not for two
+        int port = LoopbackPorts.Free();
+        using var coordinator = CliProcess.Start("coordinator", "--port", $"{port}", "--dataset", "synthetic", "--model", "mlp", "--steps", "400",
+            "--checkpoint-every", "50", "--run-dir", Path.Combine(full, "run"), "--metrics", Path.Combine(_dir, "m.jsonl"), "--save", Path.Combine(_dir, "w.safetensors"), "--no-eval");
+        using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}");
+        var line = OneLine(coordinator.Finish(Timeout), 1);
+        output.WriteLine(line);
+        Assert.Contains("could not be written", line);
+        long step = SavedWeights(line, "mlp", out _);
+        Assert.InRange(step, 50, 399);
+        Assert.NotEmpty(Directory.GetDirectories(Path.Combine(full, "run", "checkpoints"), "step-*"));
+        var served = worker.Finish(Timeout);
+        Assert.True(served.ExitCode == 1, $"worker exit {served.ExitCode}, expected 1\n{served.Stdout}\n{served.Stderr}");
+        Assert.Contains("the coordinator ended the run before its last step", served.Stderr);
+    }
+
     [Fact]
     public void Should_stop_at_a_step_boundary_on_SIGINT_and_save_the_weights()
     {

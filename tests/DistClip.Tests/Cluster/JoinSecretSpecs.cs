@@ -36,7 +36,7 @@ public sealed class JoinSecretSpecs(ITestOutputHelper output) : IDisposable
         using var second = CliProcess.Start("worker", "--seed-nodes", seed, "--secret-file", At("secret"));
 
         var intruders = new[] { noSecret.Finish(Timeout), wrongSecret.Finish(Timeout) };
-        Assert.All(intruders, r => Assert.Equal(1, r.ExitCode));
+        Assert.All(intruders, r => Assert.Equal(2, r.ExitCode));  // a refusal is configuration: retrying cannot help
         Assert.Contains("distclip: the coordinator refused this worker: the coordinator requires the cluster's join secret", intruders[0].Stderr);
         Assert.Contains("distclip: the coordinator refused this worker: worker ", intruders[1].Stderr);
         Assert.Contains("does not know the cluster's join secret", intruders[1].Stderr);

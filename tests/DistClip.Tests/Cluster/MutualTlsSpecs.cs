@@ -58,7 +58,7 @@ public sealed class MutualTlsSpecs(ITestOutputHelper output) : IDisposable
 
         var refused = otherCa.Finish(Timeout);
         output.WriteLine(refused.Stdout + refused.Stderr);
-        Assert.True(refused.ExitCode == 1, $"exit {refused.ExitCode}\n{refused.Stdout}\n{refused.Stderr}");
+        Assert.True(refused.ExitCode == 2, $"exit {refused.ExitCode}\n{refused.Stdout}\n{refused.Stderr}");
         Assert.Contains("distclip: the seed node is not of this cluster", refused.Stderr);
         var gaveUp = noTls.Finish(Timeout);
         Assert.Equal(1, gaveUp.ExitCode);
