@@ -7,7 +7,8 @@ namespace DistClip.Hosting;
 /// A run from its settings to its end: its outputs are checked before anything else, the coordinator's
 /// setup (model, master weights, batch order) is built once, the run's outputs start (banner, run folder,
 /// observers), the job trains on the <see cref="TrainingTarget"/>, and the run finishes (weights,
-/// evaluation, summary) — or ends early with its weights saved (<see cref="RunEndedEarlyException"/>).
+/// evaluation, summary) — or ends early with its weights saved (<see cref="RunEndedEarlyException"/>). The run's folders
+/// are locked for the whole run (<see cref="RunFolderLock"/>).
 /// </summary>
 public static class TrainingPipeline
 {
@@ -19,8 +20,15 @@ public static class TrainingPipeline
         IImageDataset train, TrainingTarget target, TextWriter output, StopRequest stop)
     {
         OutputPaths.Check(settings);
+        using var folders = RunFolderLock.Acquire(LockedFolders(settings));   // before the checkpoints are read: one run per folder
         var setup = CoordinatorSetup.Create(settings, train, target.Workers, output.WriteLine);
         using var run = RunOutputs.Start(command, settings, resolvedYaml, train, setup, target.Workers, output, stop);
         return await run.CompleteAsync(target.TrainAsync(setup, run, train)).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<(string Option, string Folder)> LockedFolders(TrainingSettings settings)
+    {
+        if (settings.RunDir is { } run) yield return ("--run-dir", run);
+        if (settings.CheckpointDir is { } checkpoints) yield return ("--checkpoint-dir", checkpoints);
     }
 }

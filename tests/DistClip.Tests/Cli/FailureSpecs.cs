@@ -124,6 +124,38 @@ public sealed class FailureSpecs(ITestOutputHelper output) : IDisposable
         Assert.Contains("the coordinator ended the run before its last step", served.Stderr);
     }
 
+    /// <summary>
+    /// One run per run folder: a second coordinator on the folder of a running one is refused at once, naming the folder
+    /// and the holder (it ran and exited 0 before, interleaving checkpoints with the first); once the first is killed
+    /// with SIGKILL, its lock dies with it and a coordinator on the folder resumes from its checkpoint.
+    /// </summary>
+    [Fact]
+    public void Should_refuse_a_second_coordinator_on_a_run_folder_in_use_and_not_after_the_holder_is_killed()
+    {
+        var runDir = Path.Combine(_dir, "run");
+        string[] Coordinator(int port) => ["coordinator", "--port", $"{port}", "--dataset", "synthetic", "--model", "mlp", "--steps", "100000",
+            "--checkpoint-every", "20", "--log-every", "20", "--run-dir", runDir, "--resume", "auto", "--no-eval"];
+        int port = LoopbackPorts.Free();
+        using var first = CliProcess.Start(Coordinator(port));
+        using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", "--coordinator-timeout", "20");
+        first.WaitForOutput("checkpoint after step 20 written", 1, Timeout);
+
+        var second = CliProcess.Run(Timeout, Coordinator(LoopbackPorts.Free()));
+        var line = OneLine(second, 1);
+        output.WriteLine(line);
+        Assert.Contains($"--run-dir {runDir} is in use by another DistClip run (host {Environment.MachineName}, process {first.ProcessId}, started ", line);
+        Assert.DoesNotContain("step ", second.Stdout);   // it trained nothing
+
+        first.Kill();   // SIGKILL: no chance to release anything
+        first.Finish(Timeout);
+        int again = LoopbackPorts.Free();
+        using var third = CliProcess.Start(Coordinator(again));
+        third.WaitForOutput("resuming from ", 1, Timeout);
+        third.Signal("TERM");
+        var resumed = third.Finish(Timeout);
+        Assert.DoesNotContain("in use by another", resumed.Stderr);
+    }
+
     [Fact]
     public void Should_stop_at_a_step_boundary_on_SIGINT_and_save_the_weights()
     {
