@@ -170,7 +170,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(reason));
             return;
         }
+        if (_plan.Fingerprint?.Refusal(register) is { } refusal)
+        {
+            _log.Error("Refused {0}", refusal);
+            Sender.Tell(new WorkerRefused(refusal));
+            return;
+        }
         if (_roster.Contains(Sender)) return;
+        if (_plan.Fingerprint?.MixedCompute(register) is { } mixed)
+            _log.Warning("Admitting worker {0} with --allow-mixed-compute although it computes otherwise ({1}): the run is no longer bit-reproducible", register.WorkerName, mixed);
+        _plan.Fingerprint?.Admitted(register);
         _nameOf[register.WorkerName] = Sender;
         Context.Watch(Sender);
         var link = _links.Admit(Sender, register);

@@ -15,8 +15,9 @@ namespace DistClip.Coordinator;
 /// </param>
 /// <param name="Resumed">Where a resumed run starts (the master weights already restored to it); null for a fresh run.</param>
 /// <param name="MaxBadShards">A worker whose shard results were not finite (where another's were) this many times is removed.</param>
+/// <param name="Fingerprint">What a worker must match to be admitted (compute, data); null: anything.</param>
 public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120, int? Shards = null,
-    RunCounters? Resumed = null, int MaxBadShards = 3)
+    RunCounters? Resumed = null, int MaxBadShards = 3, ClusterFingerprint? Fingerprint = null)
 {
     /// <summary>Shards of every global batch.</summary>
     public int ShardCount => Shards ?? MinWorkers;

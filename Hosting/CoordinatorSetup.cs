@@ -43,12 +43,14 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
             master.Dispose();
             throw;
         }
-        var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation);
+        var challenge = DataFingerprint.Challenge(train.Count, settings.Seed);
+        var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation, challenge);
+        var fingerprint = new ClusterFingerprint(ComputeFingerprint.Of("cpu", settings.Threads), train.Name, train.Count, DataFingerprint.Of(train, challenge), settings.AllowMixedCompute);
         var checkpoints = settings.CheckpointFolder is { } dir
             ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say)
             : null;
         return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads, Shards: shards, Resumed: resumed,
-            MaxBadShards: settings.MaxBadShards), checkpoints);
+            MaxBadShards: settings.MaxBadShards, Fingerprint: fingerprint), checkpoints);
     }
 
     /// <summary>The checkpoint <see cref="TrainingSettings.Resume"/> asks for: null for a fresh run (no --resume, or auto with none yet).</summary>

@@ -60,6 +60,9 @@ public sealed record TrainingSettings
     public int LogEvery { get; init => field = AtLeastOne(value, "--log-every"); } = 100;
     // a worker whose shard results were not finite where another's were this many times is removed
     public int MaxBadShards { get; init => field = AtLeastOne(value, "--max-bad-shards"); } = 3;
+
+    /// <summary>Admit workers whose compute differs from the cluster's (threads, CPU kernels, devices), with a warning, instead of refusing them.</summary>
+    public bool AllowMixedCompute { get; init; }
     // folder of the run's checkpoints (default: checkpoints/ in RunDir; without either, none are written)
     public string? CheckpointDir { get; init; }
     // steps between checkpoints (one is also written when the run ends, early or not)

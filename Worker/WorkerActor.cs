@@ -157,12 +157,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var flat = new FlatParameters(model);
         var augmentation = offer.Job.Augmentation;
         var augmenter = augmentation is null || augmentation.IsNone ? null : new Augmenter(augmentation, offer.Job.DataSeed);
-        var computer = new ShardGradientComputer(model, flat, _dataFor(offer.Job), device, offer.Job.MicroBatch, augmenter);
+        var data = _dataFor(offer.Job);
+        var computer = new ShardGradientComputer(model, flat, data, device, offer.Job.MicroBatch, augmenter);
+        string? dataHash = offer.Job.DataChallenge is { } challenge ? DataFingerprint.Of(data, challenge) : null;
         var log = _log;
         var link = CoordinatorLink.Open(offer, _exchange, _settings.Name, (int)flat.ExchangeLength, Self, m => log.Info(m), m => log.Warning(m));
         _replica = new Replica(model, flat, computer, link);
         Become(Serving);
-        Sender.Tell(new RegisterWorker(_settings.Name, flat.Signature, _settings.Device, link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots));
+        Sender.Tell(new RegisterWorker(_settings.Name, flat.Signature, _settings.Device, link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots,
+            ComputeFingerprint.Of(_settings.Device, _settings.Threads), dataHash, data.Count));
     }
 
     private void OnAdmitted(WorkerAdmitted admitted)

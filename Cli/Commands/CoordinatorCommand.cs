@@ -11,13 +11,14 @@ public static class CoordinatorCommand
         var training = new TrainingOptions(workerOptions: false);
         var node = new NodeOptions();
         var minWorkers = new Option<int>("--min-workers") { Description = "Start training once this many worker actors have joined (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.MinWorkers, 1) };
-        var command = new Command("coordinator", "Run the coordinator of a training cluster: it plans steps, reduces, clips and steps; workers join it.") { minWorkers };
+        var allowMixed = new Option<bool>("--allow-mixed-compute") { Description = "Admit workers that compute otherwise than the cluster (--threads, CPU kernels, devices), with a warning: the run is then no longer bit-reproducible. Default: such a worker is refused." };
+        var command = new Command("coordinator", "Run the coordinator of a training cluster: it plans steps, reduces, clips and steps; workers join it.") { minWorkers, allowMixed };
         training.AddTo(command);
         node.AddTo(command);
         command.SetAction(p => CommandGuard.Run(() =>
         {
             using var stop = new StopRequest().ListenToSignals();
-            var settings = training.Read(p);
+            var settings = training.Read(p) with { AllowMixedCompute = p.GetValue(allowMixed) };
             int min = p.GetValue(minWorkers);
             if (min < 1) throw new ArgumentException($"--min-workers must be at least 1 (got {min}).");
             var nodeSettings = node.Read(p, "coordinator");
