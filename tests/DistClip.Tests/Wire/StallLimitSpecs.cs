@@ -56,10 +56,13 @@ public sealed class StallLimitSpecs
         var reading = Task.Run(() => BulkFrame.ReadAsync(stream, 10_000, null, null, CancellationToken.None, limit, CancellationToken.None, time).AsTask());
         DateTimeOffset? declaredAt = null;
         _ = reading.ContinueWith(_ => declaredAt = time.GetUtcNow(), TaskContinuationOptions.ExecuteSynchronously);
-        await stream.Drained.Task.WaitAsync(Wait);
+        await stream.Waits.WaitAsync(Wait);
         var lastBytes = time.GetUtcNow();
 
-        time.Advance(limit - TimeSpan.FromMilliseconds(1));   // past the early timer (2.2 s), just short of the limit
+        // Past the early timer (2.2 s), just short of the limit: the timer's cancellation ends the stream's wait, and the
+        // reader either declares a stall (its read ends) or, rightly, reads again (the stream waits a second time).
+        time.Advance(limit - TimeSpan.FromMilliseconds(1));
+        await Task.WhenAny(reading, stream.Waits.WaitAsync(Wait));
         Assert.False(reading.IsCompleted, $"a stall was declared {(declaredAt - lastBytes)?.TotalSeconds:F3} s after the last bytes, under a limit of {limit.TotalSeconds} s");
         time.Advance(TimeSpan.FromMilliseconds(2));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(Wait));
@@ -73,7 +76,7 @@ public sealed class StallLimitSpecs
         using var stop = new CancellationTokenSource();
         var stream = new PieceByPieceStream(Frame()[..2_000], piece: 1_000);
         var reading = BulkFrame.ReadAsync(stream, 10_000, null, null, CancellationToken.None, TimeSpan.FromSeconds(2), stop.Token, new FakeTimeProvider()).AsTask();
-        await stream.Drained.Task.WaitAsync(Wait);
+        await stream.Waits.WaitAsync(Wait);
         Assert.False(reading.IsCompleted);
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(Wait));
@@ -98,17 +101,20 @@ public sealed class StallLimitSpecs
         }
     }
 
-    /// <summary>Returns its bytes a piece per read (after <paramref name="beforeEachPiece"/>), then waits (cancellably) for bytes that never come.</summary>
+    /// <summary>
+    /// Returns its bytes a piece per read (after <paramref name="beforeEachPiece"/>), then waits (cancellably) for bytes that
+    /// never come; <see cref="Waits"/> is released each time such a wait begins.
+    /// </summary>
     private sealed class PieceByPieceStream(byte[] bytes, int piece, Action? beforeEachPiece = null) : Stream
     {
         private int _at;
-        public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public SemaphoreSlim Waits { get; } = new(0);
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (_at == bytes.Length)
             {
-                Drained.TrySetResult();
+                Waits.Release();
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             }
             beforeEachPiece?.Invoke();
