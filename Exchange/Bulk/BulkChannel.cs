@@ -31,6 +31,7 @@ public sealed class BulkChannel : IDisposable
     private readonly int _maxElements;
     private readonly Func<long, bool>? _acceptsToken;
     private readonly ClusterTls? _tls;
+    private readonly TimeProvider _time;   // the clock of the first-frame deadline and the stall limit
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, Connection> _outgoing = new();
     private readonly ConcurrentDictionary<IPAddress, int> _unprovedFrom = new();
@@ -83,10 +84,12 @@ public sealed class BulkChannel : IDisposable
     /// <param name="acceptsToken">Whether a frame's token is accepted, asked from the listener's threads; null accepts any (benchmarks).</param>
     /// <param name="tls">The cluster's certificates: every connection, in and out, begins with a mutual TLS handshake and its frames are
     /// sealed records (<see cref="SealedRecordStream"/>); null: plain TCP.</param>
+    /// <param name="time">The clock that <see cref="FirstFrameDeadline"/> and the stall limit are timed on: <see cref="TimeProvider.System"/>
+    /// (null), a fake one in tests.</param>
     public BulkChannel(string bindHost, string publicHost, int port, int maxElements, Action<BulkMessage> deliver, Action<string> warn,
-        Func<long, bool>? acceptsToken = null, ClusterTls? tls = null)
+        Func<long, bool>? acceptsToken = null, ClusterTls? tls = null, TimeProvider? time = null)
     {
-        (_deliver, _warn, _maxElements, _acceptsToken, _tls) = (deliver, warn, maxElements, acceptsToken, tls);
+        (_deliver, _warn, _maxElements, _acceptsToken, _tls, _time) = (deliver, warn, maxElements, acceptsToken, tls, time ?? TimeProvider.System);
         _refusals = new RefusalNotices(warn);
         _listener = new TcpListener(IPAddress.Parse(bindHost), port);
         _listener.Start();
@@ -223,7 +226,7 @@ public sealed class BulkChannel : IDisposable
                     Refused($"refused a connection from {from}: {MaxUnprovedConnectionsPerAddress} connections from that address have sent no frame yet");
                     return;
                 }
-                using (var first = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                using (var first = new ClockedCancellation(_stop.Token, _time))
                 {
                     first.CancelAfter(FirstFrameDeadline);
                     if (_tls is not null)
@@ -238,15 +241,15 @@ public sealed class BulkChannel : IDisposable
                             RandomNumberGenerator.Fill(acceptance.AsSpan(1));
                             await tls.WriteAsync(acceptance, first.Token).ConfigureAwait(false);
                             await tls.FlushAsync(first.Token).ConfigureAwait(false);
-                            stream = SealedRecordStream.ForReceiving(socket, acceptance.AsSpan(1), owned: tls, FirstFrameDeadline, _stop.Token);
+                            stream = SealedRecordStream.ForReceiving(socket, acceptance.AsSpan(1), owned: tls, FirstFrameDeadline, _stop.Token, time: _time);
                         }
                         finally { CryptographicOperations.ZeroMemory(acceptance); }  // SslStream's own buffers are beyond reach
                     }
-                    if (await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, first.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is not { } message) return;
+                    if (await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, first.Token, FirstFrameDeadline, _stop.Token, _time).ConfigureAwait(false) is not { } message) return;
                     (unproved, bound, _) = (false, message.Token, _unprovedFrom.AddOrUpdate(address, 0, (_, open) => open - 1));
                     _deliver(message);
                 }
-                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, _stop.Token, FirstFrameDeadline, _stop.Token).ConfigureAwait(false) is { } message)
+                while (!_stop.IsCancellationRequested && await BulkFrame.ReadAsync(stream, _maxElements, Accepts, Buffers, _stop.Token, FirstFrameDeadline, _stop.Token, _time).ConfigureAwait(false) is { } message)
                     _deliver(message);
             }
             catch (OperationCanceledException) when (!_stop.IsCancellationRequested)

@@ -47,18 +47,19 @@ public static class BulkFrame
     /// <paramref name="headerCancel"/> ends the wait for a frame to begin; once it has, no read may wait longer than
     /// <paramref name="stallLimit"/> for its next bytes (a slow link keeps going, a stalled peer does not). A frame under a
     /// token that <paramref name="acceptsToken"/> (when given) refuses is refused from its header, before its values are allocated.
+    /// The stall limit is measured on <paramref name="time"/>'s clock (null: <see cref="TimeProvider.System"/>).
     /// </remarks>
     public static async ValueTask<BulkMessage?> ReadAsync(Stream stream, int maxElements, Func<long, bool>? acceptsToken, ReceiveBufferPool? buffers,
-        CancellationToken headerCancel, TimeSpan stallLimit, CancellationToken cancel)
+        CancellationToken headerCancel, TimeSpan stallLimit, CancellationToken cancel, TimeProvider? time = null)
     {
         var header = new byte[Header];
         int first = await stream.ReadAtLeastAsync(header, 1, throwOnEndOfStream: false, headerCancel).ConfigureAwait(false);
         if (first == 0) return null;
-        try { if (first < header.Length) await StallBoundReads.FillAsync(stream, header.AsMemory(first), stallLimit, cancel).ConfigureAwait(false); }
+        try { if (first < header.Length) await StallBoundReads.FillAsync(stream, header.AsMemory(first), stallLimit, cancel, time).ConfigureAwait(false); }
         catch (EndOfStreamException) { throw new InvalidDataException($"Truncated bulk frame header (fewer than {header.Length} bytes)."); }
         var (kind, count) = CheckHeader(header, maxElements, acceptsToken);
         var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
-        await ReadValuesAsync(stream, values, count, stallLimit, cancel).ConfigureAwait(false);
+        await ReadValuesAsync(stream, values, count, stallLimit, cancel, time).ConfigureAwait(false);
         var h = header.AsSpan();
         return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
@@ -67,10 +68,10 @@ public static class BulkFrame
     }
 
     /// <summary>Reads <paramref name="count"/> float32 values straight into <paramref name="values"/>.</summary>
-    private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, TimeSpan stallLimit, CancellationToken cancel)
+    private static async ValueTask ReadValuesAsync(Stream stream, float[] values, int count, TimeSpan stallLimit, CancellationToken cancel, TimeProvider? time)
     {
         using var bytes = new FloatBytes(values, count);
-        await StallBoundReads.FillAsync(stream, bytes.Memory, stallLimit, cancel).ConfigureAwait(false);
+        await StallBoundReads.FillAsync(stream, bytes.Memory, stallLimit, cancel, time).ConfigureAwait(false);
     }
 
     /// <summary>The frame's kind and element count, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>

@@ -44,6 +44,7 @@ public sealed class SealedRecordStream : Stream, IKnowsWaitingBytes
     private readonly bool _sending;
     private readonly TimeSpan _stallLimit;
     private readonly CancellationToken _abort;
+    private readonly TimeProvider _time;   // the stall limit's clock
     private readonly long _recordsPerKey;
     private readonly byte[] _secret;
     private readonly byte[] _record = new byte[LengthBytes + MaxRecord + TagBytes];  // one record on the wire
@@ -54,8 +55,10 @@ public sealed class SealedRecordStream : Stream, IKnowsWaitingBytes
     private byte[]? _plain;             // an opened record that the reader's buffer was too small for …
     private ReadOnlyMemory<byte> _pending;  // … and the part of it not yet read
 
-    private SealedRecordStream(Stream inner, ReadOnlySpan<byte> secret, IDisposable? owned, bool sending, TimeSpan stallLimit, CancellationToken abort, long recordsPerKey)
+    private SealedRecordStream(Stream inner, ReadOnlySpan<byte> secret, IDisposable? owned, bool sending, TimeSpan stallLimit, CancellationToken abort, long recordsPerKey,
+        TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         if (secret.Length != SecretBytes) throw new ArgumentException($"A bulk connection's secret has {SecretBytes} bytes, not {secret.Length}.", nameof(secret));
         ArgumentOutOfRangeException.ThrowIfLessThan(recordsPerKey, 1);
         (_inner, _owned, _sending, _stallLimit, _abort, _recordsPerKey, _secret) = (inner, owned, sending, stallLimit, abort, recordsPerKey, secret.ToArray());
@@ -75,9 +78,10 @@ public sealed class SealedRecordStream : Stream, IKnowsWaitingBytes
     /// <param name="stallLimit">Once a record has begun, no read may wait longer than this for its next bytes (a slow link keeps
     /// going, a stalled peer does not).</param>
     /// <param name="abort">Ends any read: the channel is closing.</param>
+    /// <param name="time">The stall limit's clock: <see cref="TimeProvider.System"/> (null), a fake one in tests.</param>
     public static SealedRecordStream ForReceiving(Stream inner, ReadOnlySpan<byte> secret, IDisposable? owned, TimeSpan stallLimit,
-        CancellationToken abort = default, long recordsPerKey = RecordsPerKey) =>
-        new(inner, secret, owned, sending: false, stallLimit, abort, recordsPerKey);
+        CancellationToken abort = default, long recordsPerKey = RecordsPerKey, TimeProvider? time = null) =>
+        new(inner, secret, owned, sending: false, stallLimit, abort, recordsPerKey, time);
 
     /// <summary>Derives the key and IV of the next <see cref="RecordsPerKey"/> records, and moves the secret on past them.</summary>
     private AesGcm NextCipher()
@@ -153,10 +157,10 @@ public sealed class SealedRecordStream : Stream, IKnowsWaitingBytes
         {
             int first = await _inner.ReadAsync(_record.AsMemory(0, LengthBytes), cancellationToken).ConfigureAwait(false);
             if (first == 0) return 0;
-            await StallBoundReads.FillAsync(_inner, _record.AsMemory(first, LengthBytes - first), _stallLimit, _abort).ConfigureAwait(false);
+            await StallBoundReads.FillAsync(_inner, _record.AsMemory(first, LengthBytes - first), _stallLimit, _abort, _time).ConfigureAwait(false);
             int length = BinaryPrimitives.ReadInt32LittleEndian(_record);
             if (length is <= 0 or > MaxRecord) throw new InvalidDataException($"A sealed bulk record of {length} bytes; records hold 1 to {MaxRecord}.");
-            await StallBoundReads.FillAsync(_inner, _record.AsMemory(LengthBytes, length + TagBytes), _stallLimit, _abort).ConfigureAwait(false);
+            await StallBoundReads.FillAsync(_inner, _record.AsMemory(LengthBytes, length + TagBytes), _stallLimit, _abort, _time).ConfigureAwait(false);
             if (buffer.Length >= length)
             {
                 Open(length, buffer.Span[..length]);

@@ -1,5 +1,4 @@
 // Reads under a stall limit: a peer that stops sending is given up on, a reader that was merely late is not.
-using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace DistClip.Exchange.Bulk;
@@ -25,13 +24,15 @@ internal static class StallBoundReads
     /// time left), and a read cancelled while bytes wait on the socket was no stall — in a busy process a starved thread pool
     /// runs socket completions late, and the timer fires over bytes that came long ago (a CI run dropped a steady link so).
     /// </summary>
+    /// <param name="time">The clock the limit is measured and timed on: <see cref="TimeProvider.System"/> (null), a fake one in tests.</param>
     /// <exception cref="EndOfStreamException">The stream ends first.</exception>
-    public static async ValueTask FillAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel)
+    public static async ValueTask FillAsync(Stream stream, Memory<byte> into, TimeSpan stallLimit, CancellationToken cancel, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         bool bounded = stallLimit != Timeout.InfiniteTimeSpan;
-        long rearmAfter = bounded ? (long)(stallLimit.TotalSeconds / 4 * Stopwatch.Frequency) : long.MaxValue;
-        long armed = long.MinValue, lastBytes = Stopwatch.GetTimestamp();
-        var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        long rearmAfter = bounded ? (long)(stallLimit.TotalSeconds / 4 * time.TimestampFrequency) : long.MaxValue;
+        long armed = long.MinValue, lastBytes = time.GetTimestamp();
+        var stall = new ClockedCancellation(cancel, time);
         try
         {
             while (into.Length > 0)
@@ -39,13 +40,13 @@ internal static class StallBoundReads
                 if (stall.IsCancellationRequested && !cancel.IsCancellationRequested)  // it fired, and was found no stall
                 {
                     stall.Dispose();
-                    stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                    stall = new ClockedCancellation(cancel, time);
                     armed = long.MinValue;
                 }
-                long now = Stopwatch.GetTimestamp();
+                long now = time.GetTimestamp();
                 if (bounded && (armed == long.MinValue || now - armed >= rearmAfter))
                 {
-                    var left = stallLimit - Stopwatch.GetElapsedTime(lastBytes, now);
+                    var left = stallLimit - time.GetElapsedTime(lastBytes, now);
                     stall.CancelAfter(left > Shortest ? left : Shortest);
                     armed = now;
                 }
@@ -53,13 +54,13 @@ internal static class StallBoundReads
                 try { read = await stream.ReadAsync(into, stall.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException e) when (e.CancellationToken == stall.Token && stall.IsCancellationRequested && !cancel.IsCancellationRequested)
                 {
-                    if (Stopwatch.GetElapsedTime(lastBytes) < stallLimit) continue;  // armed before the last bytes came: early
+                    if (time.GetElapsedTime(lastBytes) < stallLimit) continue;       // armed before the last bytes came: early
                     if (!BytesWaiting(stream)) throw;                                  // a stall
-                    lastBytes = Stopwatch.GetTimestamp();                              // bytes came; the read that would have seen them ran late
+                    lastBytes = time.GetTimestamp();                                   // bytes came; the read that would have seen them ran late
                     continue;
                 }
                 if (read == 0) throw new EndOfStreamException("The bulk frame ends early.");
-                lastBytes = Stopwatch.GetTimestamp();
+                lastBytes = time.GetTimestamp();
                 into = into[read..];
             }
         }

@@ -19,10 +19,13 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
 
     private sealed class NullObserver : ITrainingObserver { public void OnStep(StepReport report) { } }
 
+    private static MasterWeights NewMaster(long steps) =>
+        new(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings("constant"), steps, ClipPolicy.None, NonFinitePolicy.Skip);
+
     private (IActorRef Coordinator, MasterWeights Master, TaskCompletionSource<TrainingSummary> Done) StartCoordinator(long steps, int minWorkers, double stepTimeout = 120,
         JoinSecret? secret = null)
     {
-        var master = new MasterWeights(ModelZoo.Create(Spec, 1), new OptimizerSettings(), new ScheduleSettings("constant"), steps, ClipPolicy.None, NonFinitePolicy.Skip);
+        var master = NewMaster(steps);
         var done = new TaskCompletionSource<TrainingSummary>();
         var job = new JobSpec(Spec, "synthetic", 0, null, 256);
         var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchOrder(8, 4, false, 0), new CoordinatorPlan(steps, minWorkers, StepTimeoutSeconds: stepTimeout), new NullObserver(), done, secret: secret));
@@ -36,16 +39,55 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         probe.Send(coordinator, new RegisterWorker(probe.Ref.Path.Name, signature, "cpu"));
     }
 
-    /// <summary>Admission: the version, then the parameters at that version.</summary>
-    private static long ExpectAdmission(TestProbe probe)
+    /// <summary>Admission: the version, then the parameters at that version (those of <paramref name="reference"/> when given).</summary>
+    private static long ExpectAdmission(TestProbe probe, MasterWeights? reference = null)
     {
         long version = probe.ExpectMsg<WorkerAdmitted>(Wait).Version;
-        Assert.Equal(version, probe.ExpectMsg<ParameterUpdate>(Wait).Version);
+        var update = probe.ExpectMsg<ParameterUpdate>(Wait);
+        Assert.Equal(version, update.Version);
+        if (reference is not null) AssertSameBits(reference, update);
         return version;
     }
 
-    private static ShardGradients Answer(ComputeGradients request, long elements) =>
-        new(request.Step, request.Version, request.Shard, request.SampleIndices.Length, request.SampleIndices.Length, new float[elements]);
+    /// <summary>
+    /// Nothing more has come to <paramref name="probe"/> from the coordinator: a request it refuses at once (of another
+    /// protocol version) is answered next. Messages between two actors keep their order, so anything the coordinator had
+    /// sent it before would come first; no wait decides it.
+    /// </summary>
+    private static void ExpectNothingBeforeASentinel(TestProbe probe, IActorRef coordinator)
+    {
+        probe.Send(coordinator, new JoinRequest("sentinel", "cpu", ProtocolVersion.Current - 1));
+        var next = probe.ExpectMsg<object>(Wait);
+        Assert.True(next is WorkerRefused refused && refused.Reason.Contains("worker sentinel speaks"), $"{next} came before the sentinel's refusal");
+    }
+
+    /// <summary>The parameters a worker was sent are <paramref name="reference"/>'s, at its version, bit for bit.</summary>
+    private static void AssertSameBits(MasterWeights reference, ParameterUpdate update)
+    {
+        var expected = reference.Snapshot();
+        Assert.Equal(expected.Version, update.Version);
+        Assert.Equal(expected.Values.Select(BitConverter.SingleToInt32Bits), update.Values.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>
+    /// A gradient sum that differs by step, shard and <paramref name="salt"/> (a stray's, a stale one's) in every element, so
+    /// that a sum that drops, doubles or mixes in a shard moves the weights elsewhere. Small multiples of 1/64: every sum and
+    /// mean below is exact in float32, whatever the order of the additions.
+    /// </summary>
+    private static float[] Gradient(long step, int shard, long elements, int salt = 0) =>
+        Enumerable.Range(0, (int)elements).Select(i => (i % 7 - 3 + 8 * shard + 16 * step + 1000 * salt) / 64f).ToArray();
+
+    private static ShardGradients Answer(ComputeGradients request, long elements, int salt = 0) =>
+        new(request.Step, request.Version, request.Shard, request.SampleIndices.Length, request.SampleIndices.Length,
+            Gradient(request.Step, request.Shard, elements, salt));
+
+    /// <summary>Steps <paramref name="reference"/> as the coordinator should: the mean of shards 0 and 1 of <paramref name="step"/> over <paramref name="samples"/>.</summary>
+    private static void ApplyTwoShards(MasterWeights reference, long step, int samples)
+    {
+        long n = reference.ExchangeLength;
+        var (a, b) = (Gradient(step, 0, n), Gradient(step, 1, n));
+        reference.Apply(step, a.Zip(b, (x, y) => (x + y) / samples).ToArray());
+    }
 
     [Fact]
     public async Task Should_ask_again_for_a_shard_whose_result_was_lost()
@@ -86,14 +128,15 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
     public async Task Should_reassign_a_lost_workers_shard_drop_strays_and_admit_joiners_at_the_next_step()
     {
         var (coordinator, master, done) = StartCoordinator(3, 2);
+        using var reference = NewMaster(3);   // stepped here as the coordinator should step its own: every broadcast must match it
         var signature = master.Signature;
         long n = master.ExchangeLength;
         var (p1, p2, p3, stranger) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
 
         Register(p1, coordinator, signature);
-        Assert.Equal(0, ExpectAdmission(p1));
+        Assert.Equal(0, ExpectAdmission(p1, reference));
         Register(p2, coordinator, signature);
-        ExpectAdmission(p2);
+        ExpectAdmission(p2, reference);
 
         // Step 0: two shards of two samples; p2 dies before answering.
         var s0 = p1.ExpectMsg<ComputeGradients>(Wait);
@@ -107,36 +150,38 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         var reassigned = p1.ExpectMsg<ComputeGradients>(Wait);
         Assert.Equal((0L, 1), (reassigned.Step, reassigned.Shard));
         Assert.Equal(s1.SampleIndices, reassigned.SampleIndices);
-        stranger.Send(coordinator, Answer(reassigned, n));   // not a registered worker: dropped
+        stranger.Send(coordinator, Answer(reassigned, n, salt: 1));   // not a registered worker: dropped
         p1.Reply(Answer(reassigned, n));
+        ApplyTwoShards(reference, 0, 4);
 
         // Step 1: p1 alone computes both shards (the shard count is the run's, not the workers'); a joiner is
         // admitted now but computes only from step 2.
-        Assert.Equal(1, p1.ExpectMsg<ParameterUpdate>(Wait).Version);
+        AssertSameBits(reference, p1.ExpectMsg<ParameterUpdate>(Wait));
         var step1 = p1.ExpectMsg<ComputeGradients>(Wait);
         var step1b = p1.ExpectMsg<ComputeGradients>(Wait);
         Assert.Equal((1L, 1L, 0, 1, 2, 2), (step1.Step, step1.Version, step1.Shard, step1b.Shard, step1.SampleIndices.Length, step1b.SampleIndices.Length));
         Register(p3, coordinator, signature);
-        Assert.Equal(1, ExpectAdmission(p3));
-        p3.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        p1.Reply(Answer(s0, n));                             // stale (step 0): dropped
+        Assert.Equal(1, ExpectAdmission(p3, reference));   // and no shard of step 1: its next message is step 2's parameters, below
+        p1.Reply(Answer(s0, n, salt: 2));                    // stale (step 0): dropped
         p1.Reply(Answer(step1, n) with { GradientSum = new float[n + 1] });  // wrong length: dropped
         p1.Reply(Answer(step1, n));
         p1.Reply(Answer(step1b, n));
+        ApplyTwoShards(reference, 1, 4);
 
         // Step 2: both.
-        p1.ExpectMsg<ParameterUpdate>(Wait);
-        p3.ExpectMsg<ParameterUpdate>(Wait);
+        AssertSameBits(reference, p1.ExpectMsg<ParameterUpdate>(Wait));
+        AssertSameBits(reference, p3.ExpectMsg<ParameterUpdate>(Wait));
         var a = p1.ExpectMsg<ComputeGradients>(Wait);
         var b = p3.ExpectMsg<ComputeGradients>(Wait);
         Assert.Equal((2L, 0, 1), (a.Step, a.Shard, b.Shard));
         p3.Reply(Answer(b, n));
         p1.Reply(Answer(a, n));
+        ApplyTwoShards(reference, 2, 4);
 
         var summary = await done.Task.WaitAsync(Wait);
-        p1.ExpectMsg<ParameterUpdate>(Wait);
+        AssertSameBits(reference, p1.ExpectMsg<ParameterUpdate>(Wait));
         p1.ExpectMsg<TrainingFinished>(Wait);
-        p3.ExpectMsg<ParameterUpdate>(Wait);
+        AssertSameBits(reference, p3.ExpectMsg<ParameterUpdate>(Wait));
         p3.ExpectMsg<TrainingFinished>(Wait);
         Assert.Equal(3, summary.Steps);
         Assert.Equal(12, summary.Samples);
@@ -155,7 +200,7 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         impostor.Send(coordinator, new RegisterWorker(real.Ref.Path.Name, master.Signature, "cpu"));  // the real worker's name
 
         Assert.Contains($"a worker named {real.Ref.Path.Name} is registered already", impostor.ExpectMsg<WorkerRefused>(Wait).Reason);
-        impostor.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        ExpectNothingBeforeASentinel(impostor, coordinator);
     }
 
     /// <summary>
@@ -202,8 +247,6 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         worker.Send(coordinator, new RegisterWorker("worker", master.Signature, "cpu"));
         ExpectAdmission(worker);
 
-        guesser.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        skipper.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        relay.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        foreach (var refused in new[] { guesser, skipper, relay }) ExpectNothingBeforeASentinel(refused, coordinator);
     }
 }

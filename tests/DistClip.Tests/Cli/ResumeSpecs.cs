@@ -41,7 +41,7 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
     private long StoppedRun(string runDir)
     {
         using var train = CliProcess.Start([.. Run, "--run-dir", runDir]);
-        int lines = Random.Shared.Next(2, 20);
+        int lines = TestSeed.Random(output).Next(2, 20);
         train.WaitForOutput("step ", lines, Timeout);
         train.Signal("TERM");
         var stopped = train.Finish(Timeout);
@@ -136,7 +136,7 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
         using (var stopped = CliProcess.Start(Sweep(At("stopped"))))
         {
             stopped.WaitForOutput("sweep 2/2", 1, Timeout);
-            Thread.Sleep(Random.Shared.Next(1000, 2500));
+            Thread.Sleep(TestSeed.Random(output).Next(1000, 2500));
             stopped.Signal("TERM");
             Assert.Equal(75, stopped.Finish(Timeout).ExitCode);   // stopped by a signal with the run's checkpoint written
         }

@@ -47,7 +47,7 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--save", At("run.safetensors")]);
         using var survivor = Worker(port);
         using var doomed = Worker(port);
-        coordinator.WaitForOutput("step ", Random.Shared.Next(2, 10), Timeout);
+        coordinator.WaitForOutput("step ", TestSeed.Random(output).Next(2, 10), Timeout);
         doomed.Kill();
 
         var run = coordinator.Finish(Timeout);
@@ -62,7 +62,7 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
         int port = LoopbackPorts.Free();
         using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--shards", "2", .. Job, "--save", At("run.safetensors")]);
         using var first = Worker(port);
-        coordinator.WaitForOutput("step ", Random.Shared.Next(2, 8), Timeout);
+        coordinator.WaitForOutput("step ", TestSeed.Random(output).Next(2, 8), Timeout);
         using var second = Worker(port);
 
         var run = coordinator.Finish(Timeout);
@@ -86,7 +86,7 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
         using var second = Worker(port);
         using (var doomed = CliProcess.Start(coordinatorArgs))
         {
-            doomed.WaitForOutput("written to", Random.Shared.Next(1, 6), Timeout);
+            doomed.WaitForOutput("written to", TestSeed.Random(output).Next(1, 6), Timeout);
             doomed.Kill();
         }
 

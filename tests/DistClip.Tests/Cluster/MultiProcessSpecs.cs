@@ -203,11 +203,11 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
                 try { await client.GetStream().WriteAsync(partialFrame); }
                 catch (IOException) { refusedAtOnce++; }
             }
-            // All but the cap closed, the cap's still open: within Akka's handshake timeout (15 s), which would close them all.
+            // All but the cap closed, the cap's still open: Akka's handshake timeout (15 s) would close them all, so exactly
+            // 200 − cap closed tells the cap's closes from the timeout's (the wait ends at 12 s, before it, at the latest).
             while (held.Count(LoopbackPorts.IsClosedByPeer) < 200 - cap && clock.Elapsed < TimeSpan.FromSeconds(12)) await Task.Delay(100);
             int closed = held.Count(LoopbackPorts.IsClosedByPeer);
             output.WriteLine($"{refusedAtOnce} writes failed, {closed} of 200 connections closed by the coordinator after {clock.Elapsed.TotalSeconds:F1} s");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(14), $"too slow to tell the cap from Akka's handshake timeout: {clock.Elapsed}");
             Assert.Equal(200 - cap, closed);
 
             using var worker = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}");

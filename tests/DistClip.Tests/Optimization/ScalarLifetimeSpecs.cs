@@ -1,5 +1,4 @@
 // Garbage collections on other threads never free a Scalar that libtorch is reading (the intermittent Adam-step failure).
-using System.Diagnostics;
 using DistClip.Coordinator;
 using DistClip.Coordinator.Clipping;
 using DistClip.Coordinator.Optimization;
@@ -15,17 +14,21 @@ namespace DistClip.Tests.Optimization;
 /// <summary>
 /// TorchSharp 0.107 passes numbers to libtorch as temporary Scalars that nothing keeps alive during the
 /// call; a collection started by another thread then lets the finalizer free one mid-call ("Expected false
-/// to be true", "Unknown scalar type"). These specs run DistClip's tensor code while another thread
-/// collects garbage as fast as it can: every number DistClip hands libtorch must outlive its call.
+/// to be true", "Unknown scalar type", or a number read from freed memory). These specs run DistClip's tensor
+/// code twice, once alone and once while another thread collects garbage as fast as it can, and require the
+/// same bits: every number DistClip hands libtorch must outlive its call, or the stressed run throws or
+/// computes something else.
 /// </summary>
 public class ScalarLifetimeSpecs(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
-
-    /// <summary>Runs <paramref name="body"/> repeatedly for <see cref="Duration"/> while a thread collects garbage; returns the iterations and collections.</summary>
-    private static (long Iterations, long Collections) UnderCollections(Action body)
+    /// <summary>
+    /// Runs <paramref name="run"/> while a thread collects garbage; returns its result and the collections. The run
+    /// starts only once the first collection has finished, so that the collector is under way all through it.
+    /// </summary>
+    private static (T Result, long Collections) UnderCollections<T>(Func<T> run)
     {
-        var stop = new CancellationTokenSource();
+        using var stop = new CancellationTokenSource();
+        using var started = new ManualResetEventSlim();
         long collections = 0;
         var collector = new Thread(() =>
         {
@@ -34,22 +37,25 @@ public class ScalarLifetimeSpecs(ITestOutputHelper output)
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 Interlocked.Increment(ref collections);
+                started.Set();
             }
         });
-        long iterations = 0;
         collector.Start();
         try
         {
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < Duration) { body(); iterations++; }
+            started.Wait();
+            return (run(), Interlocked.Read(ref collections));
         }
         finally
         {
             stop.Cancel();
             collector.Join();
         }
-        return (iterations, Interlocked.Read(ref collections));
     }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what) =>
+        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{what} under collections differ from those of the same run without: " +
+            $"{expected.Zip(actual).Count(p => BitConverter.SingleToInt32Bits(p.First) != BitConverter.SingleToInt32Bits(p.Second))} of {expected.Length} elements");
 
     [Theory]
     [InlineData("adam", "norm:0.1:inf")]
@@ -58,35 +64,59 @@ public class ScalarLifetimeSpecs(ITestOutputHelper output)
     [InlineData("sgd", "value:0.001")]
     public void Should_step_the_master_weights_while_another_thread_collects_garbage(string optimizer, string clip)
     {
+        const int steps = 5_000;   // about as many as run in 2 s under collections
         var spec = new ModelSpec("mlp", 1, 8, 8, 4, Hidden: 16);
-        using var master = new MasterWeights(ModelZoo.Create(spec, 1), new OptimizerSettings(optimizer, 0.01, 0.9), new ScheduleSettings("cosine"),
-            100_000, ClipPolicy.Parse(clip), NonFinitePolicy.Skip, emaDecay: 0.99);
         var random = new Random(2);
-        var gradient = Enumerable.Range(0, (int)master.ExchangeLength).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        long step = 0;
-        var (iterations, collections) = UnderCollections(() => master.Apply(step++, gradient));
-        output.WriteLine($"{optimizer}, {clip}: {iterations} steps under {collections} collections");
-        Assert.True(collections > 10, $"only {collections} collections ran: the spec did not stress anything");
-        Assert.DoesNotContain(master.Snapshot().Values, float.IsNaN);
+        long length;
+        using (var model = ModelZoo.Create(spec, 1)) length = new FlatParameters(model).ExchangeLength;
+        var gradient = new float[length];
+        for (int i = 0; i < gradient.Length; i++) gradient[i] = (float)random.NextDouble() - 0.5f;
+
+        (float[] Weights, float[] Average) Train()
+        {
+            using var master = new MasterWeights(ModelZoo.Create(spec, 1), new OptimizerSettings(optimizer, 0.01, 0.9), new ScheduleSettings("cosine"),
+                100_000, ClipPolicy.Parse(clip), NonFinitePolicy.Error, emaDecay: 0.99);   // Error: a non-finite norm throws
+            for (long step = 0; step < steps; step++) master.Apply(step, gradient);
+            return (master.Snapshot().Values, master.AverageValues()!);
+        }
+
+        var alone = Train();
+        var (stressed, collections) = UnderCollections(Train);
+        output.WriteLine($"{optimizer}, {clip}: {steps} steps under {collections} collections");
+        AssertSameBits(alone.Weights, stressed.Weights, "the weights");
+        AssertSameBits(alone.Average, stressed.Average, "the moving average");
     }
 
     [Fact]
     public void Should_compute_shard_losses_and_statistics_while_another_thread_collects_garbage()
     {
-        using var model = ModelZoo.Create(new ModelSpec("resnet18_cifar", 3, 8, 8, 4), 1);  // batch norm: its statistics are scaled by the shard size
-        var flat = new FlatParameters(model);
-        var exchange = new float[flat.ExchangeLength];
+        const int passes = 4;   // about as many as run in 3 s under collections
         using var images = randn(4, 3, 8, 8);
         using var labels = tensor(new long[] { 0, 1, 2, 3 });
         using var targets = randn(4, 4);
-        var (iterations, collections) = UnderCollections(() =>
+
+        // Both runs see the same inputs. The losses of every pass, then the gradients and batch-norm statistics of the last (its statistics are scaled by the shard size).
+        float[] Passes()
         {
-            using var scope = NewDisposeScope();
-            _ = TaskLoss.Sum(TaskKind.Regression, targets.sin(), targets).item<float>();
-            TaskLoss.Sum(TaskKind.Classification, model.forward(images), labels).backward();
-            flat.ReadGradients(4, exchange);
-        });
-        output.WriteLine($"{iterations} shard passes under {collections} collections");
-        Assert.True(collections > 10, $"only {collections} collections ran: the spec did not stress anything");
+            using var model = ModelZoo.Create(new ModelSpec("resnet18_cifar", 3, 8, 8, 4), 1);
+            var flat = new FlatParameters(model);
+            var exchange = new float[flat.ExchangeLength];
+            var losses = new List<float>();
+            for (int pass = 0; pass < passes; pass++)
+            {
+                using var scope = NewDisposeScope();
+                losses.Add(TaskLoss.Sum(TaskKind.Regression, targets.sin(), targets).item<float>());
+                var loss = TaskLoss.Sum(TaskKind.Classification, model.forward(images), labels);
+                losses.Add(loss.item<float>());
+                loss.backward();
+                flat.ReadGradients(4, exchange);
+            }
+            return [.. losses, .. exchange];
+        }
+
+        var alone = Passes();
+        var (stressed, collections) = UnderCollections(Passes);
+        output.WriteLine($"{passes} shard passes under {collections} collections");
+        AssertSameBits(alone, stressed, "the losses, gradients and statistics");
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using DistClip.Protocol;
 using DistClip.Exchange;
 using DistClip.Exchange.Bulk;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace DistClip.Tests.Wire;
@@ -70,27 +71,48 @@ public sealed class BulkChannelSpecs : IDisposable
     /// <summary>
     /// A connection is bound to the token of its first frame: a frame under another token on it — even one the listener
     /// accepts — closes it undelivered, and a token the listener stops accepting (a removed worker) is refused from the header.
+    /// That nothing got through is seen by a sentinel: a frame sent on a new connection once the refusal was said must be the
+    /// next to arrive (a frame let through would have been delivered before its connection went on to anything else).
     /// </summary>
     [Fact]
-    public void Should_bind_a_connection_to_its_first_frames_token_and_refuse_tokens_no_longer_accepted()
+    public async Task Should_bind_a_connection_to_its_first_frames_token_and_refuse_tokens_no_longer_accepted()
     {
         var accepted = new ConcurrentDictionary<long, bool>([new(1, true), new(2, true)]);
         using var listener = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(1000, _received.Add, _warnings.Enqueue, accepted.ContainsKey);
         var frame = new ShardGradients(1, 1, 0, 1, 0, new float[10]);
+        void AssertSentinelArrivesNext(long step)
+        {
+            using var fresh = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
+            fresh.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = step }, 1));
+            var next = Next();
+            Assert.True(next.Step == step, $"a frame of step {next.Step} under token {next.Token} got through before the sentinel");
+        }
 
         _sender.Send(listener.Endpoint, BulkMessage.Of(frame, 1));
         Assert.Equal(1L, Next().Token);
         _sender.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = 2 }, 2));   // accepted by the listener, not on a connection of token 1
         WaitForWarning("not the one its connection is bound to");
-        Assert.False(_received.TryTake(out var leaked, TimeSpan.FromMilliseconds(300)), $"a frame of step {leaked?.Step} under another token got through");
+        AssertSentinelArrivesNext(100);
 
-        using var second = new ExchangeSettings("127.0.0.1", "127.0.0.1", 0).Open(10, _ => { }, _ => { });
-        second.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = 3 }, 2));  // a connection of its own: token 2 is accepted
+        // From an address of its own, so that its refusal is said too (refusals are said once per address and minute).
+        int port = int.Parse(listener.Endpoint.Split(':')[1]);
+        using var second = From("127.0.0.5");
+        await second.ConnectAsync("127.0.0.1", port);
+        await second.GetStream().WriteAsync(Framed(BulkMessage.Of(frame with { Step = 3 }, 2)));   // a connection of its own: token 2 is accepted
         var own = Next();
         Assert.Equal((2L, 3L), (own.Token, own.Step));
         accepted.TryRemove(2, out _);
-        second.Send(listener.Endpoint, BulkMessage.Of(frame with { Step = 4 }, 2));
-        Assert.False(_received.TryTake(out leaked, TimeSpan.FromSeconds(1)), $"a frame of step {leaked?.Step} under a revoked token got through");
+        await second.GetStream().WriteAsync(Framed(BulkMessage.Of(frame with { Step = 4 }, 2)));
+        WaitForWarning("127.0.0.5");
+        Assert.Contains(_warnings, w => w.Contains("127.0.0.5") && w.Contains("a token this end does not accept"));
+        AssertSentinelArrivesNext(101);
+    }
+
+    private static byte[] Framed(BulkMessage message)
+    {
+        var framed = new MemoryStream();
+        BulkFrame.Write(framed, message);
+        return framed.ToArray();
     }
 
     private void WaitForWarning(string part)
@@ -150,15 +172,58 @@ public sealed class BulkChannelSpecs : IDisposable
         return client;
     }
 
+    /// <summary>Whether the channel closed <paramref name="client"/>: its read ends or is reset within 5 s (a timeout is no close).</summary>
+    private static bool ClosedByChannel(TcpClient client)
+    {
+        var stream = client.GetStream();
+        stream.ReadTimeout = 5000;
+        try { return stream.Read(new byte[1]) == 0; }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset }) { return true; }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }) { return false; }
+    }
+
+    /// <summary>
+    /// A connection that sends nothing is closed once <see cref="BulkChannel.FirstFrameDeadline"/> has passed on the
+    /// channel's clock (a fake one, moved by the test), not before: one that sends its first frame a millisecond before
+    /// the deadline has it delivered, one that is still silent a millisecond after is closed, and said.
+    /// </summary>
+    [Fact]
+    public async Task Should_close_a_connection_whose_first_frame_has_not_come_by_the_deadline_and_not_before()
+    {
+        var time = new FakeTimeProvider();
+        using var receiver = new BulkChannel("127.0.0.1", "127.0.0.1", 0, 1000, _received.Add, _warnings.Enqueue, time: time);
+        int port = int.Parse(receiver.Endpoint.Split(':')[1]);
+        using var late = From("127.0.0.3");
+        using var silent = From("127.0.0.4");
+        await late.ConnectAsync("127.0.0.1", port);
+        await silent.ConnectAsync("127.0.0.1", port);
+        // Connections are accepted in order, and each one's deadline set as it is: once a later one's frame arrives, both are timed.
+        _sender.Send(receiver.Endpoint, BulkMessage.Of(new ParameterUpdate(1, [1f]), 9));
+        Assert.Equal(9, Next().Token);
+
+        time.Advance(BulkChannel.FirstFrameDeadline - TimeSpan.FromMilliseconds(1));
+        await late.GetStream().WriteAsync(Framed(BulkMessage.Of(new ParameterUpdate(2, [2f]), 3)));
+        Assert.Equal(3, Next().Token);   // not closed a millisecond before the deadline
+        time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.True(ClosedByChannel(silent), "a connection that sent nothing is open after the deadline");
+        WaitForWarning("127.0.0.4");
+        Assert.Contains(_warnings, w => w.Contains("127.0.0.4") && w.Contains("sent no frame header"));
+        Assert.DoesNotContain(_warnings, w => w.Contains("127.0.0.3"));
+    }
+
     /// <summary>
     /// 300 connections from one address that send a valid-looking header and then nothing: they hold no thread, those
-    /// beyond the per-address cap are closed at once, the rest when their first frame has not come within the deadline —
+    /// beyond the per-address cap are closed at once, the rest when their frame has not come within the deadline —
     /// frames from another address keep arriving meanwhile (the channel is not frozen by them), and the flood costs one line.
+    /// The channel's clock is a fake one that stands still until the test moves it: a frame that arrives before that got
+    /// past the held connections, it did not wait them out.
     /// </summary>
     [Fact]
     public async Task Should_not_be_frozen_by_connections_that_send_half_a_frame_and_wait()
     {
-        int port = int.Parse(_receiver.Endpoint.Split(':')[1]);
+        var time = new FakeTimeProvider();
+        using var receiver = new BulkChannel("127.0.0.1", "127.0.0.1", 0, 1000, _received.Add, _warnings.Enqueue, time: time);
+        int port = int.Parse(receiver.Endpoint.Split(':')[1]);
         var header = new MemoryStream();
         BulkFrame.Write(header, new BulkMessage(BulkKind.Gradients, 1, 0, 0, 0, 1, 0, new float[1000]));
         var half = header.ToArray()[..60];   // the header and the start of the values, then silence
@@ -172,23 +237,12 @@ public sealed class BulkChannelSpecs : IDisposable
         }
 
         var gradients = new ShardGradients(4, 3, 2, 17, 12.5, new float[1000]);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        Assert.True(_sender.TrySend(_receiver.Endpoint, BulkMessage.Of(gradients, 42), out var failure), failure);   // from 127.0.0.1
-        Assert.Equal(4, Next().Step);
-        Assert.True(clock.Elapsed < BulkChannel.FirstFrameDeadline, $"a frame took {clock.Elapsed} to get past 300 held connections");
+        Assert.True(_sender.TrySend(receiver.Endpoint, BulkMessage.Of(gradients, 42), out var failure), failure);   // from 127.0.0.1
+        Assert.Equal(4, Next().Step);   // with the clock where it started: before any deadline could pass
 
-        int closed = 0;
-        foreach (var client in held)
-        {
-            try
-            {
-                var stream = client.GetStream();
-                stream.ReadTimeout = 5000;
-                if (stream.Read(new byte[1]) == 0) closed++;
-            }
-            catch (IOException) { closed++; }
-            client.Dispose();
-        }
+        time.Advance(BulkChannel.FirstFrameDeadline);
+        int closed = held.Count(ClosedByChannel);
+        foreach (var client in held) client.Dispose();
         Assert.Equal(300, closed);
         var said = Assert.Single(_warnings, w => w.Contains("127.0.0.2"));
         Assert.Contains($"{BulkChannel.MaxUnprovedConnectionsPerAddress} connections from that address have sent no frame yet", said);
