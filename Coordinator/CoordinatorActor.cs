@@ -273,7 +273,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (!_faulty.Exhausted(count)) return;
         var reason = $"{count} shard results that were not finite where other workers' were (--max-bad-shards {_plan.MaxBadShards})";
         _log.Error("Removed worker {0}: {1}", worker.Path, reason);
-        worker.Tell(new WorkerRefused(reason));
+        worker.Tell(new WorkerRefused(reason, Removed: true));
         OnWorkerLost(worker);
     }
 

@@ -105,7 +105,7 @@ public static class ClusterTrainer
     {
         refusals.TakeLast();
         var system = ClusterNode.Start(node, workers, refusals);
-        var refusal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refusal = new TaskCompletionSource<WorkerRefused>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lastJob = new LastJob();
         try
         {
@@ -141,7 +141,10 @@ public static class ClusterTrainer
             // downed, which stops the actors before the system has terminated.
             await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
             if (system.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is not null) return MembershipEnd.CoordinatorLost;
-            if (refusal.Task.IsCompleted) throw new RunEndedEarlyException($"the coordinator refused this worker: {refusal.Task.Result}", ExitCodes.BadInput);
+            if (refusal.Task.IsCompleted)
+                throw refusal.Task.Result is { Removed: true } removed
+                    ? new RunEndedEarlyException($"the coordinator removed this worker from the run: {removed.Reason}", ExitCodes.RunTimeFailure)
+                    : new RunEndedEarlyException($"the coordinator refused this worker: {refusal.Task.Result.Reason}", ExitCodes.BadInput);
             return MembershipEnd.WorkersStopped;
         }
         finally

@@ -177,7 +177,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void OnRefused(WorkerRefused refused)
     {
         _log.Error("Worker {0} was refused by the coordinator: {1}", _settings.Name, refused.Reason);
-        _settings.Refused?.Invoke(refused.Reason);
+        _settings.Refused?.Invoke(refused);
         Context.Stop(Self);
     }
 
