@@ -40,16 +40,20 @@ public sealed class BulkWorkerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults
         worker.Tell(new WorkerAdmitted(0, SharedMemory: false));
 
         worker.Tell(new ComputeGradients(0, 0, 0, [0, 1, 2, 3]));   // before the parameters of version 0
-        ExpectNoMsg(TimeSpan.FromMilliseconds(500));                 // no refusal: it waits
+        // no refusal: it waits (the next message it sends here is step 1's refusal, below)
         worker.Tell(new ComputeGradients(0, 0, 0, [0, 1, 2, 3]));   // asked again (the coordinator's deadline), a copy as from the wire
         coordinatorEnd.Send(register.BulkEndpoint!, BulkMessage.Of(new ParameterUpdate(0, master.ReadValues()), Token));
         Assert.True(arrivals.TryTake(out var gradients, Wait), "the waiting request was not served once its parameters came");
         Assert.Equal((BulkKind.Gradients, 0L, 0, 4), (gradients!.Kind, gradients.Step, gradients.Shard, gradients.SampleCount));
         Assert.Contains(gradients.Values, g => g != 0);
-        Assert.False(arrivals.TryTake(out _, TimeSpan.FromMilliseconds(500)), "a request asked again while it waited was computed twice");
+        // A sentinel on the same connection: a request computed twice would have arrived before this one's answer.
+        worker.Tell(new ComputeGradients(0, 0, 1, [4, 5]));
+        Assert.True(arrivals.TryTake(out var next, Wait), "the sentinel shard was not served");
+        Assert.True(next!.Shard == 1, $"shard {next.Shard} of step {next.Step} came before the sentinel: a request asked again while it waited was computed twice");
 
         worker.Tell(new ComputeGradients(1, 1, 0, [0]));              // parameters of version 1 never come
         var refused = ExpectMsg<ShardRefused>(WorkerActor.ParametersGrace + Wait);
+        Assert.Equal(1, refused.Step);
         Assert.Contains("holds parameter version 0, the step needs 1", refused.Reason);
     }
 }

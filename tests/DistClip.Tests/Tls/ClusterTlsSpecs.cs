@@ -243,7 +243,11 @@ public sealed class ClusterTlsSpecs : IDisposable
         var gradients = new ShardGradients(3, 2, 1, 8, 4.5, new float[1000]);
         Assert.False(sender.TrySend(receiver.Endpoint, BulkMessage.Of(gradients, 5), out var failure), "a sender whose certificate was refused was not told");
         Assert.Contains("did not accept this node's certificate", failure);
-        Assert.False(received.TryTake(out _, TimeSpan.FromMilliseconds(500)));
+        // A sentinel from a node the listener accepts must be the first frame it delivers: nothing of the refused one came first.
+        using (var accepted = ours.Open(1000, _ => { }, _ => { }))
+            Assert.True(accepted.TrySend(receiver.Endpoint, BulkMessage.Of(gradients with { Step = 99 }, 5), out failure), failure);
+        Assert.True(received.TryTake(out var first, Wait), "the sentinel frame did not arrive");
+        Assert.True(first!.Step == 99, $"a frame of step {first.Step} came before the sentinel");
 
         Assert.True(await CertificatelessClient.IsRefusedAsync(int.Parse(receiver.Endpoint.Split(':')[1]), Wait), "a TLS client without a certificate got in");
     }
