@@ -29,9 +29,11 @@ public static class ClusterNode
         var config = ConfigurationFactory.ParseString(node.Hocon()).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
         refusals ??= RefusalNotices.ToStandardError();
         var port = new AkkaPortSetup(cap ?? new InboundConnectionCap(), refusals);
-        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietTransportErrors(port)).And(port);
+        var departed = new DepartedPeers();
+        var setup = BootstrapSetup.Create().WithConfig(config).And(QuietTransportErrors(port, departed)).And(port);
         if (node.Tls is { } tls) setup = setup.And(TlsSetup(tls, refusals));
         var system = ActorSystem.Create(NodeSettings.SystemName, setup);
+        departed.Follow(system);
         if (node.SeedNodes.Count == 0)  // the first node starts the cluster by joining itself
             Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
         return system;
@@ -57,10 +59,12 @@ public static class ClusterNode
     /// stranger that floods the port, would fill the log. <see cref="TlsSetup"/> and <see cref="StrangerNotices"/> say each
     /// refused address once a minute instead.
     /// </summary>
-    private static LogFilterSetup QuietTransportErrors(AkkaPortSetup port) => new LogFilterBuilder()
+    /// <remarks>A normal end is quiet too: <see cref="QuietDepartures"/> drops the warnings about peers that left on their own.</remarks>
+    private static LogFilterSetup QuietTransportErrors(AkkaPortSetup port, DepartedPeers departed) => new LogFilterBuilder()
         .ExcludeMessageContaining("TLS handshake failed")
         .ExcludeMessageContaining("due to TLS handshake failure")
         .Add(new StrangerNotices(port.Refusals, port.Inbound))
+        .Add(new QuietDepartures(departed))
         .Build();
 
     /// <summary>Runs <paramref name="coordinator"/> as the cluster singleton of the coordinator role.</summary>
