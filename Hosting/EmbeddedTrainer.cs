@@ -33,7 +33,8 @@ public static class EmbeddedTrainer
         set_num_threads(settings.Threads);
 
         var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var system = ActorSystem.Create(NodeSettings.SystemName, ConfigurationFactory.ParseString(AkkaDefaults.Hocon));
+        using var system = ActorSystem.Create(NodeSettings.SystemName,
+            ConfigurationFactory.ParseString(LogLevels.Hocon(settings.LogLevel)).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon)));
         try
         {
             var coordinator = system.ActorOf(setup.Props(observer, done), "coordinator");

@@ -19,6 +19,7 @@ public static class EnvironmentNames
     public const string CoordinatorTimeout = "DISTCLIP_COORDINATOR_TIMEOUT";
     public const string SecretFile = "DISTCLIP_SECRET_FILE";
     public const string TlsDirectory = "DISTCLIP_TLS_DIR";
+    public const string LogLevel = "DISTCLIP_LOG_LEVEL";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, SecretFile, TlsDirectory];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, SecretFile, TlsDirectory, LogLevel];
 }

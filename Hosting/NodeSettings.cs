@@ -14,7 +14,7 @@ namespace DistClip.Hosting;
 /// <c>DISTCLIP_TLS_DIR</c> (this node's certificates: every connection authenticated by mutual TLS and encrypted).
 /// </summary>
 public sealed record NodeSettings(string Role, string Hostname, string? PublicHostname, int Port, IReadOnlyList<string> SeedNodes, int BulkPort = 0,
-    bool SharedMemory = true, Protocol.JoinSecret? Secret = null, ClusterTls? Tls = null)
+    bool SharedMemory = true, Protocol.JoinSecret? Secret = null, ClusterTls? Tls = null, string LogLevel = LogLevels.Default)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
     public Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
@@ -68,7 +68,7 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
     }
 
     /// <summary>The HOCON of this node, layered over <see cref="Protocol.AkkaDefaults.Hocon"/>.</summary>
-    public string Hocon() => $$"""
+    public string Hocon() => LogLevels.Hocon(LogLevel) + "\n" + $$"""
         akka {
           actor.provider = cluster
           remote.retry-gate-closed-for = 1s  # an address that refused a connection (not up yet) is tried again soon

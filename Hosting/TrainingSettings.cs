@@ -24,6 +24,9 @@ public sealed record TrainingSettings
     public string Device { get; init => field = KnownDevice(value); } = "cpu";
     // intra-op threads per worker
     public int Threads { get; init => field = AtLeastOne(value, "--threads"); } = 1;
+
+    /// <summary>DistClip's and Akka's log level (<see cref="LogLevels"/>).</summary>
+    public string LogLevel { get; init => field = LogLevels.Resolve(value); } = LogLevels.Default;
     // shards of every global batch, fixed for the run (default: the workers the coordinator waits for)
     public int? Shards { get; init => field = value is null ? null : AtLeastOne(value.Value, "--shards"); }
     // CPUs the workers are pinned to (Threads per worker), or none

@@ -21,7 +21,7 @@ public static class CoordinatorCommand
             var settings = training.Read(p) with { AllowMixedCompute = p.GetValue(allowMixed) };
             int min = p.GetValue(minWorkers);
             if (min < 1) throw new ArgumentException($"--min-workers must be at least 1 (got {min}).");
-            var nodeSettings = node.Read(p, "coordinator");
+            var nodeSettings = node.Read(p, "coordinator") with { LogLevel = settings.LogLevel };
             TrainingPipeline.RunAsync("coordinator", settings, ResolvedOptions.ToYaml(p), RunInputs.LoadTrainSplit(settings),
                 TrainingTarget.ClusterJob(nodeSettings, min, Console.Out), Console.Out, stop).GetAwaiter().GetResult();
             return 0;

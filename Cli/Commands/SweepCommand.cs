@@ -41,7 +41,7 @@ public static class SweepCommand
                 throw new ArgumentException("--resume in a sweep can only be auto: each run resumes from the checkpoints in its own folder under --out.");
             if (runSettings.CheckpointDir is not null)
                 throw new ArgumentException("--checkpoint-dir does not apply to a sweep: each run keeps its checkpoints in its own folder under --out.");
-            var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator"), p.GetValue(minWorkers)) : null;
+            var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator") with { LogLevel = runSettings.LogLevel }, p.GetValue(minWorkers)) : null;
             if (target is { MinWorkers: < 1 }) throw new ArgumentException($"--min-workers must be at least 1 (got {target.MinWorkers}).");
             return Run(runSettings with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target).GetAwaiter().GetResult();
         }));

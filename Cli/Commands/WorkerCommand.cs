@@ -16,10 +16,11 @@ public static class WorkerCommand
         var cpus = new Option<string?>("--cpus") { Description = "Pin the worker actors to these CPUs, e.g. 0 or 2,3: worker i takes the i-th run of --threads CPUs; give each worker process of a host its own (env DISTCLIP_CPUS; default: no pinning).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.Cpus) };
         var dataDir = new Option<string?>("--data-dir") { Description = "This node's copy of the data set (env DISTCLIP_DATA_DIR; default: the data set's usual folder).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.DataDir) };
         var coordinatorTimeout = new Option<int>("--coordinator-timeout") { Description = "Seconds to wait for a coordinator (at the start, or after losing it: the node joins the restarted one by itself) before giving up with exit 1 (env DISTCLIP_COORDINATOR_TIMEOUT).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.CoordinatorTimeout, 600) };
+        var logLevel = new Option<string?>("--log-level") { Description = $"DistClip's and Akka's log level: {string.Join(", ", LogLevels.Names)} (env {EnvironmentNames.LogLevel}; default {LogLevels.Default})." };
         var sendsNaN = new Option<bool>("--fault-send-nan") { Description = "Fault injection for tests: every gradient sum this worker sends is NaN.", Hidden = true };
         var command = new Command("worker", "Run a worker node: it joins the cluster at --seed-nodes and computes gradients for the coordinator.")
         {
-            workers, device, threads, cpus, dataDir, coordinatorTimeout, sendsNaN,
+            workers, device, threads, cpus, dataDir, coordinatorTimeout, logLevel, sendsNaN,
         };
         node.AddTo(command);
         command.SetAction(p => CommandGuard.Run(() =>
@@ -34,7 +35,7 @@ public static class WorkerCommand
             var pinned = CpuAffinity.Parse(p.GetValue(cpus), cpusOption) is { } list ? CpuAffinity.Validate(list, n, t, cpusOption) : null;
             try
             {
-                ClusterTrainer.RunWorkersAsync(node.Read(p, "worker"), n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned,
+                ClusterTrainer.RunWorkersAsync(node.Read(p, "worker") with { LogLevel = LogLevels.Resolve(p.GetValue(logLevel)) }, n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned,
                     TimeSpan.FromSeconds(waitSeconds), Console.WriteLine, stop.Token, p.GetValue(sendsNaN)).GetAwaiter().GetResult();
             }
             catch (TimeoutException e) { throw new RunEndedEarlyException(e.Message, ExitCodes.RunTimeFailure); }
