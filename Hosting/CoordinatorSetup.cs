@@ -27,6 +27,7 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
         var model = ModelZoo.Create(spec, settings.Seed);
         if (settings.InitFrom is not null) Safetensors.Load(model, settings.InitFrom);
         var master = new MasterWeights(model, settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.NonFinite, settings.EmaDecay);
+        var compute = ComputeFingerprint.Of("cpu", settings.Threads);   // the coordinator's, which every worker must match
         RunCounters? resumed = null;
         try
         {
@@ -36,6 +37,8 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
                 master.ReadState(folder, state.Step, state.Version, state.ClipHistory);
                 resumed = state.Counters;
                 say($"resuming from {folder}: step {state.Step} of {totalSteps}");
+                if (state.Compute is { } written && written != compute.Describe())
+                    say($"the checkpoint was written on other compute ({written}) than this run's ({compute.Describe()}): the resumed run goes on, but it is no longer bit-identical to the uninterrupted one");
             }
         }
         catch
@@ -45,9 +48,9 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
         }
         var challenge = DataFingerprint.Challenge(train.Count, settings.Seed);
         var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation, challenge);
-        var fingerprint = new ClusterFingerprint(ComputeFingerprint.Of("cpu", settings.Threads), train.Name, train.Count, DataFingerprint.Of(train, challenge), settings.AllowMixedCompute);
+        var fingerprint = new ClusterFingerprint(compute, train.Name, train.Count, DataFingerprint.Of(train, challenge), settings.AllowMixedCompute);
         var checkpoints = settings.CheckpointFolder is { } dir
-            ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say)
+            ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say, compute.Describe())
             : null;
         return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads, Shards: shards, Resumed: resumed,
             MaxBadShards: settings.MaxBadShards, Fingerprint: fingerprint), checkpoints);

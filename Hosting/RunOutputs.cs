@@ -25,6 +25,7 @@ public sealed class RunOutputs : IDisposable
     private readonly TextWriter _output;
     private readonly long _totalSteps;
     private readonly Checkpoints.RunCheckpoints? _checkpoints;
+    private readonly string? _compute;
 
     public TrainingSettings Settings { get; }
     public Coordinator.ITrainingObserver Observer { get; }
@@ -32,9 +33,9 @@ public sealed class RunOutputs : IDisposable
     /// <summary>Ends the run at its last completed step when requested (signals, failed writes).</summary>
     public StopRequest Stop { get; }
 
-    private RunOutputs(TrainingSettings settings, long totalSteps, long firstStep, TextWriter output, StopRequest stop, Checkpoints.RunCheckpoints? checkpoints)
+    private RunOutputs(TrainingSettings settings, long totalSteps, long firstStep, TextWriter output, StopRequest stop, Checkpoints.RunCheckpoints? checkpoints, string? compute)
     {
-        (Settings, _output, _totalSteps, Stop, _checkpoints) = (settings, output, totalSteps, stop, checkpoints);
+        (Settings, _output, _totalSteps, Stop, _checkpoints, _compute) = (settings, output, totalSteps, stop, checkpoints, compute);
         // A terminal gets a live display; CI logs and containers get plain lines.
         _live = output == Console.Out && LiveProgress.Available ? new LiveProgress(totalSteps) : null;
         _progress = new ProgressLog(_live is null ? output : null, settings.LogEvery, totalSteps, settings.MetricsPath, firstStep);
@@ -67,7 +68,8 @@ public sealed class RunOutputs : IDisposable
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), {shards} shards of ~{(settings.GlobalBatch + shards - 1) / shards} samples per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
-        return new RunOutputs(settings, totalSteps, setup.Plan.Resumed?.Steps ?? 0, output, stop ?? new StopRequest(), setup.Checkpoints);
+        if (setup.Plan.Fingerprint is { } fingerprint) output.WriteLine($"  compute: {fingerprint.Coordinator.Describe()} (every worker must match it)");
+        return new RunOutputs(settings, totalSteps, setup.Plan.Resumed?.Steps ?? 0, output, stop ?? new StopRequest(), setup.Checkpoints, setup.Plan.Fingerprint?.Coordinator.Describe());
     }
 
     /// <summary>
@@ -119,7 +121,7 @@ public sealed class RunOutputs : IDisposable
             _tensorBoard?.OnEvaluation("test", eval, s.Steps);
         }
         if (result.AverageParameters is { } average) EvaluateAverage(result, average);
-        var summary = new RunReport(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2);
+        var summary = new RunReport(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2, _compute);
         if (Settings.RunDir is { } dir)
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return summary;

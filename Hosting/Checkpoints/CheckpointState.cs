@@ -8,7 +8,9 @@ namespace DistClip.Hosting.Checkpoints;
 /// <summary>
 /// The <c>state.json</c> of a checkpoint. With the files of <see cref="StateFiles"/> it is the whole training state:
 /// the data order's position and the schedule's are the step count (both are functions of it), AutoClip's memory is
-/// <see cref="ClipHistory"/>, and <see cref="Trajectory"/> is the configuration a resumed run must keep.
+/// <see cref="ClipHistory"/>, and <see cref="Trajectory"/> is the configuration a resumed run must keep. <see cref="Compute"/>
+/// is the cluster's compute it was written on (<see cref="Core.ComputeFingerprint.Describe"/>; null in older checkpoints):
+/// a run resumed on other compute goes on, but says it is no longer bit-identical to the uninterrupted run.
 /// </summary>
 public sealed record CheckpointState(
     int Protocol,
@@ -20,7 +22,8 @@ public sealed record CheckpointState(
     long Clipped,
     long Samples,
     IReadOnlyList<double> ClipHistory,
-    SortedDictionary<string, string> Trajectory)
+    SortedDictionary<string, string> Trajectory,
+    string? Compute = null)
 {
     public const string FileName = "state.json";
 

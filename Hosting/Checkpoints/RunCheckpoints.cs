@@ -8,7 +8,8 @@ namespace DistClip.Hosting.Checkpoints;
 /// Writes the coordinator's whole training state every <paramref name="every"/> steps and when the run ends (also
 /// early: a SIGTERM is how Kubernetes stops a pod), never twice for the same step.
 /// </summary>
-public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDictionary<string, string> trajectory, long startStep, Action<string>? written = null)
+/// <param name="compute">The cluster's compute, recorded in every checkpoint.</param>
+public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDictionary<string, string> trajectory, long startStep, Action<string>? written = null, string? compute = null)
     : ICheckpointWriter
 {
     private long _lastWritten = startStep;
@@ -34,7 +35,7 @@ public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDicti
         {
             master.WriteState(into);
             new CheckpointState(ProtocolVersion.Current, master.Signature.Hash, master.Signature.Description, c.Steps, c.Version, c.Skipped, c.Clipped,
-                c.Samples, master.ClipHistory.ToArray(), trajectory).Write(Path.Combine(into, CheckpointState.FileName));
+                c.Samples, master.ClipHistory.ToArray(), trajectory, compute).Write(Path.Combine(into, CheckpointState.FileName));
         });
         _lastWritten = c.Steps;
         long bytes = Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);

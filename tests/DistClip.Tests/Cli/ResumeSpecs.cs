@@ -111,6 +111,31 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain("   at ", run.Stderr);
     }
 
+    /// <summary>
+    /// A checkpoint records the compute it was written on, and the run's summary its compute: a run resumed with other
+    /// intra-op threads (which the configuration allows) goes on, but says it is no longer bit-identical to the
+    /// uninterrupted run; resumed on the same compute it says nothing of the kind.
+    /// </summary>
+    [Fact]
+    public void Should_say_so_when_a_run_resumes_on_other_compute()
+    {
+        var dir = At("checkpoints");
+        Assert.Equal(0, CliProcess.Run(Timeout, [.. RunOf(40, checkpointEvery: 20), "--checkpoint-dir", dir]).ExitCode);
+        var state = File.ReadAllText(Path.Combine(dir, "step-00000040", "state.json"));
+        Assert.Contains("\"compute\": \"cpu, 1 thread(s), TorchSharp ", state);
+
+        var same = CliProcess.Run(Timeout, [.. RunOf(40), "--resume", Path.Combine(dir, "step-00000020"), "--run-dir", At("same")]);
+        Assert.True(same.ExitCode == 0, same.Stderr);
+        Assert.DoesNotContain("other compute", same.Stdout);
+        Assert.Contains("\"compute\": \"cpu, 1 thread(s)", File.ReadAllText(Path.Combine(At("same"), "summary.json")).Replace("\"Compute\"", "\"compute\""));
+
+        var other = CliProcess.Run(Timeout, [.. RunOf(40), "--resume", Path.Combine(dir, "step-00000020"), "--threads", "2"]);
+        Assert.True(other.ExitCode == 0, other.Stderr);
+        Assert.Contains("the checkpoint was written on other compute (cpu, 1 thread(s)", other.Stdout);
+        Assert.Contains("than this run's (cpu, 2 thread(s)", other.Stdout);
+        Assert.Contains("no longer bit-identical to the uninterrupted one", other.Stdout);
+    }
+
     [Fact]
     public void Should_start_fresh_with_resume_auto_when_there_is_no_checkpoint_yet()
     {
