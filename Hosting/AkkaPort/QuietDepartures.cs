@@ -21,6 +21,7 @@ public sealed partial class QuietDepartures(DepartedPeers departed) : LogFilterB
         if (content.LogLevel() is LogLevel.DebugLevel) return LogFilterDecision.NoDecision;
         var message = content.Message?.ToString() ?? "";   // the message alone: the expanded one starts with the log source, this node's address
         if (!departed.Joined && message.StartsWith("Couldn't join seed nodes after", StringComparison.Ordinal)) return LogFilterDecision.Drop;
+        if (departed.SelfLeaving && message.StartsWith("Unable to REMOVE channel", StringComparison.Ordinal)) return LogFilterDecision.Drop;   // DotNetty, as the node closes its port
         if (!IsDisassociation(message)) return LogFilterDecision.NoDecision;
         if (departed.SelfLeaving || !departed.Joined) return LogFilterDecision.Drop;
         return PeerOf(message, content.LogSource) is var (host, port) && departed.HasLeft(host, port) ? LogFilterDecision.Drop : LogFilterDecision.NoDecision;
