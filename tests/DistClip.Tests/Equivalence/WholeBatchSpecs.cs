@@ -118,18 +118,8 @@ public class WholeBatchSpecs(ITestOutputHelper output)
         }
     }
 
-    public static TheoryData<string, int, double> Cases()
-    {
-        var data = new TheoryData<string, int, double>();
-        foreach (var model in new[] { "mlp", "lenet" })
-            foreach (var workers in new[] { 1, 2, 3, 4 })
-                foreach (var p in new[] { 2.0, double.PositiveInfinity })
-                    data.Add(model, workers, p);
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(EquivalenceSpecs.Cases), MemberType = typeof(EquivalenceSpecs))]   // mlp and lenet, 1 to 4 workers, p = 2 and ∞
     public void Should_take_every_step_the_whole_batch_takes_within_float32_rounding(string model, int workers, double p)
     {
         var data = Data;
