@@ -42,6 +42,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private WorkerLinks _links = null!;              // opened in PreStart
     private StepInFlight<IActorRef>? _inFlight;       // set while Stepping
     private long _step, _skipped, _clipped, _samples;
+    private Core.ComputeFingerprint? _firstWorkerCompute;   // its devices are the cluster's (ClusterFingerprint)
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -159,7 +160,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         {
             var reason = $"a worker named {register.WorkerName} is registered already ({holder.Path})";
             _log.Error("Refused a registration from {0}: {1}", Sender.Path, reason);
-            Sender.Tell(new WorkerRefused(reason));
+            Sender.Tell(new WorkerRefused(reason, Transient: true));
             return;
         }
         if (register.Signature.Hash != _master.Signature.Hash)
@@ -170,16 +171,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(reason));
             return;
         }
-        if (_plan.Fingerprint?.Refusal(register) is { } refusal)
+        if (_plan.Fingerprint?.Refusal(register, _firstWorkerCompute) is { } refusal)
         {
             _log.Error("Refused {0}", refusal);
             Sender.Tell(new WorkerRefused(refusal));
             return;
         }
         if (_roster.Contains(Sender)) return;
-        if (_plan.Fingerprint?.MixedCompute(register) is { } mixed)
+        if (_plan.Fingerprint?.MixedCompute(register, _firstWorkerCompute) is { } mixed)
             _log.Warning("Admitting worker {0} with --allow-mixed-compute although it computes otherwise ({1}): the run is no longer bit-reproducible", register.WorkerName, mixed);
-        _plan.Fingerprint?.Admitted(register);
+        _firstWorkerCompute ??= register.Compute;
         _nameOf[register.WorkerName] = Sender;
         Context.Watch(Sender);
         var link = _links.Admit(Sender, register);
@@ -286,6 +287,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         catch (NonFiniteGradientException e)
         {
             _log.Error(e, "Training stopped at step {0}", step.Step);
+            foreach (var w in _roster.All) w.Tell(new TrainingFinished(_step, e.Message));
             _done.TrySetException(new TrainingStoppedException(Summary(null), e));
             Context.Stop(Self);
             return;

@@ -9,15 +9,17 @@ namespace DistClip.Core;
 /// kernels split their sums by thread count), the TorchSharp (and so libtorch) build, the widest vector instructions
 /// the CPU offers (libtorch, MKL and oneDNN pick their kernels by it), the environment variables that override that
 /// choice (they reach native code only when set before the process starts: .NET's SetEnvironmentVariable does not
-/// change the C environment on Linux), and for CUDA the devices. TorchSharp 0.107 does not expose libtorch's own
-/// dispatch level, so the CPU's flags stand in for it.
+/// change the C environment on Linux), the CPU's vendor (MKL picks kernels by vendor too), and for CUDA the devices.
+/// TorchSharp 0.107 does not expose libtorch's own dispatch level, so the CPU's flags stand in for it; nor a CUDA
+/// device's name or compute capability, so for CUDA workers only the device kind is compared (not verified: no GPU here).
 /// </summary>
 /// <param name="Device">cpu or cuda.</param>
 /// <param name="Threads">Intra-op threads.</param>
 /// <param name="Torch">The TorchSharp build.</param>
 /// <param name="CpuVector">The widest vector extension of the CPU: avx512, avx2, avx or sse.</param>
 /// <param name="NumericsEnvironment">The set overrides among <see cref="OverrideVariables"/>, as NAME=value; empty when none.</param>
-/// <param name="Accelerator">For CUDA, what this build can say of the devices; null on the CPU.</param>
+/// <param name="Accelerator">For CUDA, what this build can say of the device (today nothing: null); null on the CPU.</param>
+/// <param name="CpuVendor">The CPU's vendor (GenuineIntel, AuthenticAMD, …).</param>
 [MessagePackObject]
 public sealed record ComputeFingerprint(
     [property: Key(0)] string Device,
@@ -25,7 +27,8 @@ public sealed record ComputeFingerprint(
     [property: Key(2)] string Torch,
     [property: Key(3)] string CpuVector,
     [property: Key(4)] string NumericsEnvironment,
-    [property: Key(5)] string? Accelerator)
+    [property: Key(5)] string? Accelerator,
+    [property: Key(6)] string CpuVendor = "unknown")
 {
     /// <summary>Environment variables that change which kernels libtorch, MKL and oneDNN run.</summary>
     public static readonly string[] OverrideVariables = ["ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"];
@@ -36,8 +39,7 @@ public sealed record ComputeFingerprint(
         bool cuda = device.StartsWith("cuda", StringComparison.Ordinal);
         var overrides = OverrideVariables.Select(name => (name, value: Environment.GetEnvironmentVariable(name)))
             .Where(v => !string.IsNullOrEmpty(v.value)).Select(v => $"{v.name}={v.value}");
-        return new ComputeFingerprint(cuda ? "cuda" : "cpu", threads, TorchVersion, CpuVectorExtension(), string.Join(" ", overrides),
-            cuda ? $"{TorchSharp.torch.cuda.device_count()} CUDA device(s)" : null);
+        return new ComputeFingerprint(cuda ? "cuda" : "cpu", threads, TorchVersion, CpuVectorExtension(), string.Join(" ", overrides), null, CpuInfo("vendor_id"));
     }
 
     /// <summary>
@@ -53,6 +55,7 @@ public sealed record ComputeFingerprint(
         if (worker.Device == "cpu" && cluster.Device == "cpu")
         {
             if (worker.Threads != cluster.Threads) differences.Add($"--threads {worker.Threads}, the cluster runs {cluster.Threads}");
+            if (worker.CpuVendor != cluster.CpuVendor) differences.Add($"a CPU of {worker.CpuVendor}, the cluster's is of {cluster.CpuVendor}");
             if (worker.CpuVector != cluster.CpuVector) differences.Add($"a CPU with {worker.CpuVector}, the cluster's has {cluster.CpuVector}");
             if (worker.NumericsEnvironment != cluster.NumericsEnvironment)
                 differences.Add($"kernel overrides '{worker.NumericsEnvironment}', the cluster's '{cluster.NumericsEnvironment}'");
@@ -64,17 +67,24 @@ public sealed record ComputeFingerprint(
 
     /// <summary>One line for logs and summaries.</summary>
     public string Describe() =>
-        $"{Device}, {Threads} thread(s), TorchSharp {Torch}, {CpuVector}{(NumericsEnvironment.Length > 0 ? ", " + NumericsEnvironment : "")}{(Accelerator is null ? "" : ", " + Accelerator)}";
+        $"{Device}, {Threads} thread(s), TorchSharp {Torch}, {CpuVendor} {CpuVector}{(NumericsEnvironment.Length > 0 ? ", " + NumericsEnvironment : "")}{(Accelerator is null ? "" : ", " + Accelerator)}";
 
     private static string TorchVersion => typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 
     /// <summary>The widest vector extension in the first processor's flags (/proc/cpuinfo; elsewhere "unknown").</summary>
     private static string CpuVectorExtension()
     {
+        var flags = CpuInfo("flags").Split(' ').ToHashSet();
+        return flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : flags.Contains("avx") ? "avx" : flags.Contains("sse2") ? "sse" : "unknown";
+    }
+
+    /// <summary>The first processor's value of <paramref name="key"/> in /proc/cpuinfo, or "unknown".</summary>
+    private static string CpuInfo(string key)
+    {
         try
         {
-            var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ').ToHashSet() ?? [];
-            return flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : flags.Contains("avx") ? "avx" : flags.Count > 0 ? "sse" : "unknown";
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal) && l.Contains(':'));
+            return line is null ? "unknown" : line[(line.IndexOf(':') + 1)..].Trim();
         }
         catch (IOException) { return "unknown"; }
     }

@@ -55,6 +55,8 @@ public static class ClusterTrainer
         var refusals = new RefusalNotices(say);
         var withoutCoordinator = Stopwatch.StartNew();   // since the start, or since the coordinator was last up
         var pause = TimeSpan.Zero;
+        // Akka's own warnings about a seed node that does not answer yet are not shown (QuietDepartures): say once what is awaited.
+        say($"waiting for a coordinator at {string.Join(", ", node.SeedNodes)} (up to {coordinatorTimeout.TotalSeconds:F0} s, --coordinator-timeout)");
         var noCoordinator = () => new TimeoutException(
             $"no coordinator reachable at {string.Join(", ", node.SeedNodes)} for {coordinatorTimeout.TotalSeconds:F0} s (--coordinator-timeout); this worker gives up.{TlsHint(node.Tls)}");
         for (int membership = 1; ; membership++)
@@ -142,9 +144,11 @@ public static class ClusterTrainer
             await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
             if (system.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(system).ShutdownReason is not null) return MembershipEnd.CoordinatorLost;
             if (refusal.Task.IsCompleted)
-                throw refusal.Task.Result is { Removed: true } removed
-                    ? new RunEndedEarlyException($"the coordinator removed this worker from the run: {removed.Reason}", ExitCodes.RunTimeFailure)
-                    : new RunEndedEarlyException($"the coordinator refused this worker: {refusal.Task.Result.Reason}", ExitCodes.BadInput);
+                throw refusal.Task.Result switch
+                {
+                    { Removed: true } removed => new RunEndedEarlyException($"the coordinator removed this worker from the run: {removed.Reason}", ExitCodes.RunTimeFailure),
+                    var refusedHere => new RunEndedEarlyException($"the coordinator refused this worker: {refusedHere.Reason}", refusedHere.AtRunTime ? ExitCodes.RunTimeFailure : ExitCodes.BadInput),
+                };
             return MembershipEnd.WorkersStopped;
         }
         finally

@@ -15,8 +15,9 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
 {
     /// <param name="minWorkers">Worker actors to wait for before the first step.</param>
     /// <param name="say">Told which checkpoint a resumed run starts from, and each it passed over.</param>
+    /// <param name="checkData">Ask every worker to prove its copy of the data is this one (not needed when they share this very object in-process).</param>
     /// <exception cref="ArgumentException">The settings contradict the checkpoint they resume, or --resume names no usable checkpoint.</exception>
-    public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers, Action<string>? say = null)
+    public static CoordinatorSetup Create(TrainingSettings settings, IImageDataset train, int minWorkers, Action<string>? say = null, bool checkData = true)
     {
         say ??= _ => { };
         var spec = RunInputs.SpecFor(settings, train);
@@ -46,9 +47,9 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
             master.Dispose();
             throw;
         }
-        var challenge = DataFingerprint.Challenge(train.Count, settings.Seed);
+        var challenge = checkData ? DataFingerprint.Challenge(train.Count, settings.Seed) : null;
         var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation, challenge);
-        var fingerprint = new ClusterFingerprint(compute, train.Name, train.Count, DataFingerprint.Of(train, challenge), settings.AllowMixedCompute);
+        var fingerprint = new ClusterFingerprint(compute, train.Name, train.Count, challenge is null ? null : DataFingerprint.Of(train, challenge), settings.AllowMixedCompute);
         var checkpoints = settings.CheckpointFolder is { } dir
             ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say, compute.Describe())
             : null;

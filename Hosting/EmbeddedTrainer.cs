@@ -22,7 +22,7 @@ public static class EmbeddedTrainer
     {
         settings.Validate();
         train ??= RunInputs.LoadTrainSplit(settings);
-        return RunAsync(CoordinatorSetup.Create(settings, train, minWorkers: settings.Workers), settings, observer, train, stop);
+        return RunAsync(CoordinatorSetup.Create(settings, train, minWorkers: settings.Workers, checkData: false), settings, observer, train, stop);
     }
 
     /// <summary>Runs the job <paramref name="setup"/> describes on <see cref="TrainingSettings.Workers"/> worker actors of this process.</summary>

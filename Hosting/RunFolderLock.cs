@@ -30,7 +30,7 @@ public sealed class RunFolderLock : IDisposable
         var held = new RunFolderLock();
         try
         {
-            foreach (var (option, folder) in folders.DistinctBy(f => Path.GetFullPath(f.Folder)))
+            foreach (var (option, folder) in folders.DistinctBy(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f.Folder))))
                 held._held.Add(Take(option, folder));
             return held;
         }
@@ -46,16 +46,30 @@ public sealed class RunFolderLock : IDisposable
         Directory.CreateDirectory(folder);
         FileStream stream;
         try { stream = new FileStream(Path.Combine(folder, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        catch (IOException e) when (IsSharingViolation(e))   // any other failure (a read-only or full disk) is said as it is
         {
             throw new RunEndedEarlyException($"{option} {folder} is in use by another DistClip run ({HolderOf(folder)}); " +
                                              "one run per folder: wait for it to end, stop it, or give this run another folder.", ExitCodes.RunTimeFailure);
         }
-        var holder = string.Create(CultureInfo.InvariantCulture,
-            $"host {Environment.MachineName}, process {Environment.ProcessId}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC");
-        File.WriteAllText(Path.Combine(folder, HolderFile), holder + "\n");
-        return stream;
+        try
+        {
+            var holder = string.Create(CultureInfo.InvariantCulture,
+                $"host {Environment.MachineName}, process {Environment.ProcessId}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC");
+            File.WriteAllText(Path.Combine(folder, HolderFile), holder + "\n");
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// A lock held elsewhere: on Linux .NET reports flock's EWOULDBLOCK with the raw errno (11) as the HResult; elsewhere
+    /// it is ERROR_SHARING_VIOLATION (32).
+    /// </summary>
+    private static bool IsSharingViolation(IOException e) => e.HResult == 11 || (e.HResult & 0xFFFF) == 32;
 
     private static string HolderOf(string folder)
     {

@@ -68,7 +68,8 @@ public sealed class RunOutputs : IDisposable
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  derived: {train.Name} ({train.Count} samples); {workers} worker(s), {shards} shards of ~{(settings.GlobalBatch + shards - 1) / shards} samples per step; " +
             $"{batches.StepsPerEpoch} steps/epoch, {totalSteps} steps; {parameters:N0} parameters, {parameters * sizeof(float) / 1e6:F1} MB per gradient or parameter exchange"));
-        if (setup.Plan.Fingerprint is { } fingerprint) output.WriteLine($"  compute: {fingerprint.Coordinator.Describe()} (every worker must match it)");
+        if (setup.Plan.Fingerprint is { } fingerprint)
+            output.WriteLine($"  compute: {fingerprint.Coordinator.Describe()} ({(fingerprint.AllowMixedCompute ? "workers that differ are admitted with a warning" : "every worker must match it")})");
         return new RunOutputs(settings, totalSteps, setup.Plan.Resumed?.Steps ?? 0, output, stop ?? new StopRequest(), setup.Checkpoints, setup.Plan.Fingerprint?.Coordinator.Describe());
     }
 
@@ -138,7 +139,7 @@ public sealed class RunOutputs : IDisposable
         string where = steps == 0 ? "nothing was trained yet" : SaveSomewhere(result) is { } path
             ? $"the weights of step {steps} were saved to {path}"
             : "the weights could not be saved anywhere";
-        if (ExitCodes.IsSignal(exitCode) && steps > 0 && _checkpoints?.Written.LastOrDefault() is { Step: var written } && written == steps)
+        if (ExitCodes.IsSignal(exitCode) && steps > 0 && _checkpoints?.NewestStep == steps)
         {
             where += $"; the checkpoint of step {steps} is in {_checkpoints.Folder}: resume with --resume auto";
             exitCode = ExitCodes.StoppedResumable;

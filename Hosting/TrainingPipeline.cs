@@ -21,7 +21,7 @@ public static class TrainingPipeline
     {
         OutputPaths.Check(settings);
         using var folders = RunFolderLock.Acquire(LockedFolders(settings));   // before the checkpoints are read: one run per folder
-        var setup = CoordinatorSetup.Create(settings, train, target.Workers, output.WriteLine);
+        var setup = CoordinatorSetup.Create(settings, train, target.Workers, output.WriteLine, checkData: !target.SharesData);
         using var run = RunOutputs.Start(command, settings, resolvedYaml, train, setup, target.Workers, output, stop);
         return await run.CompleteAsync(target.TrainAsync(setup, run, train)).ConfigureAwait(false);
     }
@@ -29,6 +29,8 @@ public static class TrainingPipeline
     private static IEnumerable<(string Option, string Folder)> LockedFolders(TrainingSettings settings)
     {
         if (settings.RunDir is { } run) yield return ("--run-dir", run);
-        if (settings.CheckpointDir is { } checkpoints) yield return ("--checkpoint-dir", checkpoints);
+        // The checkpoint folder itself, wherever it is (--checkpoint-dir, or checkpoints/ in the run folder): another run's
+        // --checkpoint-dir may name this run's.
+        if (settings.CheckpointFolder is { } checkpoints) yield return (settings.CheckpointDir is null ? "--run-dir" : "--checkpoint-dir", checkpoints);
     }
 }

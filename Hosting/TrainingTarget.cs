@@ -9,11 +9,12 @@ namespace DistClip.Hosting;
 /// </summary>
 /// <param name="Workers">Worker actors the coordinator waits for before the first step.</param>
 /// <param name="TrainAsync">Runs the job of a setup, reporting to the run's observer, with the run's training split.</param>
-public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, RunOutputs, IImageDataset, Task<TrainingResult>> TrainAsync)
+/// <param name="SharesData">The workers read the coordinator's own copy of the data (in this process): nothing to check at join.</param>
+public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, RunOutputs, IImageDataset, Task<TrainingResult>> TrainAsync, bool SharesData = false)
 {
     /// <summary>The embedded trainer: <see cref="TrainingSettings.Workers"/> worker actors in this process.</summary>
     public static TrainingTarget Embedded(int workers) =>
-        new(workers, (setup, run, train) => EmbeddedTrainer.RunAsync(setup, run.Settings, run.Observer, train, run.Stop));
+        new(workers, (setup, run, train) => EmbeddedTrainer.RunAsync(setup, run.Settings, run.Observer, train, run.Stop), SharesData: true);
 
     /// <summary>A coordinator node started for this one job, which leaves the cluster when the job ends.</summary>
     public static TrainingTarget ClusterJob(NodeSettings node, int minWorkers, TextWriter output) =>

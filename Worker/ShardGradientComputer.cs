@@ -12,6 +12,8 @@ namespace DistClip.Worker;
 /// larger than the micro-batch are processed in pieces whose gradients accumulate. Every shard starts from the same
 /// running statistics (batch norm): a worker may compute several shards of one parameter version, and the forward passes
 /// of one must not move the statistics the next starts from, or the result would depend on who computed which shard.
+/// (The integer <c>num_batches_tracked</c> is neither exchanged nor restored: it weighs the statistics only for batch
+/// norm with momentum None, which no model of the zoo uses.)
 /// </summary>
 public sealed class ShardGradientComputer
 {
@@ -44,23 +46,29 @@ public sealed class ShardGradientComputer
     {
         _model.zero_grad();
         if (_statistics.Length > 0) _flat.SaveStatistics(_statistics);
-        double lossSum = 0;
-        for (int start = 0; start < indices.Length; start += _microBatch)
+        try
         {
-            using var scope = NewDisposeScope();
-            var chunk = indices.Slice(start, Math.Min(_microBatch, indices.Length - start));
-            var (images, labels) = _data.Batch(chunk);
-            if (_augmenter is not null && _data.Task == Core.TaskKind.Segmentation)
-                (images, labels) = _augmenter.TrainWithMasks(images, labels, chunk, epoch);          // masks move with their pixels
-            else if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);      // (b, C, H', W')
-            var outputs = _model.forward(images.to(_device));                                            // (b, classes or targets)
-            var loss = TaskLoss.Sum(_data.Task, outputs, labels.to(_device));                            // Σ over samples
-            loss.backward();
-            lossSum += loss.item<float>();  // host sync, once per micro-batch
+            double lossSum = 0;
+            for (int start = 0; start < indices.Length; start += _microBatch)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = indices.Slice(start, Math.Min(_microBatch, indices.Length - start));
+                var (images, labels) = _data.Batch(chunk);
+                if (_augmenter is not null && _data.Task == Core.TaskKind.Segmentation)
+                    (images, labels) = _augmenter.TrainWithMasks(images, labels, chunk, epoch);          // masks move with their pixels
+                else if (_augmenter is not null) images = _augmenter.Train(images, chunk, epoch);      // (b, C, H', W')
+                var outputs = _model.forward(images.to(_device));                                            // (b, classes or targets)
+                var loss = TaskLoss.Sum(_data.Task, outputs, labels.to(_device));                            // Σ over samples
+                loss.backward();
+                lossSum += loss.item<float>();  // host sync, once per micro-batch
+            }
+            if (indices.Length == 0) gradientSum.Clear();
+            else _flat.ReadGradients(indices.Length, gradientSum);
+            return lossSum;
         }
-        if (indices.Length == 0) gradientSum.Clear();
-        else _flat.ReadGradients(indices.Length, gradientSum);
-        if (_statistics.Length > 0) _flat.RestoreStatistics(_statistics);   // the next shard of this version starts where this one did
-        return lossSum;
+        finally
+        {
+            if (_statistics.Length > 0) _flat.RestoreStatistics(_statistics);   // the next shard of this version starts where this one did
+        }
     }
 }

@@ -24,6 +24,9 @@ namespace DistClip.Worker;
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
+    /// <summary>What <see cref="WorkerSettings.JobEnded"/> is told while a job is served: should the coordinator leave now, the run did not complete.</summary>
+    public const string JobInProgress = "the coordinator left while the run was in progress";
+
     /// <summary>How long a request waits for parameters on their way before it is refused (and they are sent again).</summary>
     public static readonly TimeSpan ParametersGrace = TimeSpan.FromSeconds(5);
 
@@ -171,6 +174,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void OnAdmitted(WorkerAdmitted admitted)
     {
         _log.Info("Worker {0} admitted at parameter version {1}{2}", _settings.Name, admitted.Version, admitted.SharedMemory ? ", exchanging through shared memory" : "");
+        _settings.JobEnded?.Invoke(JobInProgress);   // until the coordinator says the run completed, it has not
         _replica!.Link.OnAdmitted(admitted.SharedMemory);
     }
 

@@ -21,7 +21,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<int?> _shards = new("--shards") { Description = "Shards of every global batch, fixed for the whole run: the result depends on it, not on how many workers computed it (default: --workers; for a coordinator --min-workers)." };
     private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (workers spread over the visible GPUs).", DefaultValueFactory = _ => D.Device };
     private readonly Option<string?> _cpus = new("--cpus") { Description = "Pin the workers to these CPUs, e.g. 0,1: worker i takes the i-th run of --threads CPUs (Linux; default: no pinning)." };
-    private readonly Option<int> _threads = new("--threads") { Description = "Intra-op threads per worker.", DefaultValueFactory = _ => D.Threads };
+    private readonly Option<int> _threads = new("--threads") { Description = "Intra-op threads per worker, and the coordinator's own; on a cluster every worker must run the coordinator's (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.Threads, D.Threads) };
     private readonly Option<int> _globalBatch = new("--global-batch") { Description = "Samples per optimizer step, over all workers.", DefaultValueFactory = _ => D.GlobalBatch };
     private readonly Option<int> _microBatch = new("--micro-batch") { Description = "Largest forward/backward pass on one worker; larger shards accumulate.", DefaultValueFactory = _ => D.MicroBatch };
     private readonly Option<long?> _steps = new("--steps") { Description = "Number of optimizer steps (overrides --epochs)." };

@@ -15,15 +15,20 @@ public sealed class DepartedPeers
 {
     private readonly ConcurrentDictionary<string, byte> _left = new();
 
+    private volatile bool _selfLeaving, _joined;   // written by the watcher and shutdown, read on the logger's thread
+
     /// <summary>Whether this node itself is leaving (then every disassociation is part of its own end).</summary>
-    public bool SelfLeaving { get; private set; }
+    public bool SelfLeaving => _selfLeaving;
 
     /// <summary>Whether this node is a member yet (Up); before, a seed node that does not answer is what joining waits for.</summary>
-    public bool Joined { get; private set; }
+    public bool Joined => _joined;
 
     public void Left(Address member) => _left.TryAdd(Key(member.Host ?? "", member.Port ?? 0), 0);
 
-    public void SelfLeft() => SelfLeaving = true;
+    public void SelfLeft() => _selfLeaving = true;
+
+    /// <summary>A member at <paramref name="member"/> joined: should it fail later, that is news again (an address that left may come back).</summary>
+    public void Joining(Address member) => _left.TryRemove(Key(member.Host ?? "", member.Port ?? 0), out _);
 
     public bool HasLeft(string host, int port) => _left.ContainsKey(Key(host, port));
 
@@ -52,7 +57,12 @@ public sealed class DepartedPeers
                 if (m.Address.Equals(self)) departed.SelfLeft();
                 else departed.Left(m.Address);
             }
-            Receive<ClusterEvent.MemberUp>(m => { if (m.Member.Address.Equals(self)) departed.Joined = true; });
+            Receive<ClusterEvent.MemberUp>(m =>
+            {
+                if (m.Member.Address.Equals(self)) departed._joined = true;
+                else departed.Joining(m.Member.Address);
+            });
+            Receive<ClusterEvent.MemberJoined>(m => departed.Joining(m.Member.Address));
             Receive<ClusterEvent.MemberLeft>(m => Departed(m.Member));
             Receive<ClusterEvent.MemberExited>(m => Departed(m.Member));
             Receive<ClusterEvent.MemberRemoved>(m => { if (m.PreviousStatus == MemberStatus.Exiting) Departed(m.Member); });
@@ -61,7 +71,7 @@ public sealed class DepartedPeers
         }
 
         protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
-            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved));
+            typeof(ClusterEvent.MemberJoined), typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved));
 
         protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
     }

@@ -14,6 +14,9 @@ public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDicti
 {
     private long _lastWritten = startStep;
 
+    /// <summary>The step of the newest checkpoint of this run: the last one written, or the one it resumed from.</summary>
+    public long NewestStep => _lastWritten;
+
     /// <summary>The folder the checkpoints are written into.</summary>
     public string Folder => store.Folder;
 

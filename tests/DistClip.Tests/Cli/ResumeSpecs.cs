@@ -160,8 +160,8 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
 
         using (var stopped = CliProcess.Start(Sweep(At("stopped"))))
         {
-            stopped.WaitForOutput("sweep 2/2", 1, Timeout);
-            Thread.Sleep(TestSeed.Random(output).Next(1000, 2500));
+            stopped.WaitForOutput("checkpoint after step 200 written", 2, Timeout);   // the second run has trained (and checkpointed) 200 steps
+            Thread.Sleep(TestSeed.Random(output).Next(0, 1500));
             stopped.Signal("TERM");
             Assert.Equal(75, stopped.Finish(Timeout).ExitCode);   // stopped by a signal with the run's checkpoint written
         }

@@ -45,8 +45,8 @@ public class BatchNormSpecs
     /// <summary>
     /// Fixed shards promise that who computed which shard changes nothing. A worker that computes two shards of one
     /// parameter version must start each from the version's running statistics, not from those its previous shard's
-    /// forward passes left behind: one worker taking both shards, two workers taking one each, and the same run again
-    /// end bit-identical (buffers included).
+    /// forward passes left behind: one worker taking both shards and two workers taking one each end bit-identical
+    /// (buffers included).
     /// </summary>
     [Fact]
     public async Task Should_not_depend_on_which_worker_computed_a_shard_of_a_batch_norm_model()

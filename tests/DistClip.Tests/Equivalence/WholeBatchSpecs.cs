@@ -44,7 +44,7 @@ public class WholeBatchSpecs(ITestOutputHelper output)
 
     /// <summary>
     /// How far DistClip's per-step gradient error may exceed the float32 whole-batch loop's, both against float64.
-    /// Measured: DistClip's error is 0.7–2 times the loop's; the planted bugs are 10^4 times or more.
+    /// Measured: DistClip's error is 0.7–2 times the loop's (its median); the planted bugs are 10^4 times or more.
     /// </summary>
     private const double RoundingMultiple = 10;
 
@@ -78,8 +78,17 @@ public class WholeBatchSpecs(ITestOutputHelper output)
     /// <summary>Per step: DistClip's gradient error, the float32 loop's, and (when asked) a foil's, each relative to float64.</summary>
     private sealed record StepErrors(double[] DistClip, double[] Float32Loop, double[] Foil)
     {
-        /// <summary><see cref="RoundingMultiple"/> times the largest float32 error of the whole-batch loop, at least one float32 epsilon.</summary>
-        public double Tolerance => RoundingMultiple * Math.Max(Float32Loop.Max(), Float32Epsilon);
+        /// <summary>
+        /// <see cref="RoundingMultiple"/> times the float32 whole-batch loop's typical (median) error over the steps, at least
+        /// one float32 epsilon: a step where the loop crossed a kink the trim did not leave out cannot loosen every step's bound.
+        /// </summary>
+        public double Tolerance => RoundingMultiple * Math.Max(Median(Float32Loop), Float32Epsilon);
+
+        private static double Median(double[] values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        }
     }
 
     private static StepErrors Measure(TrainingSettings settings, IImageDataset data, StepTrajectory run, WholeBatchStep.Variant foil = WholeBatchStep.Variant.Correct)
@@ -130,7 +139,7 @@ public class WholeBatchSpecs(ITestOutputHelper output)
 
         int clipped = run.Reports.Count(r => r.Outcome.Clipped);
         output.WriteLine($"{model} N={workers} p={p}: gradient error per step, relative to float64: DistClip ≤ {errors.DistClip.Max():E2}, " +
-                         $"the float32 whole-batch loop ≤ {errors.Float32Loop.Max():E2}; tolerance {errors.Tolerance:E2}; clipped on {clipped}/{run.Reports.Count} steps");
+                         $"the float32 whole-batch loop ≤ {errors.Float32Loop.Max():E2} (median {errors.Tolerance / RoundingMultiple:E2}); tolerance {errors.Tolerance:E2}; clipped on {clipped}/{run.Reports.Count} steps");
         Assert.Equal(Steps, run.Gradients.Count);
         Assert.InRange(clipped, 1, Steps - 1);  // the threshold binds on some steps, not all
         int worst = Array.IndexOf(errors.DistClip, errors.DistClip.Max());

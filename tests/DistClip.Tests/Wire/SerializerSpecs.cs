@@ -37,6 +37,12 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         new ParametersShared(7),
         new JoinChallenge([1, 2, 3, 255]),
         new JoinProof("worker-0", [9, 8, 7]),
+        new WorkerRefused("3 shard results that were not finite", Removed: true),
+        new WorkerRefused("a worker named w is registered already", Transient: true),
+        new TrainingFinished(150, "the checkpoint after step 150 could not be written"),
+        new JobOffer(new JobSpec(Spec, "fashion-mnist", 3, 5000, 256, DataChallenge: [4, 17, 4095])),
+        new RegisterWorker("worker-2", Signature, "cpu", Compute: new ComputeFingerprint("cpu", 2, "0.107.0.0", "avx512", "MKL_CBWR=COMPATIBLE", null, "AuthenticAMD"),
+            DataHash: "ab12", DataCount: 5000),
     ];
 
     public static TheoryData<IWireMessage> Messages() => new(All);
@@ -63,6 +69,7 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
     private static string Describe(object m) => m switch
     {
         ComputeGradients c => $"{c with { SampleIndices = [] }} {string.Join(',', c.SampleIndices)}",
+        JobOffer { Job.DataChallenge: { } challenge } o => $"{o with { Job = o.Job with { DataChallenge = null } }} {string.Join(',', challenge)}",
         JobOffer { Job.Augmentation: { } a } o => $"{o with { Job = o.Job with { Augmentation = null } }} {a with { Mean = null, Std = null }} {string.Join(',', a.Mean ?? [])} {string.Join(',', a.Std ?? [])}",
         ShardGradients g => $"{g with { GradientSum = [] }} {string.Join(',', g.GradientSum)}",
         ParameterUpdate u => $"{u with { Values = [] }} {string.Join(',', u.Values)}",
