@@ -160,7 +160,14 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
 
         using (var stopped = CliProcess.Start(Sweep(At("stopped"))))
         {
-            stopped.WaitForOutput("checkpoint after step 200 written", 2, Timeout);   // the second run has trained (and checkpointed) 200 steps
+            // The second run has trained and checkpointed 200 steps (a sweep prints no progress of its runs: its folder tells).
+            var secondCheckpoint = Path.Combine(At("stopped"), "01-norm_0.5_2", "checkpoints", "step-00000200");
+            var deadline = DateTime.UtcNow + Timeout;
+            while (!Directory.Exists(secondCheckpoint))
+            {
+                Assert.True(DateTime.UtcNow < deadline && !stopped.HasExited, $"the sweep's second run wrote no checkpoint of step 200 ({secondCheckpoint})");
+                Thread.Sleep(50);
+            }
             Thread.Sleep(TestSeed.Random(output).Next(0, 1500));
             stopped.Signal("TERM");
             Assert.Equal(75, stopped.Finish(Timeout).ExitCode);   // stopped by a signal with the run's checkpoint written
