@@ -7,10 +7,11 @@ namespace DistClip.Hosting.AkkaPort;
 /// <summary>
 /// A log filter. When a run ends, nodes leave the cluster one after another, and Akka.Remote on the one still up warns
 /// that it could not associate with the one gone ("AssociationError …", "Tried to associate with unreachable remote
-/// address …", and an error "Disassociated") — which a user reads as a failure. Those lines are dropped when the peer they name left the cluster
-/// gracefully, or this node is leaving itself, or has not joined yet — a worker started before its coordinator warned
-/// every second until the coordinator was up, and that it could not join the seed nodes yet (<see cref="DepartedPeers"/>); a peer that crashed or was cut off never
-/// left, and its warnings stay.
+/// address …", and an error "Disassociated") — which a user reads as a failure. Those lines are dropped when the peer
+/// they name left the cluster gracefully, when this node is leaving itself, or before it has joined (a worker started
+/// before its coordinator warned every two seconds that it could not join the seed nodes; it now says once what it waits
+/// for, and --coordinator-timeout bounds the wait) (<see cref="DepartedPeers"/>). A peer that crashed or was cut off
+/// never left, and its warnings stay.
 /// </summary>
 public sealed partial class QuietDepartures(DepartedPeers departed) : LogFilterBase
 {
