@@ -30,8 +30,9 @@ public static class LogLevels
     /// <summary>The level asked for: the option's value, else DISTCLIP_LOG_LEVEL, else <see cref="Default"/>; checked.</summary>
     public static string Resolve(string? option)
     {
-        var level = option ?? EnvironmentValues.Process.Text(EnvironmentNames.LogLevel) ?? Default;
-        ToAkka(level, option is null && EnvironmentValues.Process.Text(EnvironmentNames.LogLevel) is not null ? EnvironmentNames.LogLevel : "--log-level");
+        var fromEnvironment = option is null ? EnvironmentValues.Process.Text(EnvironmentNames.LogLevel) : null;
+        var level = option ?? fromEnvironment ?? Default;
+        ToAkka(level, fromEnvironment is not null ? EnvironmentNames.LogLevel : "--log-level");
         return level.ToLowerInvariant();
     }
 }
