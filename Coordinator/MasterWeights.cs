@@ -1,6 +1,6 @@
 // The coordinator's master copy of the model: applies a reduced gradient with clipping and the optimizer.
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 using DistClip.Protocol;
 using static TorchSharp.torch;
 using DistClip.Core;
@@ -68,7 +68,7 @@ public sealed class MasterWeights : IDisposable
         var gradients = _flat.Parameters.Select(p => p.grad!).ToArray();
         var clip = _clipper.Apply(gradients, _flat.Parameters);
         bool skipped = !clip.NormIsFinite;
-        double postClipNorm = skipped ? clip.PreClipNorm : GradientClipping.TotalNorm(gradients, _clipper.Policy.ReportedNormType).item<float>();
+        double postClipNorm = skipped ? clip.PreClipNorm : ClipMeasure.GlobalNorm(gradients, _clipper.Policy.ReportedNormType);
         if (skipped && _nonFinite == NonFinitePolicy.Error) throw new NonFiniteGradientException(step, clip.PreClipNorm);
         if (!skipped)
         {

@@ -1,5 +1,5 @@
 // What one optimizer step did, as reported in logs and metrics.
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 
 namespace DistClip.Coordinator;
 

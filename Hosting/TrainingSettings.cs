@@ -1,7 +1,7 @@
 // Every setting of a training run, with its default and the checks that run before anything starts.
 using DistClip.Coordinator;
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 
 namespace DistClip.Hosting;
 

@@ -1,7 +1,7 @@
 // The plain TorchSharp loops the benchmark compares DistClip against: no actors, no exchange.
 using System.Diagnostics;
 using DistClip.Hosting;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Optimization;
 using DistClip.Coordinator.Steps;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;

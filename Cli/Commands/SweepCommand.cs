@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text;
 using DistClip.Hosting;
 using DistClip.Cli.Reports;
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 using DistClip.Coordinator.Steps;
 using DistClip.Models;
 using DistClip.Models.Data;

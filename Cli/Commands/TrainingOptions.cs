@@ -2,8 +2,8 @@
 using System.CommandLine;
 using DistClip.Hosting;
 using DistClip.Coordinator;
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 
 namespace DistClip.Cli.Commands;
 

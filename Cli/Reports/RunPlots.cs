@@ -1,5 +1,5 @@
 // PNG plots of a run (ScottPlot): loss, global norm before/after clipping with the threshold, clip rate.
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 using ScottPlot;
 
 namespace DistClip.Cli.Reports;

@@ -1,7 +1,7 @@
 // A finished run as read back from its folder: its steps, its clip policy and its report.
 using System.Text.Json;
 using DistClip.Hosting;
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 
 namespace DistClip.Cli.Reports;
 

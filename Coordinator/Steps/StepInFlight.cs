@@ -1,5 +1,6 @@
 // Book-keeping of the step being computed: which worker holds which shard, and what has come back.
 using DistClip.Protocol;
+using DistClip.Training.Reduction;
 using DistClip.Exchange;
 
 namespace DistClip.Coordinator.Steps;
@@ -56,7 +57,7 @@ public sealed class StepInFlight<TWorker> where TWorker : notnull
     public string? Accept(TWorker sender, ShardSum result)
     {
         if (Check(sender, result) is { } rejection) return rejection;
-        Reducer.Add(result);
+        Reducer.Add(result.Shard, result.SampleCount, result.LossSum, result.GradientSum);
         return null;
     }
 

@@ -2,8 +2,8 @@
 using Akka.Actor;
 using Akka.TestKit;
 using DistClip.Coordinator;
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 using DistClip.Coordinator.Steps;
 using DistClip.Models.Zoo;
 using DistClip.Protocol;

@@ -1,5 +1,5 @@
 // The clipping math against independent computations, in the style of PyTorch's own tests.
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 using Xunit;
 using static TorchSharp.torch;
 

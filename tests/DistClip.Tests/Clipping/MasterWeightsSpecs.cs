@@ -1,7 +1,7 @@
 // The coordinator's optimizer step: non-finite policy, and TorchSharp's schedules as configured.
 using DistClip.Coordinator;
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 using DistClip.Models.Zoo;
 using Xunit;
 using DistClip.Core;

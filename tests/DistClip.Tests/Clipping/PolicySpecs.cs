@@ -1,5 +1,5 @@
 // Per-layer, AGC and AutoClip against independent computations; the spec syntax.
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 using Xunit;
 using static TorchSharp.torch;
 

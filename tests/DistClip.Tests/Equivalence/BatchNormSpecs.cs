@@ -1,6 +1,6 @@
 // Batch norm across workers: each normalises by its shard, and the running statistics are averaged by sample count.
 using DistClip.Hosting;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Optimization;
 using DistClip.Models.Zoo;
 using Xunit;
 using static TorchSharp.torch;

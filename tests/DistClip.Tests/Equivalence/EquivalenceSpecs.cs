@@ -1,8 +1,8 @@
 // The core invariant: N workers compute exactly what one process computes, and reruns are bit-identical.
 using DistClip.Hosting;
 using DistClip.Coordinator;
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 using DistClip.Coordinator.Steps;
 using DistClip.Models.Data;
 using Xunit;

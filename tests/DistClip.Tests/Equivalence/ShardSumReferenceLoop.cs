@@ -1,5 +1,5 @@
 // The exact reference: one process that forms every step's gradient exactly as DistClip's plan defines it.
-using DistClip.Coordinator.Clipping;
+using DistClip.Training.Clipping;
 using DistClip.Models.Data;
 using DistClip.Models.Zoo;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 // N workers take every step the whole global batch would take from the same parameters, within float32 rounding measured per step.
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 using DistClip.Hosting;
 using DistClip.Models.Data;
 using Xunit;

@@ -1,5 +1,5 @@
 // DistClip's optimizers are TorchSharp's, step for step and bit for bit.
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Optimization;
 using DistClip.Models.Zoo;
 using Xunit;
 using static TorchSharp.torch;

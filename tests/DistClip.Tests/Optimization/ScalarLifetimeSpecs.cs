@@ -1,7 +1,7 @@
 // Garbage collections on other threads never free a Scalar that libtorch is reading (the intermittent Adam-step failure).
 using DistClip.Coordinator;
-using DistClip.Coordinator.Clipping;
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Clipping;
+using DistClip.Training.Optimization;
 using DistClip.Models;
 using DistClip.Models.Zoo;
 using Xunit;

@@ -1,5 +1,5 @@
 // The optimizer's and schedule's settings check their values where they are set, naming the option.
-using DistClip.Coordinator.Optimization;
+using DistClip.Training.Optimization;
 using Xunit;
 
 namespace DistClip.Tests.Optimization;

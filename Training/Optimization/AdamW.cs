@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DistClip.Core;
 
-namespace DistClip.Coordinator.Optimization;
+namespace DistClip.Training.Optimization;
 
 /// <summary>
 /// <see cref="TorchSharp.Modules.AdamW"/> with decoupled weight decay (no AMSGrad, no maximize: DistClip

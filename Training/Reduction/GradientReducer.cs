@@ -1,7 +1,5 @@
 // Sums shard gradients in shard order as they arrive, so the result never depends on arrival order.
-using DistClip.Exchange;
-
-namespace DistClip.Coordinator.Steps;
+namespace DistClip.Training.Reduction;
 
 /// <summary>
 /// Reduces one step's shard results: Σ_r gradSum_r in shard order 0, 1, …, N-1, then divides by
@@ -12,7 +10,7 @@ namespace DistClip.Coordinator.Steps;
 public sealed class GradientReducer
 {
     private readonly float[] _sum;
-    private readonly ShardSum?[] _waiting;
+    private readonly Contribution?[] _waiting;
     private int _nextShard;
 
     public int ShardCount { get; }
@@ -31,18 +29,18 @@ public sealed class GradientReducer
         ShardCount = shardCount;
         _sum = sumBuffer;
         Array.Clear(_sum);
-        _waiting = new ShardSum?[shardCount];
+        _waiting = new Contribution?[shardCount];
     }
 
     /// <summary>Whether shard <paramref name="shard"/> has been received.</summary>
     public bool Has(int shard) => shard < _nextShard || _waiting[shard] is not null;
 
     /// <summary>Adds one shard's result; returns false (and changes nothing) for a duplicate or malformed one.</summary>
-    public bool Add(ShardSum result)
+    public bool Add(int shard, int sampleCount, double lossSum, ReadOnlyMemory<float> gradientSum)
     {
-        if ((uint)result.Shard >= (uint)ShardCount || Has(result.Shard) || result.GradientSum.Length != _sum.Length)
+        if ((uint)shard >= (uint)ShardCount || Has(shard) || gradientSum.Length != _sum.Length)
             return false;
-        _waiting[result.Shard] = result;
+        _waiting[shard] = new Contribution(sampleCount, lossSum, gradientSum);
         while (_nextShard < ShardCount && _waiting[_nextShard] is { } next)
         {
             Accumulate(next);
@@ -60,7 +58,9 @@ public sealed class GradientReducer
         return _sum;
     }
 
-    private void Accumulate(ShardSum shard)
+    private readonly record struct Contribution(int SampleCount, double LossSum, ReadOnlyMemory<float> GradientSum);
+
+    private void Accumulate(Contribution shard)
     {
         SampleCount += shard.SampleCount;
         LossSum += shard.LossSum;

@@ -2,7 +2,7 @@
 using static TorchSharp.torch;
 using DistClip.Core;
 
-namespace DistClip.Coordinator.Optimization;
+namespace DistClip.Training.Optimization;
 
 /// <summary>The moment estimates of Adam and AdamW, updated in place exactly as TorchSharp 0.107 does.</summary>
 internal static class AdamMoments

@@ -1,5 +1,5 @@
 // AutoClip's threshold: a percentile of the global norms seen so far.
-namespace DistClip.Coordinator.Clipping;
+namespace DistClip.Training.Clipping;
 
 /// <summary>The history of global gradient norms and its percentile (Seetharaman et al. 2020).</summary>
 public sealed class AutoClipHistory

@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DistClip.Core;
 
-namespace DistClip.Coordinator.Optimization;
+namespace DistClip.Training.Optimization;
 
 /// <summary>
 /// <see cref="SGD"/> (momentum, dampening, Nesterov, weight decay; no maximize: DistClip does not offer it) with the same step, operation

@@ -1,7 +1,7 @@
 // The clipping policies a user can choose, as immutable values, and their one spec syntax.
 using System.Globalization;
 
-namespace DistClip.Coordinator.Clipping;
+namespace DistClip.Training.Clipping;
 
 /// <summary>
 /// How the coordinator clips the reduced (global) gradient before the optimizer step. Every policy

@@ -1,5 +1,5 @@
 // What one clipping pass did.
-namespace DistClip.Coordinator.Clipping;
+namespace DistClip.Training.Clipping;
 
 /// <summary>What one clipping pass did.</summary>
 /// <param name="PreClipNorm">The total norm of the gradients before clipping (of the policy's norm type).</param>

@@ -2,7 +2,7 @@
 using static TorchSharp.torch;
 using DistClip.Core;
 
-namespace DistClip.Coordinator.Clipping;
+namespace DistClip.Training.Clipping;
 
 /// <summary>Per-layer norm clipping and adaptive gradient clipping; both act in place and report what they did.</summary>
 public static class LayerwiseClipping
@@ -19,6 +19,14 @@ public static class LayerwiseClipping
         using var scope = NewDisposeScope();
         double total = GradientClipping.TotalNorm(gradients, 2.0).item<float>();
         if (!double.IsFinite(total)) return new ClipOutcome(total, double.NaN, false, 0, gradients.Count);
+        var (clipped, smallest) = ScaleEachTensor(gradients, maxNorm, normType);
+        return new ClipOutcome(total, smallest, clipped > 0, clipped, gradients.Count);
+    }
+
+    /// <summary>The scaling of <see cref="PerLayer"/> alone: returns how many tensors were clipped and the smallest coefficient.</summary>
+    public static (int Clipped, double Smallest) ScaleEachTensor(IReadOnlyList<Tensor> gradients, double maxNorm, double normType)
+    {
+        using var scope = NewDisposeScope();
         int clipped = 0;
         double smallest = 1.0;
         using var noGrad = no_grad();
@@ -29,7 +37,7 @@ public static class LayerwiseClipping
             if (coefficient < 1.0) clipped++;
             smallest = Math.Min(smallest, coefficient);
         }
-        return new ClipOutcome(total, smallest, clipped > 0, clipped, gradients.Count);
+        return (clipped, smallest);
     }
 
     /// <summary>
@@ -50,6 +58,14 @@ public static class LayerwiseClipping
         using var scope = NewDisposeScope();
         double total = GradientClipping.TotalNorm(gradients, 2.0).item<float>();
         if (!double.IsFinite(total)) return new ClipOutcome(total, double.NaN, false, 0, 0);
+        var (clipped, units) = ScaleUnits(gradients, weights, include, lambda);
+        return new ClipOutcome(total, double.NaN, clipped > 0, (int)clipped, (int)units);
+    }
+
+    /// <summary>The scaling of <see cref="Adaptive"/> alone: returns units clipped and units considered.</summary>
+    public static (long Clipped, long Units) ScaleUnits(IReadOnlyList<Tensor> gradients, IReadOnlyList<Tensor> weights, IReadOnlyList<bool> include, double lambda)
+    {
+        using var scope = NewDisposeScope();
         long clipped = 0, units = 0;
         using var s = new HeldScalars();
         using var noGrad = no_grad();
@@ -65,6 +81,6 @@ public static class LayerwiseClipping
             clipped += trigger.sum().item<long>();
             units += trigger.numel();
         }
-        return new ClipOutcome(total, double.NaN, clipped > 0, (int)clipped, (int)units);
+        return (clipped, units);
     }
 }

@@ -2,7 +2,7 @@
 using static TorchSharp.torch;
 using DistClip.Core;
 
-namespace DistClip.Coordinator.Clipping;
+namespace DistClip.Training.Clipping;
 
 /// <summary>
 /// Gradient clipping with exactly the semantics of PyTorch's <c>torch.nn.utils.clip_grad_norm_</c> and
@@ -41,11 +41,26 @@ public static class GradientClipping
     /// </summary>
     public static Tensor ScaleToNorm(IReadOnlyList<Tensor> gradients, double maxNorm, Tensor totalNorm)
     {
+        var coefficient = Coefficient(maxNorm, totalNorm);
+        Scale(gradients, coefficient);
+        return coefficient;
+    }
+
+    /// <summary>
+    /// <c>min(1, maxNorm / (totalNorm + 1e-6))</c> as libtorch's <c>clip_grad_norm_</c> forms it: a float32 tensor holding
+    /// maxNorm, divided by the norm plus ε, clamped to 1 (a 0-d tensor like <paramref name="totalNorm"/>).
+    /// </summary>
+    public static Tensor Coefficient(double maxNorm, Tensor totalNorm)
+    {
         using var s = new HeldScalars();
-        var coefficient = full_like(totalNorm, s[maxNorm]).div_(totalNorm.add(s[Epsilon], s.One)).clamp_max(s[1.0]);
+        return full_like(totalNorm, s[maxNorm]).div_(totalNorm.add(s[Epsilon], s.One)).clamp_max(s[1.0]);
+    }
+
+    /// <summary>Multiplies every gradient in place by <paramref name="coefficient"/> (a 0-d tensor).</summary>
+    public static void Scale(IReadOnlyList<Tensor> gradients, Tensor coefficient)
+    {
         using var noGrad = no_grad();
         foreach (var g in gradients) g.mul_(coefficient.to(g.device));
-        return coefficient;
     }
 
     /// <summary>
@@ -74,11 +89,19 @@ public static class GradientClipping
         double totalValue = TotalNorm(gradients, 2.0).item<float>();
         long elements = gradients.Sum(g => g.numel());
         if (!double.IsFinite(totalValue)) return new ClipOutcome(totalValue, double.NaN, false, 0, (int)elements);
+        long beyond = ClampToValue(gradients, limit);
+        return new ClipOutcome(totalValue, double.NaN, beyond > 0, (int)beyond, (int)elements);
+    }
+
+    /// <summary>Clamps every element to [-limit, limit] in place; returns how many were beyond it.</summary>
+    public static long ClampToValue(IReadOnlyList<Tensor> gradients, double limit)
+    {
+        using var scope = NewDisposeScope();
         using var s = new HeldScalars();
         long beyond = gradients.Sum(g => g.abs().gt(s[limit]).sum().item<long>());
         using var noGrad = no_grad();
         foreach (var g in gradients) g.clamp_(s[-limit], s[limit]);
-        return new ClipOutcome(totalValue, double.NaN, beyond > 0, (int)beyond, (int)elements);
+        return beyond;
     }
 
     /// <summary>Only measures: the L2 norm of all gradients, nothing clipped.</summary>

@@ -1,5 +1,5 @@
 // The learning-rate schedule a run uses, as plain values.
-namespace DistClip.Coordinator.Optimization;
+namespace DistClip.Training.Optimization;
 
 /// <summary>Learning-rate schedule, stepped once per optimizer step. The defaults are the run's defaults.</summary>
 /// <param name="Kind">constant, step (×Gamma every StepSize steps) or cosine (to MinLearningRate at the last step; the default).</param>

@@ -2,7 +2,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch.optim;
 
-namespace DistClip.Coordinator.Optimization;
+namespace DistClip.Training.Optimization;
 
 /// <summary>Maps <see cref="OptimizerSettings"/> and <see cref="ScheduleSettings"/> onto TorchSharp's classes (the optimizers through <see cref="Sgd"/>, <see cref="Adam"/>, <see cref="AdamW"/>).</summary>
 public static class OptimizerFactory

@@ -1,5 +1,5 @@
 // The optimizer and learning-rate schedule a run uses, as plain values.
-namespace DistClip.Coordinator.Optimization;
+namespace DistClip.Training.Optimization;
 
 /// <summary>Optimizer hyper-parameters (TorchSharp's SGD, Adam and AdamW). The defaults are the run's defaults (the one place they live).</summary>
 /// <param name="Name">sgd, adam or adamw: SGD with momentum.</param>
