@@ -6,7 +6,7 @@ using DistClip.Coordinator;
 namespace DistClip.Hosting.Checkpoints;
 
 /// <summary>
-/// The <c>state.json</c> of a checkpoint. With the files of <see cref="StateFiles"/> it is the whole training state:
+/// The <c>state.json</c> of a checkpoint. With the files of <see cref="Training.State.StateFiles"/> it is the whole training state:
 /// the data order's position and the schedule's are the step count (both are functions of it), AutoClip's memory is
 /// <see cref="ClipHistory"/>, and <see cref="Trajectory"/> is the configuration a resumed run must keep. <see cref="Compute"/>
 /// is the cluster's compute it was written on (<see cref="Core.ComputeFingerprint.Describe"/>; null in older checkpoints):

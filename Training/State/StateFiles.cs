@@ -1,7 +1,7 @@
-// The names of the files a coordinator's training state is written to.
-namespace DistClip.Coordinator;
+// The names of the files a replica's training state is written to.
+namespace DistClip.Training.State;
 
-/// <summary>The files <see cref="MasterWeights.WriteState"/> writes into a checkpoint folder.</summary>
+/// <summary>The files <see cref="ModelReplica.WriteState"/> writes into a checkpoint folder.</summary>
 public static class StateFiles
 {
     /// <summary>The master weights: safetensors with PyTorch state_dict names.</summary>
