@@ -146,6 +146,36 @@ public sealed class ResumeSpecs(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
+    /// A coordinator resumed from a crashed run's checkpoint and stopped by SIGTERM while it still waits for workers has
+    /// trained nothing new, but the run it holds is resumable: it exits 75, naming the checkpoint it resumed from.
+    /// </summary>
+    [Fact]
+    public void Should_exit_75_when_a_resumed_coordinator_is_stopped_before_its_first_new_step()
+    {
+        var runDir = At("crashed");
+        using (var crashed = CliProcess.Start("train", "--dataset", "synthetic", "--model", "mlp", "--steps", "100000", "--checkpoint-every", "20",
+                   "--log-every", "20", "--run-dir", runDir, "--no-eval"))
+        {
+            crashed.WaitForOutput("step ", TestSeed.Random(output).Next(3, 8), Timeout);
+            crashed.Kill();   // SIGKILL: only the periodic checkpoints are left
+            crashed.Finish(Timeout);
+        }
+        var newest = Directory.GetDirectories(Path.Combine(runDir, "checkpoints")).Max()!;
+        long step = long.Parse(Path.GetFileName(newest)["step-".Length..]);
+
+        using var coordinator = CliProcess.Start("coordinator", "--port", $"{LoopbackPorts.Free()}", "--resume", "auto", "--run-dir", runDir);
+        coordinator.WaitForOutput("waiting for 1 worker actor(s)", 1, Timeout);
+        coordinator.Signal("TERM");
+        var stopped = coordinator.Finish(Timeout);
+
+        output.WriteLine($"resumed at step {step}: {stopped.Stderr.Trim()}");
+        Assert.Contains($"resuming from {newest}: step {step} of 100000", stopped.Stdout);
+        Assert.True(stopped.ExitCode == 75, $"exit {stopped.ExitCode}, expected 75 (stopped by a signal, its checkpoint there)\n{stopped.Stderr}");
+        Assert.Contains($"after {step} of 100000 steps", stopped.Stderr);
+        Assert.Contains($"the checkpoint of step {step} is in {Path.Combine(runDir, "checkpoints")}: resume with --resume auto", stopped.Stderr);
+    }
+
+    /// <summary>
     /// A sweep stopped by SIGTERM in its second run and started again with <c>--resume auto</c>: each run resumes from
     /// the checkpoints in its own folder (the first is already complete), and every run ends with the bits of the
     /// sweep that nothing stopped; the resumed run's metrics file has each step once.
