@@ -8,13 +8,15 @@ namespace DistClip.Exchange.Bulk;
 /// <summary>
 /// Reads and writes <see cref="BulkMessage"/>s on a stream. Layout, little-endian: magic "DCB" + protocol
 /// version (4 bytes), kind (1), token (8), step (8), version (8), shard (4), sample count (4), loss sum (8),
-/// element count (4), then element count × 4 bytes of float32. A frame says nothing of who sent it: the receiver knows
-/// its sender by the token (<see cref="BulkTokens"/>) and the connection it arrived on.
+/// element count (4), offset (4: where the values start in the exchange vector), then element count × 4 bytes of float32.
+/// A frame says nothing of who sent it: the receiver knows its sender by the token (<see cref="BulkTokens"/>) and the
+/// connection it arrived on.
 /// </summary>
 public static class BulkFrame
 {
     private static readonly byte[] Magic = [(byte)'D', (byte)'C', (byte)'B', (byte)ProtocolVersion.Current];
-    private const int Header = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 8 + 4;
+    /// <summary>Bytes of a frame before its values.</summary>
+    public const int Header = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 8 + 4 + 4;
 
     public static void Write(Stream stream, BulkMessage m)
     {
@@ -28,6 +30,7 @@ public static class BulkFrame
         BinaryPrimitives.WriteInt32LittleEndian(h[33..], m.SampleCount);
         BinaryPrimitives.WriteDoubleLittleEndian(h[37..], m.LossSum);
         BinaryPrimitives.WriteInt32LittleEndian(h[45..], m.Values.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(h[49..], m.Offset);
         stream.Write(h);
         stream.Write(MemoryMarshal.AsBytes(m.Values.AsSpan()));  // float32 is little-endian on every platform .NET runs DistClip on
         stream.Flush();
@@ -35,7 +38,8 @@ public static class BulkFrame
 
     /// <summary>
     /// Reads one frame; null at a clean end of stream. A frame that is not DistClip's, of another protocol
-    /// version, under a token not accepted, or larger than <paramref name="maxElements"/> throws <see cref="InvalidDataException"/>.
+    /// version, under a token not accepted, or whose range reaches past <paramref name="maxElements"/> (the exchange vector's
+    /// length) throws <see cref="InvalidDataException"/>.
     /// The values are read into <paramref name="buffers"/>' array when given, else into a new one.
     /// </summary>
     public static BulkMessage? Read(Stream stream, int maxElements, ReceiveBufferPool? buffers = null) =>
@@ -57,14 +61,14 @@ public static class BulkFrame
         if (first == 0) return null;
         try { if (first < header.Length) await StallBoundReads.FillAsync(stream, header.AsMemory(first), stallLimit, cancel, time).ConfigureAwait(false); }
         catch (EndOfStreamException) { throw new InvalidDataException($"Truncated bulk frame header (fewer than {header.Length} bytes)."); }
-        var (kind, count) = CheckHeader(header, maxElements, acceptsToken);
+        var (kind, count, offset) = CheckHeader(header, maxElements, acceptsToken);
         var values = buffers?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);  // every element is overwritten just below
         await ReadValuesAsync(stream, values, count, stallLimit, cancel, time).ConfigureAwait(false);
         var h = header.AsSpan();
         return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
             BinaryPrimitives.ReadInt32LittleEndian(h[29..]), BinaryPrimitives.ReadInt32LittleEndian(h[33..]),
-            BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values);
+            BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values) { Offset = offset };
     }
 
     /// <summary>Reads <paramref name="count"/> float32 values straight into <paramref name="values"/>.</summary>
@@ -74,8 +78,8 @@ public static class BulkFrame
         await StallBoundReads.FillAsync(stream, bytes.Memory, stallLimit, cancel, time).ConfigureAwait(false);
     }
 
-    /// <summary>The frame's kind and element count, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>
-    private static (BulkKind Kind, int Count) CheckHeader(ReadOnlySpan<byte> h, int maxElements, Func<long, bool>? acceptsToken)
+    /// <summary>The frame's kind, element count and offset, or <see cref="InvalidDataException"/> for a header that is not acceptable.</summary>
+    private static (BulkKind Kind, int Count, int Offset) CheckHeader(ReadOnlySpan<byte> h, int maxElements, Func<long, bool>? acceptsToken)
     {
         if (!h[..3].SequenceEqual(Magic.AsSpan(0, 3))) throw new InvalidDataException("Not a DistClip bulk frame (bad magic).");
         if (h[3] != Magic[3]) throw new InvalidDataException($"Bulk frame of DistClip protocol v{h[3]}; this node speaks v{ProtocolVersion.Current}.");
@@ -85,6 +89,9 @@ public static class BulkFrame
             throw new InvalidDataException("A bulk frame under a token this end does not accept (of another run, of a worker no longer admitted, or not the one its connection is bound to).");
         int count = BinaryPrimitives.ReadInt32LittleEndian(h[45..]);
         if (count < 0 || count > maxElements) throw new InvalidDataException($"Bulk frame of {count} elements; at most {maxElements} are accepted.");
-        return (kind, count);
+        int offset = BinaryPrimitives.ReadInt32LittleEndian(h[49..]);
+        if (offset < 0 || offset > maxElements - count)
+            throw new InvalidDataException($"Bulk frame of elements [{offset}, {(long)offset + count}); the exchange vector has {maxElements}.");
+        return (kind, count, offset);
     }
 }

@@ -145,7 +145,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
         await LoopbackPorts.WaitForListenerAsync(bulkPort, Timeout);
         var frame = new MemoryStream();
         DistClip.Exchange.Bulk.BulkFrame.Write(frame, new DistClip.Exchange.Bulk.BulkMessage(DistClip.Exchange.Bulk.BulkKind.Gradients, 1, 0, 0, 0, 1, 0, new float[1000]));
-        var half = frame.ToArray()[..30];   // of a 49-byte header
+        var half = frame.ToArray()[..30];   // of a frame header
         var held = new List<TcpClient>();
         try
         {

@@ -158,9 +158,9 @@ public sealed class ClusterTlsSpecs : IDisposable
         }
         var wire = tap.Sent;
         var values = System.Runtime.InteropServices.MemoryMarshal.AsBytes(gradients.GradientSum.AsSpan()).ToArray();
-        // Each frame: its 49-byte header, its values; with TLS each of these in records of 256 KiB with 20 bytes of their own,
+        // Each frame: its header, its values; with TLS each of these in records of 256 KiB with 20 bytes of their own,
         // after one handshake (a few KB; TLS's own records would add 22 bytes per 16 KiB: 9.7 KB for the three frames).
-        const int header = 49;
+        const int header = BulkFrame.Header;
         long records = 1 + (values.Length + SealedRecordStream.MaxRecord - 1) / SealedRecordStream.MaxRecord;
         long frames = 3 * (header + values.Length + (tls ? records * 20 : 0));
         if (tls) Assert.InRange(wire.Length - frames, 1, 8192);

@@ -34,20 +34,20 @@ public sealed class SealedRecordStreamSpecs
     }
 
     [Theory]
-    [InlineData(49)]                              // a frame header: one record, opened straight into the reader's buffer
+    [InlineData(BulkFrame.Header)]                // a frame header: one record, opened straight into the reader's buffer
     [InlineData(SealedRecordStream.MaxRecord)]    // exactly one full record
     [InlineData(1_000_003)]                       // records of 256 KiB and a short last one
     public async Task Should_open_what_it_sealed_bit_for_bit_whatever_the_reader_asks_for_at_a_time(int bytes)
     {
-        var header = RandomNumberGenerator.GetBytes(49);
+        var header = RandomNumberGenerator.GetBytes(BulkFrame.Header);
         var values = RandomNumberGenerator.GetBytes(bytes);
         var wire = Sealed(Secret, SealedRecordStream.RecordsPerKey, header, values);
 
         int records = 1 + (bytes + SealedRecordStream.MaxRecord - 1) / SealedRecordStream.MaxRecord;
-        Assert.Equal(49 + bytes + records * Overhead, wire.Length);
+        Assert.Equal(BulkFrame.Header + bytes + records * Overhead, wire.Length);
         Assert.Equal(-1, wire.AsSpan().IndexOf(values.AsSpan(0, 32)));  // the values are not on the wire in the clear
         byte[] written = [.. header, .. values];
-        foreach (int chunk in new[] { 7, 49, 64 << 10, 4 << 20 })
+        foreach (int chunk in new[] { 7, BulkFrame.Header, 64 << 10, 4 << 20 })
             Assert.Equal(written, await ReadAllAsync(Reader(wire), chunk));
     }
 

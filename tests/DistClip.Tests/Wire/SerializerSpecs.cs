@@ -174,4 +174,34 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         Assert.Contains("a token this end does not accept", otherRun.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a claim of 4 GB allocated memory before it was refused");
     }
+
+    /// <summary>
+    /// A bulk frame carries its range: the values of elements [offset, offset + length) of the exchange vector travel with
+    /// their offset, and a range that reaches past the vector (however its offset and length are chosen) is refused from
+    /// the header, before its values are read.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 1000)]       // a whole vector
+    [InlineData(384, 320)]      // one owner's range
+    [InlineData(999, 1)]
+    [InlineData(1000, 0)]       // an empty range at the end
+    public void Should_carry_a_frames_range_and_refuse_one_past_the_vector(int offset, int length)
+    {
+        var values = Enumerable.Range(0, length).Select(i => i * 0.5f).ToArray();
+        var written = new MemoryStream();
+        DistClip.Exchange.Bulk.BulkFrame.Write(written, new DistClip.Exchange.Bulk.BulkMessage(
+            DistClip.Exchange.Bulk.BulkKind.Gradients, 42, 3, 2, 1, 8, 0.25, values) { Offset = offset });
+        var read = DistClip.Exchange.Bulk.BulkFrame.Read(new MemoryStream(written.ToArray()), maxElements: 1000)!;
+        Assert.Equal(offset, read.Offset);
+        Assert.Equal(values, read.Values);
+        Assert.Equal((3L, 2L, 1, 8, 0.25), (read.Step, read.Version, read.Shard, read.SampleCount, read.LossSum));
+
+        foreach (int past in new[] { 1000 - length + 1, int.MaxValue - length / 2, -1 })
+        {
+            var frame = written.ToArray();
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(49), past);   // the offset
+            var thrown = Assert.Throws<InvalidDataException>(() => DistClip.Exchange.Bulk.BulkFrame.Read(new MemoryStream(frame), maxElements: 1000));
+            Assert.Contains($"elements [{past}, {(long)past + length}); the exchange vector has 1000", thrown.Message);
+        }
+    }
 }
