@@ -10,8 +10,8 @@ namespace DistClip.Coordinator;
 
 /// <summary>
 /// Routes the step protocol of docs/ARCHITECTURE.md through three states: <see cref="WaitingForWorkers"/>
-/// (until <see cref="CoordinatorPlan.MinWorkers"/> are admitted), <see cref="Stepping"/> (a step is always in
-/// flight) and <see cref="Finished"/>. The logic lives elsewhere: <see cref="WorkerRoster{TWorker}"/>
+/// (until <see cref="CoordinatorPlan.MinWorkers"/> are admitted), <see cref="Stepping"/> (one state per step, which holds
+/// that step's <see cref="StepInFlight{TWorker}"/>) and <see cref="Finished"/>. The logic lives elsewhere: <see cref="WorkerRoster{TWorker}"/>
 /// admits workers and hands out orphaned shards, <see cref="ShardPlan"/> splits a batch,
 /// <see cref="StepInFlight{TWorker}"/> checks and reduces results in shard order, <see cref="MasterWeights"/>
 /// clips by the true global norm and steps the optimizer, and <see cref="WorkerLinks"/> moves parameters
@@ -40,7 +40,6 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly float[] _reductionBuffer;       // reused every step: the mean gradient is formed here
     private readonly List<IActorRef> _unreachable = [];  // workers given up on while their node was unreachable
     private WorkerLinks _links = null!;              // opened in PreStart
-    private StepInFlight<IActorRef>? _inFlight;       // set while Stepping
     private long _step, _skipped, _clipped, _samples;
     private Core.ComputeFingerprint? _firstWorkerCompute;   // its devices are the cluster's (ClusterFingerprint)
 
@@ -64,23 +63,23 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JoinProof>(OnJoinProof);
-        Receive<RegisterWorker>(OnRegister);
-        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef); });
-        Receive<WorkerNodeReachability>(OnReachability);
+        Receive<RegisterWorker>(r => OnRegister(r, null));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); });
+        Receive<WorkerNodeReachability>(r => OnReachability(r, null));
         Receive<StopTraining>(stop => Finish(stop.Reason));
     }
 
-    /// <summary>Training: a step is in flight from the first step to the last.</summary>
-    private void Stepping()
+    /// <summary>Training, one state per step: <paramref name="step"/> is in flight (from the first step to the last there always is one).</summary>
+    private void Stepping(StepInFlight<IActorRef> step)
     {
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JoinProof>(OnJoinProof);
-        Receive<RegisterWorker>(OnRegister);
-        Receive<IDataPlaneMessage>(OnGradientTransfer);
-        Receive<ShardRefused>(OnShardRefused);
-        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef); });
-        Receive<StepTimedOut>(OnStepTimedOut);
-        Receive<WorkerNodeReachability>(OnReachability);
+        Receive<RegisterWorker>(r => OnRegister(r, step));
+        Receive<IDataPlaneMessage>(t => OnGradientTransfer(t, step));
+        Receive<ShardRefused>(r => OnShardRefused(r, step));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, step); });
+        Receive<StepTimedOut>(t => OnStepTimedOut(t, step));
+        Receive<WorkerNodeReachability>(r => OnReachability(r, step));
         Receive<StopTraining>(stop => Finish(stop.Reason));
     }
 
@@ -148,7 +147,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Sender.Tell(_links.Offer(Sender, _job) with { CoordinatorProof = _gate.CoordinatorProof(Sender, self) });
     }
 
-    private void OnRegister(RegisterWorker register)
+    private void OnRegister(RegisterWorker register, StepInFlight<IActorRef>? step)
     {
         if (!_gate.Admits(Sender, register.WorkerName))
         {
@@ -188,9 +187,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _links.SendParameters(Sender, _master.Version, _master.CopyValuesTo);
         _log.Info("Admitted worker {0} on {1} ({2} parameters)", register.WorkerName, register.Device, register.Signature.ElementCount);
         _observer.OnWorkerAdmitted(register.WorkerName, register.Device, link);
-        _roster.Admit(Sender, stepInFlight: _inFlight is not null);
+        _roster.Admit(Sender, stepInFlight: step is not null);
 
-        if (_inFlight is not null) AssignOrphans();
+        if (step is not null) AssignOrphans(step);
         else if (_roster.Active.Count >= _plan.MinWorkers) StartTraining();
     }
 
@@ -198,7 +197,6 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         _log.Info("Training starts with {0} workers: {1} steps, {2} steps per epoch, {3} shards a step", _roster.Active.Count, _plan.TotalSteps, _batches.StepsPerEpoch, _plan.ShardCount);
         _clock.Start();
-        Become(Stepping);
         StartStep();
     }
 
@@ -210,64 +208,65 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _stepClock.Restart();
         var workers = _roster.Active;
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
-        _inFlight = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
+        var step = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
+        Become(() => Stepping(step));
         if (workers.Count == 0) _log.Warning("Step {0}: no workers left; waiting for one to join", _step);
-        else for (int r = 0; r < shards.Length; r++) Send(r, workers[r % workers.Count]);
+        else for (int r = 0; r < shards.Length; r++) Send(step, r, workers[r % workers.Count]);
         Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step, _deadline.Current), _deadline.Current);
     }
 
-    private void OnStepTimedOut(StepTimedOut timeout)
+    private void OnStepTimedOut(StepTimedOut timeout, StepInFlight<IActorRef> step)
     {
-        if (_inFlight!.Step != timeout.Step) return;
+        if (step.Step != timeout.Step) return;
         foreach (var worker in _roster.Active.ToList())
-            foreach (var shard in _inFlight.Outstanding(worker))
+            foreach (var shard in step.Outstanding(worker))
             {
                 _log.Warning("Step {0}: no result for shard {1} from {2} after {3:F1} s; asking again", timeout.Step, shard, worker.Path, timeout.After.TotalSeconds);
-                worker.Tell(_inFlight.Request(shard));
+                worker.Tell(step.Request(shard));
             }
         var next = _deadline.Backoff(timeout.After);
         Timers.StartSingleTimer(nameof(StepTimedOut), timeout with { After = next }, next);
     }
 
-    private void Send(int shard, IActorRef worker)
+    private static void Send(StepInFlight<IActorRef> step, int shard, IActorRef worker)
     {
-        _inFlight!.Assign(shard, worker);
-        worker.Tell(_inFlight.Request(shard));
+        step.Assign(shard, worker);
+        worker.Tell(step.Request(shard));
     }
 
-    private void OnGradientTransfer(IDataPlaneMessage transfer)
+    private void OnGradientTransfer(IDataPlaneMessage transfer, StepInFlight<IActorRef> step)
     {
-        if (_links.Receive(transfer, Sender, _inFlight!.Step, out var rejection) is { } arrived) OnShardGradients(arrived.Sum, arrived.Worker);
+        if (_links.Receive(transfer, Sender, step.Step, out var rejection) is { } arrived) OnShardGradients(arrived.Sum, arrived.Worker, step);
         else if (rejection is not null) _log.Warning("Dropped a shard result from {0}: {1}", Sender.Path, rejection);
     }
 
-    private void OnShardGradients(ShardSum result, IActorRef sender)
+    private void OnShardGradients(ShardSum result, IActorRef sender, StepInFlight<IActorRef> step)
     {
-        var rejection = _inFlight!.Check(sender, result);
+        var rejection = step.Check(sender, result);
         if (rejection is not null) { _log.Warning("Dropped a shard result from {0}: {1}", sender.Path, rejection); return; }
         if (!ShardCheck.AllFinite(result.GradientSum.Span) || !double.IsFinite(result.LossSum))
         {
-            if (_faulty.Suspect(result.Shard, sender) && RecomputeElsewhere(result, sender)) return;
+            if (_faulty.Suspect(result.Shard, sender) && RecomputeElsewhere(result, sender, step)) return;
             _faulty.Forgive(result.Shard);
         }
-        else if (_faulty.Confirmed(result.Shard) is ({ } blamed, var count)) Blame(blamed, result, count);
-        _inFlight.Accept(sender, result);
-        if (_inFlight.IsComplete) CompleteStep();
+        else if (_faulty.Confirmed(result.Shard) is ({ } blamed, var count)) Blame(blamed, result, count, step);
+        step.Accept(sender, result);
+        if (step.IsComplete) CompleteStep(step);
     }
 
     /// <summary>Asks another active worker for a shard whose result was not finite; false when there is none.</summary>
-    private bool RecomputeElsewhere(ShardSum result, IActorRef sender)
+    private bool RecomputeElsewhere(ShardSum result, IActorRef sender, StepInFlight<IActorRef> step)
     {
         var others = _roster.Active.Where(w => !w.Equals(sender)).ToList();
         if (others.Count == 0) return false;
         var other = others[result.Shard % others.Count];
         _log.Warning("Step {0}: shard {1} from {2} is not finite; computing it again on {3}", result.Step, result.Shard, sender.Path, other.Path);
-        Send(result.Shard, other);
+        Send(step, result.Shard, other);
         return true;
     }
 
     /// <summary>A worker whose shard was not finite where another's was: named, counted, removed at the limit.</summary>
-    private void Blame(IActorRef worker, ShardSum result, int count)
+    private void Blame(IActorRef worker, ShardSum result, int count, StepInFlight<IActorRef> step)
     {
         _log.Error("Worker {0} sent a non-finite result for shard {1} of step {2} that another worker computed finite ({3} of at most {4})",
             worker.Path, result.Shard, result.Step, count, _plan.MaxBadShards);
@@ -275,12 +274,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var reason = $"{count} shard results that were not finite where other workers' were (--max-bad-shards {_plan.MaxBadShards})";
         _log.Error("Removed worker {0}: {1}", worker.Path, reason);
         worker.Tell(new WorkerRefused(reason, Removed: true));
-        OnWorkerLost(worker);
+        OnWorkerLost(worker, step);
     }
 
-    private void CompleteStep()
+    private void CompleteStep(StepInFlight<IActorRef> step)
     {
-        var step = _inFlight!;
         var reducer = step.Reducer;
         StepOutcome outcome;
         try { outcome = _master.Apply(step.Step, reducer.MeanGradient()); }
@@ -292,7 +290,6 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        _inFlight = null;
         _links.StepReduced(step.Step);
         _samples += reducer.SampleCount;
         if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
@@ -312,20 +309,20 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         StartStep();
     }
 
-    private void OnShardRefused(ShardRefused refused)
+    private void OnShardRefused(ShardRefused refused, StepInFlight<IActorRef> step)
     {
-        if (refused.Step != _inFlight!.Step) return;
+        if (refused.Step != step.Step) return;
         _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; resending parameters", Sender.Path, refused.Shard, refused.Step, refused.Reason);
-        if (!_inFlight.Outstanding(Sender).Contains(refused.Shard)) return;
+        if (!step.Outstanding(Sender).Contains(refused.Shard)) return;
         _links.SendParameters(Sender, _master.Version, _master.CopyValuesTo);
-        Sender.Tell(_inFlight.Request(refused.Shard));
+        Sender.Tell(step.Request(refused.Shard));
     }
 
     /// <summary>
     /// A worker node the failure detector gave up on loses its workers' shards at once (the cluster removes the node
     /// later, or it comes back); when it is reachable again, those workers are told the job ended for them, and join again.
     /// </summary>
-    private void OnReachability(WorkerNodeReachability node)
+    private void OnReachability(WorkerNodeReachability node, StepInFlight<IActorRef>? step)
     {
         if (!node.Reachable)
         {
@@ -333,7 +330,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             {
                 _log.Warning("Worker {0} is unreachable; its shards go to the others", worker.Path);
                 _unreachable.Add(worker);
-                OnWorkerLost(worker);
+                OnWorkerLost(worker, step);
                 worker.Tell(new TrainingFinished(_step));   // should it be alive after all, it joins again
             }
             return;
@@ -345,25 +342,25 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnWorkerLost(IActorRef worker)
+    private void OnWorkerLost(IActorRef worker, StepInFlight<IActorRef>? step)
     {
         _gate.Forget(worker);
         foreach (var name in _nameOf.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList()) _nameOf.Remove(name);
         if (!_roster.Remove(worker)) return;
         _links.Remove(worker);
-        if (_inFlight is null) return;
-        var orphans = _inFlight.Release(worker);
-        _log.Warning("Worker {0} left during step {1}; re-assigning {2} shard(s) to {3} survivor(s)", worker.Path, _inFlight.Step, orphans.Count, _roster.Active.Count);
-        AssignOrphans();
+        if (step is null) return;
+        var orphans = step.Release(worker);
+        _log.Warning("Worker {0} left during step {1}; re-assigning {2} shard(s) to {3} survivor(s)", worker.Path, step.Step, orphans.Count, _roster.Active.Count);
+        AssignOrphans(step);
     }
 
-    private void AssignOrphans()
+    private void AssignOrphans(StepInFlight<IActorRef> step)
     {
-        var orphans = _inFlight!.Unassigned();
+        var orphans = step.Unassigned();
         if (orphans.Count == 0) return;
         var takers = _roster.TakeOrphans(orphans.Count);
         if (takers.Count == 0) { _log.Warning("No workers left; waiting for one to join"); return; }
-        for (int i = 0; i < orphans.Count; i++) Send(orphans[i], takers[i]);
+        for (int i = 0; i < orphans.Count; i++) Send(step, orphans[i], takers[i]);
     }
 
     /// <summary>Ends the run: after the last step, or at once when <paramref name="stoppedBecause"/> is given (the step in flight is dropped).</summary>
@@ -371,7 +368,6 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         _clock.Stop();
-        _inFlight = null;
         if (checkpoint)
         {
             try { _checkpoints?.OnRunEnded(Counters, _master); }
