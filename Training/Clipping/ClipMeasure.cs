@@ -17,7 +17,7 @@ public static class ClipMeasure
     {
         if (gradients.Count == 0) return [];
         using var scope = NewDisposeScope();
-        var norms = stack(gradients.Select(g => GradientClipping.VectorNorm(g, normType).to(CPU)).ToArray());
+        var norms = stack(gradients.Select(g => GradientClipping.VectorNorm(g, normType)).ToArray()).cpu();
         return norms.data<float>().ToArray();
     }
 

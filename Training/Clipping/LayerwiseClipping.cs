@@ -4,26 +4,16 @@ using DistClip.Core;
 
 namespace DistClip.Training.Clipping;
 
-/// <summary>Per-layer norm clipping and adaptive gradient clipping; both act in place and report what they did.</summary>
+/// <summary>Per-layer norm clipping and adaptive gradient clipping; both act in place and count what they clipped.</summary>
 public static class LayerwiseClipping
 {
     /// <summary>AGC's ε: weights smaller than this are treated as this large, so zero-initialised units can still learn.</summary>
     public const double AgcEpsilon = 1e-3;
 
     /// <summary>
-    /// Clips every tensor by its own p-norm: g_t ← g_t · min(1, maxNorm / (‖g_t‖_p + 1e-6)), as
-    /// <c>clip_grad_norm_</c> would on that tensor alone. Units are tensors.
+    /// Clips every tensor by its own p-norm: g_t ← g_t · min(1, maxNorm / (‖g_t‖_p + 1e-6)), as <c>clip_grad_norm_</c> would
+    /// on that tensor alone. Returns how many tensors were clipped and the smallest coefficient.
     /// </summary>
-    public static ClipOutcome PerLayer(IReadOnlyList<Tensor> gradients, double maxNorm, double normType)
-    {
-        using var scope = NewDisposeScope();
-        double total = GradientClipping.TotalNorm(gradients, 2.0).item<float>();
-        if (!double.IsFinite(total)) return new ClipOutcome(total, double.NaN, false, 0, gradients.Count);
-        var (clipped, smallest) = ScaleEachTensor(gradients, maxNorm, normType);
-        return new ClipOutcome(total, smallest, clipped > 0, clipped, gradients.Count);
-    }
-
-    /// <summary>The scaling of <see cref="PerLayer"/> alone: returns how many tensors were clipped and the smallest coefficient.</summary>
     public static (int Clipped, double Smallest) ScaleEachTensor(IReadOnlyList<Tensor> gradients, double maxNorm, double normType)
     {
         using var scope = NewDisposeScope();
@@ -49,20 +39,11 @@ public static class LayerwiseClipping
         ? GradientClipping.VectorNorm(t, 2.0)                                                   // ()
         : linalg.norm(t.flatten(1), 2.0, [1], keepdim: true).view([t.shape[0], .. Enumerable.Repeat(1L, (int)t.dim() - 1)]);  // (out, 1, …)
 
+
     /// <summary>
     /// AGC on each (gradient, weight) pair whose <paramref name="include"/> flag is set: units with
-    /// ‖G_i‖ / max(‖W_i‖, ε) &gt; λ are scaled to exactly λ · max(‖W_i‖, ε). Reports units clipped of units considered.
+    /// ‖G_i‖ / max(‖W_i‖, ε) &gt; λ are scaled to exactly λ · max(‖W_i‖, ε). Returns units clipped and units considered.
     /// </summary>
-    public static ClipOutcome Adaptive(IReadOnlyList<Tensor> gradients, IReadOnlyList<Tensor> weights, IReadOnlyList<bool> include, double lambda)
-    {
-        using var scope = NewDisposeScope();
-        double total = GradientClipping.TotalNorm(gradients, 2.0).item<float>();
-        if (!double.IsFinite(total)) return new ClipOutcome(total, double.NaN, false, 0, 0);
-        var (clipped, units) = ScaleUnits(gradients, weights, include, lambda);
-        return new ClipOutcome(total, double.NaN, clipped > 0, (int)clipped, (int)units);
-    }
-
-    /// <summary>The scaling of <see cref="Adaptive"/> alone: returns units clipped and units considered.</summary>
     public static (long Clipped, long Units) ScaleUnits(IReadOnlyList<Tensor> gradients, IReadOnlyList<Tensor> weights, IReadOnlyList<bool> include, double lambda)
     {
         using var scope = NewDisposeScope();

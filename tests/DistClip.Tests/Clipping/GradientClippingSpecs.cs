@@ -20,6 +20,9 @@ public class GradientClippingSpecs
         return double.IsPositiveInfinity(p) ? values.Max() : Math.Pow(values.Sum(v => Math.Pow(v, p)), 1 / p);
     }
 
+    /// <summary>The product's clipping path: measure, decide, apply (<see cref="Clipper"/>).</summary>
+    private static ClipOutcome Clip(ClipPolicy policy, Tensor[] grads) => new Clipper(policy, grads.Select((_, i) => $"t{i}.weight").ToArray()).Apply(grads, grads);
+
     private static bool Same(Tensor a, Tensor b) => a.data<float>().ToArray().AsSpan().SequenceEqual(b.data<float>().ToArray());
 
     [Theory]
@@ -35,7 +38,7 @@ public class GradientClippingSpecs
         double expected = IndependentNorm(grads, p);
         double maxNorm = expected / 4;
 
-        var outcome = GradientClipping.ClipByNorm(grads, maxNorm, p);
+        var outcome = Clip(new ClipPolicy.GlobalNorm(maxNorm, p), grads);
 
         Assert.True(Math.Abs(outcome.PreClipNorm - expected) <= 1e-4 * expected, $"pre-clip norm {outcome.PreClipNorm}, independent {expected}");
         Assert.True(outcome.Clipped);
@@ -57,7 +60,7 @@ public class GradientClippingSpecs
         var before = grads.Select(g => g.clone()).ToArray();
         double norm = IndependentNorm(grads, p);
 
-        var outcome = GradientClipping.ClipByNorm(grads, norm * 2, p);
+        var outcome = Clip(new ClipPolicy.GlobalNorm(norm * 2, p), grads);
 
         Assert.False(outcome.Clipped);
         Assert.Equal(1.0, outcome.Coefficient);
@@ -74,7 +77,7 @@ public class GradientClippingSpecs
             var parameters = ours.Select(g => new TorchSharp.Modules.Parameter(zeros_like(g))).ToArray();
             for (int i = 0; i < ours.Length; i++) parameters[i].grad = ours[i].clone();
             double torchNorm = nn.utils.clip_grad_norm_(parameters, 1.0, p);
-            var outcome = GradientClipping.ClipByNorm(ours, 1.0, p);
+            var outcome = Clip(new ClipPolicy.GlobalNorm(1.0, p), ours);
             Assert.True(outcome.PreClipNorm == (float)torchNorm, $"p={p}: ours {outcome.PreClipNorm:R}, TorchSharp {torchNorm:R}");
             for (int i = 0; i < ours.Length; i++)  // libtorch's own clip_grad_norm_, to the bit
                 Assert.True(ours[i].data<float>().ToArray().SequenceEqual(parameters[i].grad!.data<float>().ToArray()), $"p={p}: tensor {i} differs from TorchSharp's clip_grad_norm_ (max |Δ| {(ours[i] - parameters[i].grad!).abs().max().item<float>():E2})");
@@ -88,7 +91,7 @@ public class GradientClippingSpecs
         var grads = Gradients(4, 1f);
         var before = grads.Select(g => g.clone()).ToArray();
 
-        var outcome = GradientClipping.ClipByValue(grads, 0.5);
+        var outcome = Clip(new ClipPolicy.Value(0.5), grads);
 
         Assert.True(outcome.Clipped);
         for (int i = 0; i < grads.Length; i++)
@@ -96,7 +99,7 @@ public class GradientClippingSpecs
             var expected = before[i].data<float>().ToArray().Select(v => Math.Clamp(v, -0.5f, 0.5f)).ToArray();
             Assert.Equal(expected, grads[i].data<float>().ToArray());
         }
-        Assert.False(GradientClipping.ClipByValue(Gradients(5, 0.01f), 0.5).Clipped);
+        Assert.False(Clip(new ClipPolicy.Value(0.5), Gradients(5, 0.01f)).Clipped);
     }
 
     [Theory]
@@ -109,8 +112,8 @@ public class GradientClippingSpecs
         grads[1][2] = tensor(poison);
         var before = grads[0].clone();
 
-        var norm = GradientClipping.ClipByNorm(grads, 1.0, 2.0);
-        var value = GradientClipping.ClipByValue(grads, 0.5);
+        var norm = Clip(new ClipPolicy.GlobalNorm(1.0, 2.0), grads);
+        var value = Clip(new ClipPolicy.Value(0.5), grads);
 
         Assert.False(norm.NormIsFinite);
         Assert.False(value.NormIsFinite);

@@ -19,7 +19,7 @@ public class PolicySpecs
         var before = grads.Select(Values).ToArray();
         double maxNorm = 1.0;
 
-        var outcome = LayerwiseClipping.PerLayer(grads, maxNorm, 2.0);
+        var outcome = new Clipper(new ClipPolicy.PerLayer(maxNorm, 2.0), ["a.weight", "a.bias", "b.weight"]).Apply(grads, grads);
 
         int expectedClipped = 0;
         for (int i = 0; i < grads.Length; i++)
@@ -48,7 +48,7 @@ public class PolicySpecs
         var gb = tensor(new float[] { 0.5f, 0, 0 });
         double lambda = 0.05, eps = LayerwiseClipping.AgcEpsilon;
 
-        var outcome = LayerwiseClipping.Adaptive([gw, gb], [w, b], [true, true], lambda);
+        var outcome = new Clipper(new ClipPolicy.Adaptive(lambda, IncludeFinalLayer: true), ["fc.weight", "fc.bias"]).Apply([gw, gb], [w, b]);
 
         // Independent: unit i clipped when ‖G_i‖ / max(‖W_i‖, ε) > λ, scaled to λ·max(‖W_i‖, ε).
         float[][] gRows = [[0.2f, 0], [1, 1], [0.001f, 0]], wRows = [[3, 4], [0.1f, 0], [0, 0]];
