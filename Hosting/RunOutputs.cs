@@ -114,15 +114,22 @@ public sealed class RunOutputs : IDisposable
             throw Settings.SaveTo is null ? EndedEarly(result, interrupted, Stop.ExitCode)
                 : new RunEndedEarlyException($"{interrupted}; the run had finished: the weights of step {s.Steps} were saved to {Settings.SaveTo}.", Stop.ExitCode);
         EvaluationResult? eval = null;
+        IReadOnlyList<Models.Robustness.RobustnessFigure>? robustness = null;
         if (Settings.Evaluate)
         {
             var test = DatasetCatalog.Load(Settings.Dataset, Split.Test, Settings.DataDir, Settings.Seed);
             eval = Evaluation.Evaluate(result.Model, test, augmenter: EvaluationAugmenter());
             _output.WriteLine($"test: {eval.Describe()}");
             _tensorBoard?.OnEvaluation("test", eval, s.Steps);
+            if (Settings.EvalRobustness.Count > 0)
+            {
+                robustness = Models.Robustness.RobustnessEvaluation.Evaluate(result.Model, test, Settings.EvalRobustness, Settings.Seed, augmenter: EvaluationAugmenter());
+                foreach (var figure in robustness) _output.WriteLine($"test under {figure.Describe()}");
+                _tensorBoard?.OnRobustness("test", robustness, s.Steps);
+            }
         }
         if (result.AverageParameters is { } average) EvaluateAverage(result, average);
-        var summary = new RunReport(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2, _compute);
+        var summary = new RunReport(Settings.Clip.ToString()!, s.Steps, s.Samples, s.Seconds, s.SamplesPerSecond, clipRate, s.SkippedSteps, eval?.Loss, eval?.Accuracy, eval?.R2, _compute, robustness);
         if (Settings.RunDir is { } dir)
             File.WriteAllText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return summary;

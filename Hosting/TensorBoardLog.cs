@@ -7,7 +7,8 @@ namespace DistClip.Hosting;
 
 /// <summary>
 /// Per step: loss, learning rate, global norm before and after clipping, clip coefficient, whether the
-/// step clipped (its mean over steps is the clip rate) and the skipped-step count; at the end, the test metrics.
+/// step clipped (its mean over steps is the clip rate) and the skipped-step count; at the end, the test metrics
+/// and, with <c>--eval-robustness</c>, the figures under each perturbation.
 /// </summary>
 public sealed class TensorBoardLog(string directory) : ITrainingObserver
 {
@@ -33,6 +34,17 @@ public sealed class TensorBoardLog(string directory) : ITrainingObserver
         Scalar($"{split}/loss", eval.Loss, (int)step);
         foreach (var (name, value) in new[] { ("accuracy", eval.Accuracy), ("top5_accuracy", eval.Top5Accuracy), ("mae", eval.Mae), ("r2", eval.R2), ("mean_iou", eval.MeanIoU) })
             if (value is double v) Scalar($"{split}/{name}", v, (int)step);
+    }
+
+    /// <summary>Per perturbation: <c>SPLIT_robustness/SPEC/accuracy</c>, <c>…/output_change_mean</c>, <c>…/output_change_p95</c>.</summary>
+    public void OnRobustness(string split, IReadOnlyList<Models.Robustness.RobustnessFigure> figures, long step)
+    {
+        foreach (var f in figures)
+        {
+            if (f.Accuracy is double accuracy) Scalar($"{split}_robustness/{f.Spec}/accuracy", accuracy, (int)step);
+            Scalar($"{split}_robustness/{f.Spec}/output_change_mean", f.OutputChangeMean, (int)step);
+            Scalar($"{split}_robustness/{f.Spec}/output_change_p95", f.OutputChangeP95, (int)step);
+        }
     }
 
     private void Scalar(string tag, double value, int step)

@@ -76,6 +76,8 @@ public sealed record TrainingSettings
     public string? Resume { get; init; }
     // test-split accuracy at the end
     public bool Evaluate { get; init; } = true;
+    // perturbations the test evaluation also runs (--eval-robustness gauss:0.1,fgsm:0.03): accuracy and output change under each
+    public IReadOnlyList<Models.Robustness.Perturbation> EvalRobustness { get; init; } = [];
     // keep an exponential moving average of the weights
     public double? EmaDecay { get; init => field = value is null or (>= 0 and < 1) ? value : throw new ArgumentException($"--ema must be in [0, 1) (got {value})."); }
     // training-time image augmentation
@@ -98,6 +100,8 @@ public sealed record TrainingSettings
     public TrainingSettings Validate()
     {
         if (Cpus is not null) Worker.CpuAffinity.Validate(Cpus, Workers, Threads);
+        if (EvalRobustness.Count > 0 && !Evaluate)
+            throw new ArgumentException("--eval-robustness runs with the test evaluation at the end of the run; drop --no-eval or --eval-robustness.");
         Require(!(Optimizer.Nesterov && Optimizer.Momentum <= 0), "--nesterov needs --momentum > 0.");
         Require(InitFrom is null || File.Exists(InitFrom), $"--init-from: file not found: {InitFrom}");
         Require(Resume is null or "auto" || Directory.Exists(Resume), $"--resume: no such checkpoint or folder: {Resume}");

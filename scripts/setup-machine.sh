@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-time machine set-up for DistClip: the C++ runtime TorchSharp needs and the Fashion-MNIST data.
+# One-time machine set-up for DistClip: the C++ runtime TorchSharp needs, the Fashion-MNIST data, and PyTorch for the tests' reference.
 # Idempotent and quiet when there is nothing to do; sourced by ./distclip and ./run-tests.
 set -euo pipefail
 
@@ -68,5 +68,17 @@ ensure_fashion_mnist() {
     || echo "distclip set-up: could not install dataset-fashion-mnist; pass --data-dir to use your own copy." >&2
 }
 
+# The robustness tests check DistClip's FGSM and PGD against PyTorch's: Debian's python3-torch (1.13 on Debian 12),
+# for Debian's own interpreter (/usr/bin/python3; a pyenv or venv python3 earlier on PATH does not see it).
+ensure_python_torch() {
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import torch" >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || { echo "distclip set-up: no apt to install python3-torch; the robustness reference test will fail." >&2; return 0; }
+  echo "distclip set-up: installing PyTorch for the tests' reference (python3-torch)" >&2
+  apt_update_once
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null \
+    || echo "distclip set-up: could not install python3-torch; the robustness reference test will fail." >&2
+}
+
 ensure_cxx_runtime
 ensure_fashion_mnist
+ensure_python_torch

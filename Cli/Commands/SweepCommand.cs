@@ -8,6 +8,7 @@ using DistClip.Training.Clipping;
 using DistClip.Coordinator.Steps;
 using DistClip.Models;
 using DistClip.Models.Data;
+using DistClip.Models.Robustness;
 
 namespace DistClip.Cli.Commands;
 
@@ -21,8 +22,9 @@ public static class SweepCommand
         var folds = new Option<int>("--folds") { Description = "k-fold cross-validation on the training split (k >= 2): each spec trains k times and is judged on the held-out folds. 0: judge on the test split.", DefaultValueFactory = _ => 0 };
         var cluster = new Option<bool>("--cluster") { Description = "Be the coordinator node of a cluster and run the specs one after another on its workers (started with distclip worker)." };
         var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.MinWorkers, 1) };
+        var select = new Option<string>("--select") { Description = "How the best spec is chosen: accuracy (the task's metric on the judged data), or robust-acc:SPEC (accuracy under a perturbation, e.g. robust-acc:fgsm:0.03; it is added to --eval-robustness).", DefaultValueFactory = _ => "accuracy" };
         var node = new NodeOptions();
-        var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, minWorkers };
+        var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, minWorkers, select };
         o.AddTo(command);
         node.AddTo(command);
         command.SetAction(p => CommandGuard.Run(() =>
@@ -35,15 +37,18 @@ public static class SweepCommand
             if (k > 0 && p.GetValue(cluster)) throw new ArgumentException("--folds works with the embedded trainer only, not with --cluster (workers read whole splits).");
             // Each run's config.yaml is a `train` config: without the sweep's own keys or a clip of its own.
             var trainYaml = string.Concat(ResolvedOptions.ToYaml(p).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:") && !l.StartsWith("folds:")).Select(l => l + "\n"));
+                .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:") && !l.StartsWith("folds:") && !l.StartsWith("select:")).Select(l => l + "\n"));
             var runSettings = o.Read(p);
+            var objective = SweepObjective.Parse(p.GetValue(select)!);
+            if (objective.Under is { } under && !runSettings.EvalRobustness.Contains(under))
+                runSettings = runSettings with { EvalRobustness = [.. runSettings.EvalRobustness, under] };
             if (runSettings.Resume is not (null or "auto"))
                 throw new ArgumentException("--resume in a sweep can only be auto: each run resumes from the checkpoints in its own folder under --out.");
             if (runSettings.CheckpointDir is not null)
                 throw new ArgumentException("--checkpoint-dir does not apply to a sweep: each run keeps its checkpoints in its own folder under --out.");
             var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator") with { LogLevel = runSettings.LogLevel }, p.GetValue(minWorkers)) : null;
             if (target is { MinWorkers: < 1 }) throw new ArgumentException($"--min-workers must be at least 1 (got {target.MinWorkers}).");
-            return Run(runSettings with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target).GetAwaiter().GetResult();
+            return Run(runSettings with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target, objective).GetAwaiter().GetResult();
         }));
         return command;
     }
@@ -51,10 +56,10 @@ public static class SweepCommand
     /// <summary>Where the runs train: a cluster's coordinator node, or (null) this process.</summary>
     private sealed record Target(NodeSettings Node, int MinWorkers);
 
-    /// <summary>How one training came out: its record, and its loss and task metric on the data it is judged on.</summary>
-    private sealed record Outcome(RunRecord Record, RunReport Summary, double Loss, double Metric);
+    /// <summary>How one training came out: its record, and its loss, task metric and robustness figures on the data it is judged on.</summary>
+    private sealed record Outcome(RunRecord Record, RunReport Summary, double Loss, double Metric, IReadOnlyList<RobustnessFigure> Robustness);
 
-    private static async Task<int> Run(TrainingSettings baseSettings, List<ClipPolicy> specs, int folds, string outputDir, string baseYaml, Target? target)
+    private static async Task<int> Run(TrainingSettings baseSettings, List<ClipPolicy> specs, int folds, string outputDir, string baseYaml, Target? target, SweepObjective objective)
     {
         using var stop = new StopRequest().ListenToSignals();  // ends the run in progress, and so the sweep
         OutputPaths.CheckFolder("--out", outputDir);
@@ -67,19 +72,25 @@ public static class SweepCommand
         {
             var where = coordinator is null ? TrainingTarget.Embedded(settings.Workers) : TrainingTarget.OnNode(coordinator, target!.MinWorkers);
             var (summary, result) = await TrainingPipeline.RunAsync("sweep", settings, baseYaml + $"clip: '{settings.Clip}'\n", data, where, TextWriter.Null, stop);
-            var held = validation is null ? null : Evaluation.Evaluate(result.Model, validation);
+            var augmenter = settings.Augmentation.IsNone ? null : new Augmenter(settings.Augmentation, settings.Seed);
+            var held = validation is null ? null : Evaluation.Evaluate(result.Model, validation, augmenter: augmenter);
+            var heldRobustness = validation is null || settings.EvalRobustness.Count == 0 ? []
+                : RobustnessEvaluation.Evaluate(result.Model, validation, settings.EvalRobustness, settings.Seed, augmenter: augmenter);
             result.Model.Dispose();  // a sweep trains many models in one process: free each one's native memory
             var record = RunRecord.Load(settings.RunDir!);  // the run is over and disposed: its metrics file is complete
             return held is null
-                ? new Outcome(record, summary, summary.TestLoss ?? double.NaN, summary.TestAccuracy ?? summary.TestR2 ?? double.NaN)
-                : new Outcome(record, summary, held.Loss, held.Accuracy ?? held.R2 ?? double.NaN);
+                ? new Outcome(record, summary, summary.TestLoss ?? double.NaN, summary.TestAccuracy ?? summary.TestR2 ?? double.NaN, summary.Robustness ?? [])
+                : new Outcome(record, summary, held.Loss, held.Accuracy ?? held.R2 ?? double.NaN, heldRobustness);
         }
 
         var foldOf = folds > 0 ? FoldAssignment(train.Count, folds, baseSettings.Seed) : null;
         var firstRuns = new List<RunRecord>();
         var metrics = new List<double>();
+        var perturbations = baseSettings.EvalRobustness;
+        var robustMetrics = perturbations.Select(_ => new List<double>()).ToArray();  // [perturbation][spec]: mean accuracy under it
         string judged = folds > 0 ? $"val ({folds}-fold)" : "test";
-        var table = new List<string[]> { new[] { "clip", $"{judged} loss", $"{judged} {metricName}", "clip rate", "skipped", "seconds", "samples/s" } };
+        var table = new List<string[]> { new[] { "clip", $"{judged} loss", $"{judged} {metricName}", "clip rate", "skipped", "seconds", "samples/s" }
+            .Concat(perturbations.SelectMany(q => new[] { $"{q} {metricName}", $"{q} output change" })).ToArray() };
         foreach (var (spec, i) in specs.Select((s, i) => (s, i)))
         {
             string dir = Path.Combine(outputDir, $"{i:D2}-{string.Concat(spec.ToString()!.Select(c => char.IsLetterOrDigit(c) || c == '.' ? c : '_'))}");
@@ -95,16 +106,29 @@ public static class SweepCommand
                 }
             firstRuns.Add(outcomes[0].Record);
             metrics.Add(outcomes.Average(o => o.Metric));
+            var robustCells = new List<string>();
+            for (int q = 0; q < perturbations.Count; q++)
+            {
+                var figures = outcomes.Select(o => o.Robustness.Single(f => f.Spec == perturbations[q].ToString())).ToList();
+                robustMetrics[q].Add(figures.Average(f => f.Accuracy ?? double.NaN));
+                robustCells.Add(MeanAndSpread(figures.Select(f => f.Accuracy ?? double.NaN)));
+                robustCells.Add(MeanAndSpread(figures.Select(f => f.OutputChangeMean)));
+            }
             table.Add([spec.ToString()!, MeanAndSpread(outcomes.Select(o => o.Loss)), MeanAndSpread(outcomes.Select(o => o.Metric)),
                 F($"{outcomes.Average(o => o.Summary.ClipRate):F3}"), F($"{outcomes.Sum(o => o.Summary.SkippedSteps)}"),
-                F($"{outcomes.Sum(o => o.Summary.Seconds):F1}"), F($"{outcomes.Average(o => o.Summary.SamplesPerSecond):F0}")]);
+                F($"{outcomes.Sum(o => o.Summary.Seconds):F1}"), F($"{outcomes.Average(o => o.Summary.SamplesPerSecond):F0}"), .. robustCells]);
         }
         PrintTable(table);
+        var judgedBy = objective.Under is { } by ? robustMetrics[perturbations.ToList().IndexOf(by)] : metrics;
+        int best = Enumerable.Range(0, specs.Count).MaxBy(i => double.IsNaN(judgedBy[i]) ? double.NegativeInfinity : judgedBy[i]);
+        Console.WriteLine(F($"selected: {specs[best]} ({objective.Describe(judged, metricName)} {judgedBy[best]:F4})"));
         var csv = new StringBuilder();
         foreach (var row in table) csv.AppendLine(string.Join(',', row.Select(c => c.Contains(',') ? $"\"{c}\"" : c)));
         File.WriteAllText(Path.Combine(outputDir, "sweep.csv"), csv.ToString());
         Console.WriteLine($"wrote {Path.Combine(outputDir, "sweep.csv")}");
         foreach (var path in SweepPlots.Render(firstRuns, metrics, $"{judged} {metricName}", outputDir)) Console.WriteLine($"wrote {path}");
+        for (int q = 0; q < perturbations.Count; q++)
+            Console.WriteLine($"wrote {SweepPlots.RenderRobustness(specs.Select(s => s.ToString()!).ToList(), metrics, robustMetrics[q], $"{judged} {metricName}", perturbations[q].ToString()!, outputDir)}");
         return 0;
     }
 

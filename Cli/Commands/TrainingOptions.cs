@@ -48,6 +48,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<string?> _metrics = new("--metrics") { Description = "Write one JSON object per step to this file." };
     private readonly Option<int> _logEvery = new("--log-every") { Description = "Steps between progress lines.", DefaultValueFactory = _ => D.LogEvery };
     private readonly Option<bool> _noEval = new("--no-eval") { Description = "Skip the test-split evaluation at the end." };
+    private readonly Option<string?> _evalRobustness = new("--eval-robustness") { Description = "Also evaluate the trained weights on the test split under these perturbations: gauss:σ, fgsm:ε, pgd:ε:steps (comma-separated; pixel units of [0, 1]); the figures go to the summary, summary.json and TensorBoard." };
     private readonly Option<double?> _ema = new("--ema") { Description = "Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is evaluated and saved beside the raw weights." };
     private readonly Option<string?> _augment = new("--augment") { Description = "Training augmentation: flip, crop:P, resize:S, normalize:m1/m2/m3:s1/s2/s3 (comma-separated); draws depend on seed, epoch and sample only." };
     private readonly Option<string?> _runDir = new("--run-dir") { Description = "Write the run's config.yaml, metrics.jsonl, weights.safetensors, tensorboard/ and summary.json here." };
@@ -63,7 +64,7 @@ public sealed class TrainingOptions(bool workerOptions)
     {
         foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _shards, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
-                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _ema, _augment, _runDir, _logLevel, _maxBadShards, _checkpointDir, _checkpointEvery, _keepCheckpoints, _resume, _config })
+                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _evalRobustness, _ema, _augment, _runDir, _logLevel, _maxBadShards, _checkpointDir, _checkpointEvery, _keepCheckpoints, _resume, _config })
             command.Options.Add(option);
         // Where the workers live (in this process, or on worker nodes with options of their own).
         if (workerOptions)
@@ -127,6 +128,7 @@ public sealed class TrainingOptions(bool workerOptions)
             KeepCheckpoints = p.GetValue(_keepCheckpoints),
             Resume = p.GetValue(_resume),
             Evaluate = !p.GetValue(_noEval),
+            EvalRobustness = p.GetValue(_evalRobustness) is { } robustness ? RobustnessOption.Parse("--eval-robustness", robustness) : [],
         }.Validate();
     }
 

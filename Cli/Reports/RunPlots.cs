@@ -9,7 +9,10 @@ public static class RunPlots
 {
     private const int Width = 900, Height = 520;
 
-    /// <summary>Writes loss.png, grad_norm.png and clip_rate.png into <paramref name="outputDir"/>; returns their paths.</summary>
+    /// <summary>
+    /// Writes loss.png, grad_norm.png and clip_rate.png into <paramref name="outputDir"/> — and robustness.png when the
+    /// run evaluated under perturbations (<c>--eval-robustness</c>); returns their paths.
+    /// </summary>
     public static IReadOnlyList<string> Render(RunRecord run, string outputDir)
     {
         Directory.CreateDirectory(outputDir);
@@ -61,7 +64,37 @@ public static class RunPlots
         Finish(rate, "Clip rate — " + title, "step", "clip rate");
         string ratePath = Path.Combine(outputDir, "clip_rate.png");
         rate.SavePng(ratePath, Width, Height);
+        if (run.Summary is { Robustness: { Count: > 0 } figures })
+            return [lossPath, normPath, ratePath, RenderRobustness(run.Summary.TestAccuracy, figures, title, outputDir)];
         return [lossPath, normPath, ratePath];
+    }
+
+    /// <summary>robustness.png: test accuracy clean and under each perturbation, with each one's mean output change.</summary>
+    private static string RenderRobustness(double? clean, IReadOnlyList<Models.Robustness.RobustnessFigure> figures, string title, string outputDir)
+    {
+        var plot = new Plot();
+        var labels = new List<string>();
+        var bars = new List<Bar>();
+        if (clean is double c)
+        {
+            bars.Add(new Bar { Position = 0, Value = c, Label = $"{c:F3}", FillColor = Colors.Gray });
+            labels.Add("clean");
+        }
+        foreach (var f in figures)
+        {
+            double value = f.Accuracy ?? double.NaN;
+            bars.Add(new Bar { Position = labels.Count, Value = value, Label = $"{value:F3} (Δ {f.OutputChangeMean:F2})" });
+            labels.Add(f.Spec);
+        }
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(), labels.ToArray());
+        plot.Axes.SetLimitsY(0, 1.1);
+        plot.Title("Test accuracy under perturbations (Δ: mean relative output change) — " + title);
+        plot.XLabel("perturbation");
+        plot.YLabel("test accuracy");
+        string path = Path.Combine(outputDir, "robustness.png");
+        plot.SavePng(path, Width, Height);
+        return path;
     }
 
     internal static void Finish(Plot plot, string title, string x, string y)

@@ -36,4 +36,25 @@ public static class SweepPlots
         chart.SavePng(metricPath, 900, 520);
         return [lossPath, metricPath];
     }
+
+    /// <summary>
+    /// Writes sweep_robustness_SPEC.png: per clip spec (its threshold in its label), the metric clean and under
+    /// <paramref name="perturbation"/> side by side; returns its path.
+    /// </summary>
+    public static string RenderRobustness(IReadOnlyList<string> specs, IReadOnlyList<double> clean, IReadOnlyList<double> robust, string metricName, string perturbation, string outputDir)
+    {
+        var plot = new Plot();
+        var cleanBars = clean.Select((v, i) => new Bar { Position = 3 * i, Value = v, Label = $"{v:F3}", FillColor = Colors.SteelBlue }).ToArray();
+        var robustBars = robust.Select((v, i) => new Bar { Position = 3 * i + 1, Value = v, Label = $"{v:F3}", FillColor = Colors.OrangeRed }).ToArray();
+        var a = plot.Add.Bars(cleanBars);
+        a.LegendText = $"{metricName}, clean";
+        var b = plot.Add.Bars(robustBars);
+        b.LegendText = $"{metricName} under {perturbation}";
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, specs.Count).Select(i => 3.0 * i + 0.5).ToArray(), specs.ToArray());
+        plot.Axes.SetLimitsY(0, 1.1);
+        RunPlots.Finish(plot, $"{metricName}: clean and under {perturbation}, by clipping policy and threshold", "clip spec", metricName);
+        string path = Path.Combine(outputDir, $"sweep_robustness_{string.Concat(perturbation.Select(c => char.IsLetterOrDigit(c) || c == '.' ? c : '_'))}.png");
+        plot.SavePng(path, 900, 520);
+        return path;
+    }
 }

@@ -53,18 +53,24 @@ public sealed class Augmenter(Augmentation augmentation, int seed)
         : masks;
 
     /// <summary>The deterministic part, also used at evaluation: resize, then normalise.</summary>
-    public Tensor Evaluate(Tensor images)
+    public Tensor Evaluate(Tensor images) => Normalize(Resize(images));
+
+    /// <summary>The evaluation resize alone (bilinear; pixels stay in [0, 1]); the images themselves without one.</summary>
+    public Tensor Resize(Tensor images) => augmentation.Resize is int size
+        ? nn.functional.interpolate(images, [size, size], mode: InterpolationMode.Bilinear, align_corners: false)
+        : images;
+
+    /// <summary>The per-channel normalisation (x − mean) / std alone; the images themselves without one.</summary>
+    public Tensor Normalize(Tensor images)
     {
-        if (augmentation.Resize is int size)
-            images = nn.functional.interpolate(images, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-        if (augmentation.Mean is { } mean && augmentation.Std is { } std)
-        {
-            if (mean.Length != images.shape[1])
-                throw new ArgumentException($"normalize has {mean.Length} means for images with {images.shape[1]} channels.");
-            images = (images - tensor(mean).view(1, -1, 1, 1)) / tensor(std).view(1, -1, 1, 1);
-        }
-        return images;
+        if (augmentation.Mean is not { } mean || augmentation.Std is not { } std) return images;
+        if (mean.Length != images.shape[1])
+            throw new ArgumentException($"normalize has {mean.Length} means for images with {images.shape[1]} channels.");
+        return (images - tensor(mean).view(1, -1, 1, 1)) / tensor(std).view(1, -1, 1, 1);
     }
+
+    /// <summary>The smallest normalisation std (1 without normalisation): an L∞ radius ε in pixels is ε / this in the model's inputs.</summary>
+    public double SmallestStd => augmentation.Std is { Length: > 0 } std ? std.Min() : 1.0;
 
     private Tensor RandomCropAndFlip(Tensor image, Random random, double padValue = 0)
     {
