@@ -88,6 +88,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<JoinChallenge>(OnChallenge);
         Receive<JobOffer>(OnJobOffer);
         Receive<WorkerRefused>(r => _challenger is null || Sender.Equals(_challenger), OnRefused);
+        // The answer to a request to join when the coordinator's last job has completed (JobHost, NoMoreJobs). Only a member of
+        // the cluster can send it (with --tls, a holder of a cluster certificate), and all it can do is end this worker with exit 0.
+        Receive<TrainingFinished>(f => f.StoppedBecause is null, OnRunOver);
         Receive<ComputeGradients>(r => Sender.Tell(new ShardRefused(r.Step, r.Shard, $"{_settings.Name} has no replica yet")));
         Receive<IDataPlaneMessage>(_ => { });  // a late transfer of the job that ended
     }
@@ -176,6 +179,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Worker {0} admitted at parameter version {1}{2}", _settings.Name, admitted.Version, admitted.SharedMemory ? ", exchanging through shared memory" : "");
         _settings.JobEnded?.Invoke(JobInProgress);   // until the coordinator says the run completed, it has not
         _replica!.Link.OnAdmitted(admitted.SharedMemory);
+    }
+
+    private void OnRunOver(TrainingFinished finished)
+    {
+        _log.Info("Worker {0}: the run is over ({1} steps); nothing left to join", _settings.Name, finished.Steps);
+        _settings.RunOver?.Invoke(finished.Steps);
+        Context.Stop(Self);
     }
 
     private void OnRefused(WorkerRefused refused)
