@@ -19,6 +19,7 @@ public sealed class JobHost : ReceiveActor
     private IActorRef? _current;
     private int _jobs;
     private NoMoreJobs? _over;   // set once the node's last job has completed
+    private JoinGate<IActorRef>? _gate;   // then: who proved the join secret (when there is one) before being told
 
     public JobHost()
     {
@@ -26,6 +27,7 @@ public sealed class JobHost : ReceiveActor
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JobFinished>(_ => OnJobFinished());
         Receive<NoMoreJobs>(OnNoMoreJobs);
+        Receive<JoinProof>(OnJoinProof);
         Receive<StopTraining>(stop => _current?.Forward(stop));
         Receive<WorkerNodeReachability>(r => _current?.Forward(r));
         Receive<Terminated>(t => { if (t.ActorRef.Equals(_current)) _current = null; });
@@ -53,15 +55,48 @@ public sealed class JobHost : ReceiveActor
 
     private void OnNoMoreJobs(NoMoreJobs over)
     {
-        _over = over;
+        (_over, _gate) = (over, new JoinGate<IActorRef>(over.Secret));
         _log.Info("No further job; telling {0} waiting worker(s) that the run is over", _waiting.Count);
-        foreach (var (_, sender) in _waiting) sender.Tell(new TrainingFinished(over.Steps), Self);
+        foreach (var (request, sender) in _waiting) TellRunOver(request, sender);
         _waiting.Clear();
+    }
+
+    /// <summary>After the last job: a worker that asks to join is told the run is over — once it proved the join secret, if there is one.</summary>
+    private void TellRunOver(JoinRequest request, IActorRef worker)
+    {
+        if (_gate!.Challenge(worker, request.Nonce) is { } challenge) worker.Tell(challenge, Self);
+        else worker.Tell(RunOver(worker), Self);
+    }
+
+    private void OnJoinProof(JoinProof proof)
+    {
+        if (_gate is null) return;   // proofs of a running job go to its coordinator, which challenged them
+        if (!_gate.Challenged(Sender) && _gate.Challenge(Sender) is { } again)
+        {
+            Sender.Tell(again, Self);
+            return;
+        }
+        if (_gate.Check(Sender, Sender.Path.ToString(), proof) is { } why)
+        {
+            _log.Error("Refused worker {0} at {1}: {2}", proof.WorkerName, Sender.Path.Address, why);
+            Sender.Tell(new WorkerRefused(why), Self);
+            return;
+        }
+        Sender.Tell(RunOver(Sender), Self);
+    }
+
+    /// <summary>The run's end, with the proof of the secret over the worker's nonce that a worker with a secret requires.</summary>
+    private TrainingFinished RunOver(IActorRef worker)
+    {
+        var self = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+        var proof = _gate!.CoordinatorProof(worker, self);
+        _gate.Forget(worker);
+        return new TrainingFinished(_over!.Steps, CoordinatorProof: proof);
     }
 
     private void OnJoinRequest(JoinRequest request)
     {
-        if (_over is { } over) Sender.Tell(new TrainingFinished(over.Steps), Self);
+        if (_over is not null) TellRunOver(request, Sender);
         else if (_current is not null) _current.Forward(request);
         else if (!_waiting.Any(w => w.Sender.Equals(Sender))) _waiting.Add((request, Sender));
     }

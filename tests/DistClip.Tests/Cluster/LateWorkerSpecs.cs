@@ -16,30 +16,49 @@ public sealed class LateWorkerSpecs
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
     [Fact]
-    public void Should_tell_a_worker_that_joins_after_the_run_completed_that_it_is_over()
+    public void Should_tell_a_worker_that_joins_after_the_run_completed_that_it_is_over_and_a_stranger_nothing()
     {
-        int port = LoopbackPorts.Free();
-        string seed = $"akka.tcp://distclip@127.0.0.1:{port}";
-        // The linger outlasts every wait below: the late worker can only end through the coordinator's answer, not its departure.
-        using var coordinator = CliProcess.StartWith(new Dictionary<string, string> { [EnvironmentNames.Linger] = "900" },
-            "coordinator", "--port", $"{port}", "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "5", "--no-eval");
-        using (var first = CliProcess.Start("worker", "--seed-nodes", seed))
+        var folder = Directory.CreateTempSubdirectory("distclip-late-").FullName;
+        try
         {
-            var served = first.Finish(Timeout);
-            Assert.True(served.ExitCode == 0, $"first worker exit {served.ExitCode}\n{served.Stdout}\n{served.Stderr}");
+            string secret = Path.Combine(folder, "secret"), other = Path.Combine(folder, "other");
+            File.WriteAllText(secret, "the cluster's join secret, 32 bytes or so");
+            File.WriteAllText(other, "another cluster's secret, as long as the first");
+            int port = LoopbackPorts.Free();
+            string seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+            string[] Worker(string? secretFile) => secretFile is null ? ["worker", "--seed-nodes", seed] : ["worker", "--seed-nodes", seed, "--secret-file", secretFile];
+            // The linger outlasts every wait below: a late worker can only end through the coordinator's answer, not its departure.
+            using var coordinator = CliProcess.StartWith(new Dictionary<string, string> { [EnvironmentNames.Linger] = "900" },
+                "coordinator", "--port", $"{port}", "--min-workers", "1", "--dataset", "synthetic", "--model", "mlp", "--steps", "5", "--no-eval", "--secret-file", secret);
+            using (var first = CliProcess.Start(Worker(secret)))
+            {
+                var served = first.Finish(Timeout);
+                Assert.True(served.ExitCode == 0, $"first worker exit {served.ExitCode}\n{served.Stdout}\n{served.Stderr}");
+            }
+            coordinator.WaitForOutput("workers that ask to join are told so", 1, Timeout);
+
+            using (var late = CliProcess.Start(Worker(secret)))
+            {
+                var lateRun = late.Finish(Timeout);
+                Assert.True(lateRun.ExitCode == 0, $"late worker exit {lateRun.ExitCode}\n{lateRun.Stdout}\n{lateRun.Stderr}");
+                Assert.Contains("the run is over: the coordinator completed it (5 steps)", lateRun.Stdout);
+            }
+            // Without the secret, or with another: refused as at any time, and told nothing of the run.
+            foreach (var stranger in new[] { null, other })
+            {
+                using var refused = CliProcess.Start(Worker(stranger));
+                var run = refused.Finish(Timeout);
+                Assert.True(run.ExitCode == ExitCodes.BadInput, $"worker with secret {stranger ?? "none"}: exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+                Assert.DoesNotContain("the run is over", run.Stdout + run.Stderr);
+            }
+            Assert.False(coordinator.HasExited, "the coordinator left before the late workers were answered: its departure, not its answer, ended them");
+
+            coordinator.Signal("TERM");
+            var end = coordinator.Finish(Timeout);
+            Assert.True(end.ExitCode == 0, $"coordinator exit {end.ExitCode}\n{end.Stdout}\n{end.Stderr}");
+            Assert.Contains("done: 5 steps", end.Stdout);
         }
-        coordinator.WaitForOutput("workers that ask to join are told so", 1, Timeout);
-
-        using var late = CliProcess.Start("worker", "--seed-nodes", seed, "--coordinator-timeout", "600");
-        var lateRun = late.Finish(Timeout);
-        Assert.True(lateRun.ExitCode == 0, $"late worker exit {lateRun.ExitCode}\n{lateRun.Stdout}\n{lateRun.Stderr}");
-        Assert.Contains("the run is over: the coordinator completed it (5 steps)", lateRun.Stdout);
-        Assert.False(coordinator.HasExited, "the coordinator left before the late worker was answered: its departure, not its answer, ended the worker");
-
-        coordinator.Signal("TERM");
-        var run = coordinator.Finish(Timeout);
-        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
-        Assert.Contains("done: 5 steps", run.Stdout);
+        finally { Directory.Delete(folder, recursive: true); }
     }
 
     [Fact]
