@@ -25,10 +25,10 @@ check() { echo "run-cluster: $*"; }
 fail() { echo "run-cluster: FAILED: $*" >&2; exit 1; }
 
 job=(--dataset synthetic --model mlp --steps 60 --global-batch 32 --seed 7 --log-every 20)
-dotnet "$root/Cli/bin/Release/net10.0/distclip.dll" certs "$work/tls" >/dev/null
 head -c 32 /dev/urandom | base64 > "$work/join-secret"
 mkdir -p "$work/runs" "$work/embedded"
-chown -R 10001:10001 "$work"   # the image's user reads the secrets and writes the runs
+chown -R 10001:10001 "$work"   # the image's user makes the certificates, reads the secrets and writes the runs
+"${podman[@]}" "${run[@]}" --rm -v "$work:/work" "$image" certs /work/tls >/dev/null
 "${podman[@]}" network create "$net" >/dev/null
 
 node() {  # name, then the container's own arguments
