@@ -23,6 +23,8 @@ public static class BindCheck
 
     private static IPAddress Resolve(string hostname)
     {
+        // An address is taken as it is: Dns.GetHostAddresses refuses the wildcards 0.0.0.0 and ::, which bind every interface.
+        if (IPAddress.TryParse(hostname, out var literal)) return literal;
         try
         {
             var addresses = Dns.GetHostAddresses(hostname);

@@ -21,14 +21,31 @@ public static class ClusterTrainer
     /// <summary>What a node under <c>--tls</c> says as it starts; the OpenSSL named sets much of what TLS costs (<see cref="OpenSslVersion"/>).</summary>
     private static string TlsNotice => $"mutual TLS on every connection (Akka.Remote and the bulk channel), encrypted with {OpenSslVersion.Description}";
 
-    /// <summary>Runs a coordinator node for the one job <paramref name="setup"/> describes, then leaves the cluster.</summary>
-    public static async Task<TrainingResult> RunCoordinatorAsync(CoordinatorSetup setup, NodeSettings node, int threads, ITrainingObserver observer, TextWriter output, StopRequest? stop = null)
+    /// <summary>
+    /// Runs a coordinator node for the one job <paramref name="setup"/> describes, then leaves the cluster — once the run has
+    /// completed, after telling the workers that ask to join that it is over, for <paramref name="linger"/>'s time if one is given.
+    /// </summary>
+    public static async Task<TrainingResult> RunCoordinatorAsync(CoordinatorSetup setup, NodeSettings node, int threads, ITrainingObserver observer, TextWriter output,
+        StopRequest? stop = null, CompletedRunLinger? linger = null)
     {
         set_num_threads(threads);
-        await using var coordinator = CoordinatorNode.Start(node);
-        output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {setup.Plan.MinWorkers} worker actor(s)");
-        if (node.Tls is not null) output.WriteLine(TlsNotice);
-        return await coordinator.RunAsync(setup, observer, stop).ConfigureAwait(false);
+        var coordinator = CoordinatorNode.Start(node);
+        TrainingResult result;
+        try
+        {
+            output.WriteLine($"coordinator listening at {coordinator.Address}; waiting for {setup.Plan.MinWorkers} worker actor(s)");
+            if (node.Tls is not null) output.WriteLine(TlsNotice);
+            result = await coordinator.RunAsync(setup, observer, stop).ConfigureAwait(false);
+        }
+        catch
+        {
+            await coordinator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (result.Summary.StoppedBecause is null) coordinator.EndJobs(result.Summary.Steps);
+        if (linger is { Length.Ticks: > 0 } && result.Summary.StoppedBecause is null) linger.Begin(coordinator, output, stop?.Token ?? default);
+        else await coordinator.DisposeAsync().ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -61,9 +78,13 @@ public static class ClusterTrainer
             $"no coordinator reachable at {string.Join(", ", node.SeedNodes)} for {coordinatorTimeout.TotalSeconds:F0} s (--coordinator-timeout); this worker gives up.{TlsHint(node.Tls)}");
         for (int membership = 1; ; membership++)
         {
-            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), sendsNaN, refusals, stop).ConfigureAwait(false);
+            var runOver = new RunOver();
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), sendsNaN, refusals, runOver, stop).ConfigureAwait(false);
             switch (end)
             {
+                case MembershipEnd.RunOver:
+                    say($"the run is over: the coordinator completed it ({runOver.Steps} steps); nothing left to serve");
+                    return;
                 case MembershipEnd.NoCoordinator:
                     throw noCoordinator();
                 case MembershipEnd.EndedBeforeJoining when !stop.IsCancellationRequested:
@@ -99,11 +120,11 @@ public static class ClusterTrainer
     /// <summary>The pause before joining again after a membership that ended before it joined: 1 s, doubling, at most 30 s.</summary>
     private static TimeSpan RetryPause(TimeSpan last) => last == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(last.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
 
-    private enum MembershipEnd { CoordinatorLeft, WorkersStopped, Stopped, CoordinatorLost, EndedBeforeJoining, NoCoordinator }
+    private enum MembershipEnd { RunOver, CoordinatorLeft, WorkersStopped, Stopped, CoordinatorLost, EndedBeforeJoining, NoCoordinator }
 
     /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
     private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
-        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, RefusalNotices refusals, CancellationToken stop)
+        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, RefusalNotices refusals, RunOver runOver, CancellationToken stop)
     {
         refusals.TakeLast();
         var system = ClusterNode.Start(node, workers, refusals);
@@ -118,7 +139,7 @@ public static class ClusterTrainer
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
                 var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
-                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why);
+                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why, RunOver: steps => runOver.Steps = steps);
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
@@ -139,6 +160,7 @@ public static class ClusterTrainer
                 return MembershipEnd.CoordinatorLeft;
             }
             if (ended == coordinator.Removed.Task || ended == system.WhenTerminated) return MembershipEnd.CoordinatorLost;
+            if (runOver.Steps is not null) return MembershipEnd.RunOver;   // the coordinator answered: its last job has completed
             // Every worker actor stopped: refused by the coordinator — or stopped by this node's own shutdown after it was
             // downed, which stops the actors before the system has terminated.
             await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
@@ -156,6 +178,13 @@ public static class ClusterTrainer
             if (!system.WhenTerminated.IsCompleted) await ClusterNode.LeaveAsync(system).ConfigureAwait(false);
             await system.WhenTerminated.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>What a worker actor of this node was told when it asked to join: the run is over, after this many steps (null: not that).</summary>
+    private sealed class RunOver
+    {
+        private long _steps = -1;
+        public long? Steps { get => Interlocked.Read(ref _steps) is var s and >= 0 ? s : null; set => Interlocked.Exchange(ref _steps, value ?? -1); }
     }
 
     /// <summary>How the last job this node's workers served ended: why it stopped before its last step, or null (completed, or none yet).</summary>

@@ -44,6 +44,9 @@ public sealed class CoordinatorNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Tells the node's job host that no job follows the last one, which completed after <paramref name="steps"/>: workers that ask to join hear the run is over.</summary>
+    public void EndJobs(long steps) => _jobHost.Tell(new NoMoreJobs(steps, _node.Secret));
+
     /// <summary>Whether this node has been downed (it stops its actors, the coordinator among them, as it goes).</summary>
     private bool RemovedFromCluster()
     {

@@ -17,9 +17,10 @@ public static class EnvironmentNames
     public const string DataDir = "DISTCLIP_DATA_DIR";
     public const string MinWorkers = "DISTCLIP_MIN_WORKERS";
     public const string CoordinatorTimeout = "DISTCLIP_COORDINATOR_TIMEOUT";
+    public const string Linger = "DISTCLIP_LINGER";
     public const string SecretFile = "DISTCLIP_SECRET_FILE";
     public const string TlsDirectory = "DISTCLIP_TLS_DIR";
     public const string LogLevel = "DISTCLIP_LOG_LEVEL";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, SecretFile, TlsDirectory, LogLevel];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, Linger, SecretFile, TlsDirectory, LogLevel];
 }

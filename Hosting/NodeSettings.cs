@@ -32,6 +32,9 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
         var env = environment is null ? EnvironmentValues.Process : new EnvironmentValues(environment);
         hostname ??= env.Text(EnvironmentNames.Hostname, "127.0.0.1")!;
         publicHostname ??= env.Text(EnvironmentNames.PublicHostname);
+        if (IsWildcard(hostname) && publicHostname is null)
+            throw new ArgumentException($"--hostname '{hostname}' (or {EnvironmentNames.Hostname}) listens on every interface, which is no address peers can reach: " +
+                $"give the one they reach this node at with --public-hostname (or {EnvironmentNames.PublicHostname}), e.g. the pod's IP or the container's DNS name.");
         port ??= env.IntOrNull(EnvironmentNames.Port);
         int resolvedPort = port ?? (role == "coordinator" ? 4053 : 0);
         if (resolvedPort is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {resolvedPort}).");
@@ -50,6 +53,10 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
         var tls = tlsDirectory is null ? null : ClusterTls.Load(tlsDirectory, tlsFrom);
         return new NodeSettings(role, hostname, publicHostname, resolvedPort, seeds, bulkPort ?? 0, shared == "on", secret, tls);
     }
+
+    /// <summary>Whether <paramref name="hostname"/> is an address of every interface (0.0.0.0, ::): a bind address, never one to advertise.</summary>
+    public static bool IsWildcard(string hostname) =>
+        System.Net.IPAddress.TryParse(hostname, out var ip) && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any));
 
     /// <summary>
     /// A seed node's address in the scheme this node speaks: <c>akka.tcp://distclip@host:port</c> is accepted either way and

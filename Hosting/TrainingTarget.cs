@@ -16,9 +16,9 @@ public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, RunOutpu
     public static TrainingTarget Embedded(int workers) =>
         new(workers, (setup, run, train) => EmbeddedTrainer.RunAsync(setup, run.Settings, run.Observer, train, run.Stop), SharesData: true);
 
-    /// <summary>A coordinator node started for this one job, which leaves the cluster when the job ends.</summary>
-    public static TrainingTarget ClusterJob(NodeSettings node, int minWorkers, TextWriter output) =>
-        new(minWorkers, (setup, run, _) => ClusterTrainer.RunCoordinatorAsync(setup, node, run.Settings.Threads, run.Observer, output, run.Stop));
+    /// <summary>A coordinator node started for this one job, which leaves the cluster when the job ends (a completed one after <paramref name="linger"/>).</summary>
+    public static TrainingTarget ClusterJob(NodeSettings node, int minWorkers, TextWriter output, CompletedRunLinger? linger = null) =>
+        new(minWorkers, (setup, run, _) => ClusterTrainer.RunCoordinatorAsync(setup, node, run.Settings.Threads, run.Observer, output, run.Stop, linger));
 
     /// <summary>A coordinator node that runs job after job (a sweep), on the workers that stay in its cluster.</summary>
     public static TrainingTarget OnNode(CoordinatorNode node, int minWorkers) =>

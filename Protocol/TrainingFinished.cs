@@ -5,9 +5,14 @@ namespace DistClip.Protocol;
 
 /// <summary>
 /// Coordinator → workers: training is over for them — the job ended, or the coordinator gave up on them while their
-/// node was unreachable — so each drops its replica and asks to join again (the next job, or this one anew).
+/// node was unreachable — so each drops its replica and asks to join again (the next job, or this one anew). Sent to a worker
+/// that asks to join after the coordinator's last job has completed, it says the run is over: the worker stops, and its
+/// process exits 0.
 /// </summary>
 /// <param name="Steps">The steps the run has completed.</param>
 /// <param name="StoppedBecause">Why the run ended before its last step (its worker processes then exit non-zero); null when it completed, or for a worker given up on.</param>
+/// <param name="CoordinatorProof">To a joining worker, with a join secret: the coordinator's proof of it over the worker's nonce (as in
+/// <see cref="JobOffer"/>), without which that worker does not believe the run is over.</param>
 [MessagePackObject]
-public sealed record TrainingFinished([property: Key(0)] long Steps, [property: Key(1)] string? StoppedBecause = null) : IWireMessage;
+public sealed record TrainingFinished([property: Key(0)] long Steps, [property: Key(1)] string? StoppedBecause = null,
+    [property: Key(2)] byte[]? CoordinatorProof = null) : IWireMessage;

@@ -88,6 +88,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<JoinChallenge>(OnChallenge);
         Receive<JobOffer>(OnJobOffer);
         Receive<WorkerRefused>(r => _challenger is null || Sender.Equals(_challenger), OnRefused);
+        // The answer to a request to join when the coordinator's last job has completed (JobHost, NoMoreJobs); with a join
+        // secret, believed only from the coordinator that challenged this worker and proved the secret in turn.
+        Receive<TrainingFinished>(f => f.StoppedBecause is null, OnRunOver);
         Receive<ComputeGradients>(r => Sender.Tell(new ShardRefused(r.Step, r.Shard, $"{_settings.Name} has no replica yet")));
         Receive<IDataPlaneMessage>(_ => { });  // a late transfer of the job that ended
     }
@@ -176,6 +179,19 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Worker {0} admitted at parameter version {1}{2}", _settings.Name, admitted.Version, admitted.SharedMemory ? ", exchanging through shared memory" : "");
         _settings.JobEnded?.Invoke(JobInProgress);   // until the coordinator says the run completed, it has not
         _replica!.Link.OnAdmitted(admitted.SharedMemory);
+    }
+
+    private void OnRunOver(TrainingFinished finished)
+    {
+        if (_settings.Secret is { } secret && !(Sender.Equals(_challenger) && finished.CoordinatorProof is { } proof
+                && secret.Verifies(_nonce!, JoinSecret.CoordinatorName, Sender.Path.ToString(), proof)))
+        {
+            _log.Warning("Worker {0} ignored the end of the run from {1}: it did not prove the cluster's join secret", _settings.Name, Sender.Path);
+            return;
+        }
+        _log.Info("Worker {0}: the run is over ({1} steps); nothing left to join", _settings.Name, finished.Steps);
+        _settings.RunOver?.Invoke(finished.Steps);
+        Context.Stop(Self);
     }
 
     private void OnRefused(WorkerRefused refused)

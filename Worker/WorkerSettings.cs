@@ -9,6 +9,8 @@ namespace DistClip.Worker;
 /// <param name="Secret">The cluster's join secret, proved when the coordinator challenges; null for none.</param>
 /// <param name="Refused">Told that the coordinator refused or removed this worker, and why (the actor then stops).</param>
 /// <param name="SendsNaN">Fault injection for tests: every gradient sum this worker sends is NaN (a faulty or hostile worker).</param>
+/// <param name="RunOver">Told that the coordinator answered this worker's request to join with the end of the run (its last job
+/// completed after the given steps): there is nothing left to serve, and the actor stops.</param>
 /// <param name="JobEnded">Told, for each job it serves, why it has not completed: <see cref="WorkerActor.JobInProgress"/> once admitted, then why it stopped early, or null when it completed.</param>
 public sealed record WorkerSettings(string Name, string Device, int Threads, IReadOnlyList<int>? Cpus = null,
-    Protocol.JoinSecret? Secret = null, Action<Protocol.WorkerRefused>? Refused = null, bool SendsNaN = false, Action<string?>? JobEnded = null);
+    Protocol.JoinSecret? Secret = null, Action<Protocol.WorkerRefused>? Refused = null, bool SendsNaN = false, Action<string?>? JobEnded = null, Action<long>? RunOver = null);

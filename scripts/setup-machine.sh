@@ -29,15 +29,9 @@ apt_update_once() {
   if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
 }
 
-ensure_cxx_runtime() {
-  has_cxx_runtime && return 0
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "distclip set-up: this machine's C++ runtime lacks $LIBSTDCXX_NEEDED (needs GCC >= 13's libstdc++) and has no apt; install a newer libstdc++6." >&2
-    return 1
-  fi
-  . /etc/os-release
-  if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
-    echo "distclip set-up: installing Debian 13's C++ runtime (libstdc++6 from trixie, pinned at priority 100)" >&2
+# Debian 13 ("trixie") as a second source on Debian 12, pinned at priority 100 so that nothing else is upgraded by accident.
+ensure_trixie_source() {
+  if [ ! -f /etc/apt/sources.list.d/distclip-trixie.sources ]; then
     as_root tee /etc/apt/sources.list.d/distclip-trixie.sources >/dev/null <<'SRC'
 Types: deb
 URIs: http://deb.debian.org/debian
@@ -50,7 +44,21 @@ Package: *
 Pin: release n=trixie
 Pin-Priority: 100
 PIN
-    apt_update_once
+    apt_updated=0
+  fi
+  apt_update_once
+}
+
+ensure_cxx_runtime() {
+  has_cxx_runtime && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "distclip set-up: this machine's C++ runtime lacks $LIBSTDCXX_NEEDED (needs GCC >= 13's libstdc++) and has no apt; install a newer libstdc++6." >&2
+    return 1
+  fi
+  . /etc/os-release
+  if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+    echo "distclip set-up: installing Debian 13's C++ runtime (libstdc++6 from trixie, pinned at priority 100)" >&2
+    ensure_trixie_source
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null
   else
     apt_update_once
@@ -79,6 +87,23 @@ ensure_python_torch() {
     || echo "distclip set-up: could not install python3-torch; the robustness reference test will fail." >&2
 }
 
+# kubectl renders the kustomize manifests for the deployment tests (tests/DistClip.Tests/Deploy/KustomizeRenderSpecs.cs).
+# Debian 12's kubectl (1.20) has an old kustomize: take trixie's there.
+ensure_kubectl() {
+  kubectl kustomize --help >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || { echo "distclip set-up: kubectl is missing and there is no apt; the deployment tests need it." >&2; return 0; }
+  echo "distclip set-up: installing kubectl (Debian's package), for the deployment tests" >&2
+  . /etc/os-release
+  if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+    ensure_trixie_source
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie kubectl >/dev/null
+  else
+    apt_update_once
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl >/dev/null
+  fi
+}
+
 ensure_cxx_runtime
 ensure_fashion_mnist
 ensure_python_torch
+ensure_kubectl

@@ -15,7 +15,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<string> _model = new("--model") { Description = $"Model: {string.Join(", ", Models.Zoo.ModelZoo.Names)}.", DefaultValueFactory = _ => D.Model };
     private readonly Option<int> _hidden = new("--hidden") { Description = "Hidden width of mlp.", DefaultValueFactory = _ => D.Hidden };
     private readonly Option<string> _dataset = new("--dataset") { Description = $"Data set: {string.Join(", ", Models.Data.DatasetCatalog.Names)} (all but fashion-mnist and the synthetic sets need --data-dir).", DefaultValueFactory = _ => D.Dataset };
-    private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (default: the Debian package's folder)." };
+    private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (env DISTCLIP_DATA_DIR; default: the Debian package's folder).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.DataDir) };
     private readonly Option<int?> _trainSamples = new("--train-samples") { Description = "Use only the first N training samples." };
     private readonly Option<int> _workers = new("--workers") { Description = "Number of worker actors (one device each).", DefaultValueFactory = _ => D.Workers };
     private readonly Option<int?> _shards = new("--shards") { Description = "Shards of every global batch, fixed for the whole run: the result depends on it, not on how many workers computed it (default: --workers; for a coordinator --min-workers)." };
