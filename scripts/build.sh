@@ -5,8 +5,9 @@ stamp="$root/.build/stamp"
 
 distclip_ensure_built() {
   mkdir -p "$root/.build"
-  # Again when the set-up script changed since (a requirement was added): it is idempotent and quiet.
-  if [ ! -f "$root/.build/machine-ready" ] || [ "$root/scripts/setup-machine.sh" -nt "$root/.build/machine-ready" ]; then
+  # Again when the set-up scripts changed since (a requirement was added): they are idempotent and quiet.
+  if [ ! -f "$root/.build/machine-ready" ] || [ "$root/scripts/setup-machine.sh" -nt "$root/.build/machine-ready" ] \
+       || [ "$root/scripts/apt.sh" -nt "$root/.build/machine-ready" ]; then
     bash "$root/scripts/setup-machine.sh"
     touch "$root/.build/machine-ready"
   fi

@@ -21,10 +21,11 @@ public static class SweepCommand
         var output = new Option<string>("--out") { Description = "Folder for the runs, sweep.csv and the PNGs.", DefaultValueFactory = _ => "sweep" };
         var folds = new Option<int>("--folds") { Description = "k-fold cross-validation on the training split (k >= 2): each spec trains k times and is judged on the held-out folds. 0: judge on the test split.", DefaultValueFactory = _ => 0 };
         var cluster = new Option<bool>("--cluster") { Description = "Be the coordinator node of a cluster and run the specs one after another on its workers (started with distclip worker)." };
-        var minWorkers = new Option<int>("--min-workers") { Description = "With --cluster: worker actors to wait for before each run (env DISTCLIP_MIN_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.MinWorkers, 1) };
+        var clusterRuns = new ClusterCoordinatorOptions("With --cluster");
         var select = new Option<string>("--select") { Description = "How the best spec is chosen: accuracy (the task's metric on the judged data), or robust-acc:SPEC (accuracy under a perturbation, e.g. robust-acc:fgsm:0.03; it is added to --eval-robustness).", DefaultValueFactory = _ => "accuracy" };
         var node = new NodeOptions();
-        var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, minWorkers, select };
+        var command = new Command("sweep", "Train one configuration under several clip specs and compare loss and metric, clip rate and time.") { clips, output, folds, cluster, select };
+        clusterRuns.AddTo(command);
         o.AddTo(command);
         node.AddTo(command);
         command.SetAction(p => CommandGuard.Run(() =>
@@ -38,7 +39,7 @@ public static class SweepCommand
             // Each run's config.yaml is a `train` config: without the sweep's own keys or a clip of its own.
             var trainYaml = string.Concat(ResolvedOptions.ToYaml(p).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:") && !l.StartsWith("folds:") && !l.StartsWith("select:")).Select(l => l + "\n"));
-            var runSettings = o.Read(p);
+            var runSettings = clusterRuns.Apply(p, o.Read(p));
             var objective = SweepObjective.Parse(p.GetValue(select)!);
             if (objective.Under is { } under && !runSettings.EvalRobustness.Contains(under))
                 runSettings = runSettings with { EvalRobustness = [.. runSettings.EvalRobustness, under] };
@@ -46,8 +47,7 @@ public static class SweepCommand
                 throw new ArgumentException("--resume in a sweep can only be auto: each run resumes from the checkpoints in its own folder under --out.");
             if (runSettings.CheckpointDir is not null)
                 throw new ArgumentException("--checkpoint-dir does not apply to a sweep: each run keeps its checkpoints in its own folder under --out.");
-            var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator") with { LogLevel = runSettings.LogLevel }, p.GetValue(minWorkers)) : null;
-            if (target is { MinWorkers: < 1 }) throw new ArgumentException($"--min-workers must be at least 1 (got {target.MinWorkers}).");
+            var target = p.GetValue(cluster) ? new Target(node.Read(p, "coordinator") with { LogLevel = runSettings.LogLevel }, clusterRuns.ReadMinWorkers(p)) : null;
             return Run(runSettings with { Evaluate = k == 0 }, specs, k, p.GetValue(output)!, trainYaml, target, objective).GetAwaiter().GetResult();
         }));
         return command;

@@ -59,6 +59,27 @@ public sealed class ClusterFingerprintSpecs(ITestOutputHelper output) : IDisposa
         Assert.Equal(0, other.Finish(Timeout).ExitCode);
     }
 
+    /// <summary><c>sweep --cluster</c> admits as <c>coordinator</c> does: the option was the coordinator's alone.</summary>
+    [Fact]
+    public void Should_admit_a_worker_with_other_threads_to_the_runs_of_a_cluster_sweep_only_with_allow_mixed_compute()
+    {
+        RunningCli Sweep(int port, params string[] more) => CliProcess.Start(["sweep", "--cluster", "--port", $"{port}", "--clips", "none,norm:1",
+            "--model", "mlp", "--train-samples", "5000", "--steps", "10", "--out", Path.Combine(_dir, $"sweep-{port}"), .. more]);
+
+        int port = LoopbackPorts.Free();
+        using (Sweep(port))
+            AssertRefused(CliProcess.Run(Timeout, "worker", "--seed-nodes", Seed(port), "--threads", "2"), "/worker-0: --threads 2, the cluster runs 1", "--allow-mixed-compute");
+
+        port = LoopbackPorts.Free();
+        using var mixed = Sweep(port, "--allow-mixed-compute");
+        using var other = CliProcess.Start("worker", "--seed-nodes", Seed(port), "--threads", "2");
+        var admitted = mixed.Finish(Timeout);
+        Assert.True(admitted.ExitCode == 0, $"sweep exit {admitted.ExitCode}\n{admitted.Stdout}\n{admitted.Stderr}");
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir, $"sweep-{port}", "sweep.csv")).Length - 1);
+        Assert.Contains("--threads 2, the cluster runs 1): the run is no longer bit-reproducible", admitted.Stdout + admitted.Stderr);
+        Assert.Equal(0, other.Finish(Timeout).ExitCode);
+    }
+
     [Fact]
     public void Should_refuse_a_worker_whose_copy_of_the_data_differs()
     {

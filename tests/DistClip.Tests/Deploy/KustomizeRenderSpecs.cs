@@ -186,6 +186,30 @@ public sealed class KustomizeRenderSpecs
         }
     }
 
+    /// <summary>
+    /// A Secret's files belong to root; with a mode that others cannot read (the certificates' 0400) a non-root container
+    /// reads them only through the pod's fsGroup, which the kubelet gives them with group read. Without it the node exits 2
+    /// at start ("Access to the path … is denied"): what podman kube play showed for the coordinator (podman ignores
+    /// fsGroup) and what the workers, which had none, would have met on a real cluster.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void Should_let_the_non_root_user_read_every_mounted_secret(string kustomization)
+    {
+        foreach (var job in Manifests.Render(Path.Combine(K8s, kustomization)).Jobs)
+        {
+            var pod = job.Spec.Template.Spec;
+            foreach (var volume in pod.Volumes.Where(v => v.Secret is not null))
+            {
+                int mode = volume.Secret.DefaultMode ?? 0b110_100_100;   // Kubernetes' default: 0644
+                bool othersRead = (mode & 0b100) != 0;
+                Assert.True(othersRead || pod.SecurityContext?.FsGroup is not null,
+                    $"{job.Metadata.Name}: Secret '{volume.Secret.SecretName}' has mode {Convert.ToString(mode, 8)} and the pod no fsGroup: user {pod.SecurityContext?.RunAsUser} cannot read it");
+                if (!othersRead) Assert.Equal(pod.SecurityContext!.RunAsGroup ?? pod.SecurityContext.FsGroup, pod.SecurityContext.FsGroup);
+            }
+        }
+    }
+
     [Fact]
     public void Should_put_one_gpu_under_each_worker_in_the_gpu_overlay_with_the_cuda_image()
     {
