@@ -114,6 +114,11 @@ public class ShardedStepSpecs
                     Assert.True(differing.Count == 0, $"step {step}, worker {w}: {differing.Count} of {length} elements differ from the master's (first at {differing.FirstOrDefault()})");
                     Assert.Equal(master.AverageValues(), replicas[w].AverageValues());
                 }
+                // The replica check agrees: every replica's hash is the master's state's.
+                var hashes = replicas.Select((r, w) => (w, Hash: ReplicaHash.Of(r.Flat, r.Version))).ToDictionary(x => $"worker-{x.w}", x => x.Hash);
+                var verdict = ReplicaAgreement.Judge(hashes);
+                Assert.True(verdict.Agreed, $"step {step}: replicas diverged: {string.Join(" | ", verdict.Groups.Select(g => string.Join(",", g)))}");
+                Assert.Equal(ReplicaHash.Of(expected, step + 1), verdict.Majority);
             }
             Assert.Equal(Steps, replicas[0].Version);
         }
