@@ -146,6 +146,7 @@ public static class ClusterTrainer
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
                 string name = $"{self.Host}:{self.Port}/worker-{i}";
+                counts?.Admitted(name, false);   // joining
                 var ws = new WorkerSettings(name, devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
                     node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why, RunOver: steps => runOver.Steps = steps,
                     Admitted: counts is null ? null : admitted => counts.Admitted(name, admitted), Served: counts is null ? null : step => counts.Served(name, step));
