@@ -27,12 +27,8 @@ public sealed class MetricsEndpoint : IDisposable
     /// <summary>Where the node's links count their bytes (<see cref="Exchange.ExchangeSettings.Traffic"/>).</summary>
     public Exchange.LinkTraffic Traffic { get; } = new();
 
-    /// <summary>The port it listens on.</summary>
-    public int Port { get; }
-
     private MetricsEndpoint(System.Net.IPAddress address, int port)
     {
-        Port = port;
         LinkTrafficMetrics.Export(Registry, Traffic);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(address, port));
