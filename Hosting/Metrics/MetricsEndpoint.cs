@@ -11,12 +11,16 @@ namespace DistClip.Hosting.Metrics;
 /// format of this node's own <see cref="Registry"/> (never prometheus-net's static default, so that several nodes in one
 /// process keep theirs apart); <c>/healthz</c>, 200 while the node is alive (<see cref="HealthState.AliveAsync"/>), else 503;
 /// <c>/readyz</c>, 200 while it is ready (<see cref="HealthState.Ready"/>), else 503. Whatever the node's links move is
-/// exported from <see cref="Traffic"/>. The server is Kestrel with nothing configured but this one listener: it reads no
-/// configuration file or variable and logs nothing. Disposing it stops the listener.
+/// exported from <see cref="Traffic"/>. The server is Kestrel with nothing configured but this one listener and a cap of
+/// <see cref="MaxConnections"/>: it reads no configuration file or variable and logs nothing. No TLS, no authentication:
+/// the port is for the cluster's own network. Disposing it stops the listener.
 /// </summary>
 public sealed class MetricsEndpoint : IDisposable
 {
     private const string PrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Connections served at once (Prometheus, the kubelet's probes, an operator's curl); Kestrel closes the rest.</summary>
+    public const int MaxConnections = 64;
 
     private readonly WebApplication _server;
 
@@ -31,7 +35,12 @@ public sealed class MetricsEndpoint : IDisposable
     {
         LinkTrafficMetrics.Export(Registry, Traffic);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(address, port));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, port);
+            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
+            kestrel.AddServerHeader = false;
+        });
         _server = builder.Build();
         _server.Run(AnswerAsync);
     }

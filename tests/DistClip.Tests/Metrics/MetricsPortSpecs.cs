@@ -59,4 +59,31 @@ public sealed class MetricsPortSpecs
         using var again = new TcpListener(IPAddress.Loopback, firstPort);   // the port is free for another process
         again.Start();
     }
+
+    [Fact]
+    public void Should_close_connections_beyond_its_cap_and_answer_again_once_they_are_gone()
+    {
+        int port = LoopbackPorts.Free();
+        using var endpoint = MetricsEndpoint.Start("127.0.0.1", port);
+        var held = new List<TcpClient>();
+        try
+        {
+            for (int i = 0; i < MetricsEndpoint.MaxConnections; i++)
+            {
+                var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                held.Add(client);
+            }
+            using var extra = new TcpClient();
+            extra.Connect(IPAddress.Loopback, port);   // the kernel accepts it; Kestrel then closes it
+            var deadline = DateTime.UtcNow + Timeout;
+            while (!LoopbackPorts.IsClosedByPeer(extra))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"connection {MetricsEndpoint.MaxConnections + 1} was not closed");
+                Thread.Sleep(50);
+            }
+        }
+        finally { foreach (var client in held) client.Dispose(); }
+        Scrape.Until(port, "/healthz", (status, _) => status == 200, Timeout, "no answer once the held connections were gone");
+    }
 }
