@@ -19,6 +19,7 @@ public static class Program
             ReportCommand.Create(),
             SweepCommand.Create(),
             CertsCommand.Create(),
+            HealthCommand.Create(),
         };
         ParseResult parse;
         try

@@ -345,9 +345,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void OnWorkerLost(IActorRef worker, StepInFlight<IActorRef>? step)
     {
         _gate.Forget(worker);
-        foreach (var name in _nameOf.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList()) _nameOf.Remove(name);
+        var names = _nameOf.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList();
+        foreach (var name in names) _nameOf.Remove(name);
         if (!_roster.Remove(worker)) return;
         _links.Remove(worker);
+        foreach (var name in names) _observer.OnWorkerLeft(name);
         if (step is null) return;
         var orphans = step.Release(worker);
         _log.Warning("Worker {0} left during step {1}; re-assigning {2} shard(s) to {3} survivor(s)", worker.Path, step.Step, orphans.Count, _roster.Active.Count);

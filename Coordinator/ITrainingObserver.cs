@@ -1,4 +1,4 @@
-// What hosts are told as a run goes: each step, each admitted worker.
+// What hosts are told as a run goes: each step, each worker admitted or gone.
 using DistClip.Exchange;
 
 namespace DistClip.Coordinator;
@@ -10,4 +10,7 @@ public interface ITrainingObserver
 
     /// <summary>A worker was admitted; its results count from the next step boundary.</summary>
     void OnWorkerAdmitted(string worker, string device, LinkKind link) { }
+
+    /// <summary>An admitted worker left the run (lost, unreachable, or removed); its shards go to the others.</summary>
+    void OnWorkerLeft(string worker) { }
 }

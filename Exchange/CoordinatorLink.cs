@@ -15,13 +15,15 @@ public delegate double GradientWriter(Span<float> gradientSum);
 /// memory when the coordinator is on this host and its segment opens here, else the bulk TCP channel when
 /// both ends have one, else messages (chunks between processes, by reference inside one). A bulk send that
 /// fails falls back on chunks, here. Parameter transfers in any form come out of <see cref="Load"/> as a
-/// version loaded into the replica. Not thread-safe: the worker actor is its only caller.
+/// version loaded into the replica. Every whole transfer is counted in <see cref="ExchangeSettings.Traffic"/> when there is
+/// one. Not thread-safe: the worker actor is its only caller.
 /// </summary>
 public sealed class CoordinatorLink : IDisposable
 {
     private readonly JobOffer _offer;
     private readonly string _workerName;
     private readonly int _length;
+    private readonly LinkTraffic? _traffic;
     private readonly IActorRef _self;
     private readonly Action<string> _warn;
     private readonly BulkChannel? _bulk;
@@ -29,9 +31,10 @@ public sealed class CoordinatorLink : IDisposable
     private bool _sharedAdmitted;     // the coordinator mapped our gradient segment
     private readonly ChunkAssembler<long> _parameterChunks;
 
-    private CoordinatorLink(JobOffer offer, string workerName, int length, IActorRef self, Action<string> warn, BulkChannel? bulk, SharedMemoryLink? shared)
+    private CoordinatorLink(JobOffer offer, string workerName, int length, IActorRef self, Action<string> warn, BulkChannel? bulk, SharedMemoryLink? shared,
+        LinkTraffic? traffic)
     {
-        (_offer, _workerName, _length, _self, _warn, _bulk, _shared) = (offer, workerName, length, self, warn, bulk, shared);
+        (_offer, _workerName, _length, _self, _warn, _bulk, _shared, _traffic) = (offer, workerName, length, self, warn, bulk, shared, traffic);
         _parameterChunks = new(length);
     }
 
@@ -47,7 +50,7 @@ public sealed class CoordinatorLink : IDisposable
             shared = SharedMemoryLink.TryOpen(offer, bulk.SharedMemoryDirectory!, workerName, length, out var why);
             if (why is not null) info($"Worker {workerName} exchanges through the bulk channel: no shared memory with the coordinator ({why})");
         }
-        return new CoordinatorLink(offer, workerName, length, self, warn, channel, shared);
+        return new CoordinatorLink(offer, workerName, length, self, warn, channel, shared, bulk?.Traffic);
     }
 
     /// <summary>For <see cref="RegisterWorker.BulkEndpoint"/>.</summary>
@@ -86,13 +89,16 @@ public sealed class CoordinatorLink : IDisposable
             case ParameterChunk c when c.Version > current:
                 var values = _parameterChunks.Add(c.Version, c.ElementCount, c.ChunkCount, c.Offset, c.Data, out var rejection);
                 if (rejection is not null) _warn($"Worker {_workerName} dropped a parameter chunk: {rejection}");
-                return values is null ? null : LoadValues(c.Version, values, replica, current);
+                if (values is null) return null;
+                Received(LinkKind.Chunks);
+                return LoadValues(c.Version, values, replica, current);
             case BulkArrival { Message: var m }:
                 if (m.Token != _offer.BulkToken || m.Kind != BulkKind.Parameters)
                 {
                     _warn($"Worker {_workerName} dropped a bulk frame that is not its coordinator's parameters");
                     return null;
                 }
+                Received(LinkKind.BulkChannel);
                 var loaded = LoadValues(m.Version, m.Values, replica, current);
                 _bulk!.Buffers.Return(m.Values);  // copied into the replica
                 return loaded;
@@ -117,7 +123,18 @@ public sealed class CoordinatorLink : IDisposable
     /// Loads version <paramref name="version"/> from the coordinator's shared segment, which holds it once
     /// a request of that version is out; false without shared memory or when the segment has moved on.
     /// </summary>
-    public bool TryLoad(long version, FlatParameters replica) => _sharedAdmitted && _shared!.TryLoad(version, replica);
+    public bool TryLoad(long version, FlatParameters replica)
+    {
+        if (!_sharedAdmitted || !_shared!.TryLoad(version, replica)) return false;
+        Received(LinkKind.SharedMemory);
+        return true;
+    }
+
+    private long Bytes => (long)_length * sizeof(float);
+
+    private void Received(LinkKind carried) => _traffic?.Received(_workerName, carried, Bytes);
+
+    private void Sent(LinkKind carried) => _traffic?.Sent(_workerName, carried, Bytes);
 
     /// <summary>
     /// Computes the shard of <paramref name="request"/> with <paramref name="compute"/> into this link's
@@ -132,16 +149,22 @@ public sealed class CoordinatorLink : IDisposable
             double loss = compute(_shared.Gradients(slot));
             _shared.PublishGradients(request.Step, slot);
             coordinator.Tell(new ShardGradientsShared(request.Step, request.Version, request.Shard, samples, loss, slot), _self);
+            Sent(LinkKind.SharedMemory);
             return;
         }
         var sum = GC.AllocateUninitializedArray<float>(_length);  // written in full
         var gradients = new ShardGradients(request.Step, request.Version, request.Shard, samples, compute(sum), sum);
         if (_bulk is not null && _offer.BulkEndpoint is { } endpoint)
         {
-            if (_bulk.TrySend(endpoint, BulkMessage.Of(gradients, _offer.BulkToken), out var failure)) return;
+            if (_bulk.TrySend(endpoint, BulkMessage.Of(gradients, _offer.BulkToken), out var failure))
+            {
+                Sent(LinkKind.BulkChannel);
+                return;
+            }
             _warn($"Worker {_workerName}: bulk channel to {endpoint} failed ({failure}); sending through Akka instead");
         }
         Chunking.Send(coordinator, gradients, _self);
+        Sent(LinkKind.Chunks);
     }
 
     public void Dispose()

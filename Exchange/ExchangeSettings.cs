@@ -10,10 +10,11 @@ namespace DistClip.Exchange;
 /// Bind address, advertised address and port of a bulk channel (port 0: any free port), and where
 /// shared segments for peers on the same host are made (<see cref="SharedMemory.SharedSegment"/>;
 /// null: never, every transfer goes through the channel), and the cluster's certificates when the channel is mutual TLS
-/// (<see cref="ClusterTls"/>; shared memory never leaves the host and stays as it is).
+/// (<see cref="ClusterTls"/>; shared memory never leaves the host and stays as it is), and where the links count the bytes
+/// they move (<see cref="LinkTraffic"/>; null: nowhere).
 /// </summary>
 public sealed record ExchangeSettings(string BindHost, string PublicHost, int Port, string? SharedMemoryDirectory = SharedMemory.SharedSegment.DefaultDirectory,
-    ClusterTls? Tls = null)
+    ClusterTls? Tls = null, LinkTraffic? Traffic = null)
 {
     /// <summary>Whether this end offers or accepts shared memory with a peer on its host.</summary>
     public bool SharedMemory => SharedMemoryDirectory is not null && Directory.Exists(SharedMemoryDirectory);

@@ -12,13 +12,16 @@ namespace DistClip.Exchange;
 /// segments, the bulk TCP channel for a worker that has one, Akka.Remote chunks for any other remote
 /// worker, and messages by reference inside one process. A bulk send that fails falls back on chunks, here.
 /// Incoming transfers in any form (<see cref="IDataPlaneMessage"/>) come out of <see cref="Receive"/> as a
-/// <see cref="ShardSum"/> attributed to a worker. Not thread-safe: the coordinator actor is its only caller.
+/// <see cref="ShardSum"/> attributed to a worker. Every whole transfer is counted in <see cref="ExchangeSettings.Traffic"/>
+/// when there is one. Not thread-safe: the coordinator actor is its only caller.
 /// </summary>
 public sealed class WorkerLinks : IDisposable
 {
-    private sealed record Link(LinkKind Kind, string? BulkEndpoint, long BulkToken);
+    private sealed record Link(string Worker, LinkKind Kind, string? BulkEndpoint, long BulkToken);
 
     private readonly int _length;
+    private readonly long _bytes;                                      // of one whole transfer, for the traffic counts
+    private readonly LinkTraffic? _traffic;
     private readonly long _sharedMemoryToken = Random.Shared.NextInt64();   // names and checks this run's shared segments
     private readonly BulkTokens _tokens = new();
     private readonly IActorRef _self;
@@ -36,6 +39,7 @@ public sealed class WorkerLinks : IDisposable
     public WorkerLinks(ExchangeSettings? bulk, int length, IActorRef self, Action<string> info, Action<string> warn)
     {
         (_length, _self, _warn) = (length, self, warn);
+        (_bytes, _traffic) = ((long)length * sizeof(float), bulk?.Traffic);
         _chunks = new(length);
         if (bulk is null) return;
         _bulk = bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, _tokens.Accepts);
@@ -62,7 +66,7 @@ public sealed class WorkerLinks : IDisposable
             : registration.BulkEndpoint is not null && _bulk is not null ? LinkKind.BulkChannel
             : worker.Path.Address.HasGlobalScope ? LinkKind.Chunks
             : LinkKind.InProcess;
-        _links[worker] = new Link(kind, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null, _bulk is null ? 0 : _tokens.For(worker));
+        _links[worker] = new Link(registration.WorkerName, kind, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null, _bulk is null ? 0 : _tokens.For(worker));
         // Frames under its token are accepted from now on: a worker on shared memory sends a shard beyond its slots as a frame too.
         if (registration.BulkEndpoint is not null && _bulk is not null) _tokens.Admit(worker);
         return kind;
@@ -87,6 +91,7 @@ public sealed class WorkerLinks : IDisposable
         {
             _shared!.PublishParameters(version, values);
             worker.Tell(new ParametersShared(version), _self);
+            Sent(link, LinkKind.SharedMemory);
         }
         else Send(worker, link, Snapshot(version, values));
     }
@@ -99,7 +104,9 @@ public sealed class WorkerLinks : IDisposable
     public void Broadcast(IEnumerable<IActorRef> workers, long version, SpanWriter<float> values)
     {
         var recipients = workers.Where(_links.ContainsKey).ToList();
-        if (recipients.Any(w => _links[w].Kind == LinkKind.SharedMemory)) _shared!.PublishParameters(version, values);
+        var shared = recipients.Where(w => _links[w].Kind == LinkKind.SharedMemory).ToList();
+        if (shared.Count > 0) _shared!.PublishParameters(version, values);
+        foreach (var worker in shared) Sent(_links[worker], LinkKind.SharedMemory);   // each reads the one segment
         var others = recipients.Where(w => _links[w].Kind != LinkKind.SharedMemory).ToList();
         if (others.Count == 0) return;
         var update = Snapshot(version, values);
@@ -120,10 +127,22 @@ public sealed class WorkerLinks : IDisposable
     {
         if (link.Kind == LinkKind.BulkChannel)
         {
-            if (_bulk!.TrySend(link.BulkEndpoint!, BulkMessage.Of(update, link.BulkToken), out var failure)) return;
+            if (_bulk!.TrySend(link.BulkEndpoint!, BulkMessage.Of(update, link.BulkToken), out var failure))
+            {
+                Sent(link, LinkKind.BulkChannel);
+                return;
+            }
             _warn($"Bulk channel to {worker.Path} at {link.BulkEndpoint} failed ({failure}); sending through Akka instead");
         }
         Chunking.Send(worker, update, _self);
+        Sent(link, link.Kind == LinkKind.BulkChannel ? LinkKind.Chunks : link.Kind);
+    }
+
+    private void Sent(Link link, LinkKind carried) => _traffic?.Sent(link.Worker, carried, _bytes);
+
+    private void Received(IActorRef worker, LinkKind carried)
+    {
+        if (_traffic is not null && _links.TryGetValue(worker, out var link)) _traffic.Received(link.Worker, carried, _bytes);
     }
 
     /// <summary>
@@ -148,7 +167,9 @@ public sealed class WorkerLinks : IDisposable
                 return null;
             case GradientChunk c:
                 var values = _chunks.Add((sender, c.Step, c.Shard), c.ElementCount, c.ChunkCount, c.Offset, c.Data, out rejection);
-                return values is null ? null : (sender, new ShardSum(c.Step, c.Version, c.Shard, c.SampleCount, c.LossSum, values));
+                if (values is null) return null;
+                Received(sender, LinkKind.Chunks);
+                return (sender, new ShardSum(c.Step, c.Version, c.Shard, c.SampleCount, c.LossSum, values));
             case BulkArrival { Message: var m }:
                 if (m.Kind != BulkKind.Gradients || _tokens.WorkerOf(m.Token) is not { } worker || !_links.ContainsKey(worker))
                 {
@@ -156,10 +177,13 @@ public sealed class WorkerLinks : IDisposable
                     return null;
                 }
                 _heldBuffers.Add(m.Values);  // the reducer may hold it until the lower shards arrive: back once the step is reduced
+                Received(worker, LinkKind.BulkChannel);
                 return (worker, new ShardSum(m.Step, m.Version, m.Shard, m.SampleCount, m.LossSum, m.Values));
             case ShardGradientsShared r:
                 rejection = "this coordinator has no shared memory";
-                return _shared?.Read(sender, r, out rejection) is { } sum ? (sender, sum) : null;
+                if (_shared?.Read(sender, r, out rejection) is not { } sum) return null;
+                Received(sender, LinkKind.SharedMemory);
+                return (sender, sum);
             default:
                 rejection = $"{message.GetType().Name} is not a gradient transfer";
                 return null;

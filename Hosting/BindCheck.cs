@@ -21,6 +21,16 @@ public static class BindCheck
             Bind(address, node.BulkPort + i, $"--bulk-port {node.BulkPort} (or {EnvironmentNames.BulkPort}), port {node.BulkPort + i} of worker {i}", node.Hostname);
     }
 
+    /// <summary>One more port the node listens on, at its <paramref name="hostname"/>: resolved and checked as the others are.</summary>
+    /// <param name="option">How the error names the port's option, e.g. <c>--metrics-port 9090 (or DISTCLIP_METRICS_PORT)</c>.</param>
+    /// <returns>The address to bind it to.</returns>
+    public static IPAddress Check(string hostname, int port, string option)
+    {
+        var address = Resolve(hostname);
+        Bind(address, port, option, hostname);
+        return address;
+    }
+
     private static IPAddress Resolve(string hostname)
     {
         // An address is taken as it is: Dns.GetHostAddresses refuses the wildcards 0.0.0.0 and ::, which bind every interface.

@@ -5,6 +5,7 @@ using Akka.Cluster;
 using DistClip.Coordinator;
 using DistClip.Exchange;
 using DistClip.Exchange.Tls;
+using DistClip.Hosting.Metrics;
 using DistClip.Protocol;
 using DistClip.Worker;
 using static TorchSharp.torch;
@@ -25,11 +26,12 @@ public static class ClusterTrainer
     /// Runs a coordinator node for the one job <paramref name="setup"/> describes, then leaves the cluster — once the run has
     /// completed, after telling the workers that ask to join that it is over, for <paramref name="linger"/>'s time if one is given.
     /// </summary>
+    /// <param name="metrics">Follows the node's health and readiness, and its links' bytes; null: no endpoint.</param>
     public static async Task<TrainingResult> RunCoordinatorAsync(CoordinatorSetup setup, NodeSettings node, int threads, ITrainingObserver observer, TextWriter output,
-        StopRequest? stop = null, CompletedRunLinger? linger = null)
+        StopRequest? stop = null, CompletedRunLinger? linger = null, MetricsEndpoint? metrics = null)
     {
         set_num_threads(threads);
-        var coordinator = CoordinatorNode.Start(node);
+        var coordinator = CoordinatorNode.Start(node, metrics);
         TrainingResult result;
         try
         {
@@ -60,9 +62,10 @@ public static class ClusterTrainer
     /// <param name="stop">Leaves the cluster when cancelled (a signal).</param>
     /// <param name="say">Told when the coordinator is lost and when it is joined again.</param>
     /// <param name="sendsNaN">Fault injection for tests (<see cref="WorkerSettings.SendsNaN"/>).</param>
+    /// <param name="metrics">Follows each membership's actor system, the actors' admissions and steps (<see cref="WorkerMetrics"/>) and their links' bytes; null: no endpoint.</param>
     /// <exception cref="TimeoutException">No coordinator could be reached for <paramref name="coordinatorTimeout"/>.</exception>
     public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus,
-        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default, bool sendsNaN = false)
+        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default, bool sendsNaN = false, MetricsEndpoint? metrics = null)
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
@@ -70,6 +73,7 @@ public static class ClusterTrainer
         var devices = EmbeddedTrainer.WorkerDevices(device, workers);
         var data = new TrainingData(dataDir);
         var refusals = new RefusalNotices(say);
+        var counts = metrics is null ? null : new WorkerMetrics(metrics.Registry, metrics.Health);
         var withoutCoordinator = Stopwatch.StartNew();   // since the start, or since the coordinator was last up
         var pause = TimeSpan.Zero;
         // Akka's own warnings about a seed node that does not answer yet are not shown (QuietDepartures): say once what is awaited.
@@ -79,7 +83,8 @@ public static class ClusterTrainer
         for (int membership = 1; ; membership++)
         {
             var runOver = new RunOver();
-            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), sendsNaN, refusals, runOver, stop).ConfigureAwait(false);
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), sendsNaN, refusals, runOver, stop,
+                metrics, counts).ConfigureAwait(false);
             switch (end)
             {
                 case MembershipEnd.RunOver:
@@ -124,10 +129,12 @@ public static class ClusterTrainer
 
     /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
     private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
-        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, RefusalNotices refusals, RunOver runOver, CancellationToken stop)
+        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, RefusalNotices refusals, RunOver runOver, CancellationToken stop,
+        MetricsEndpoint? metrics, WorkerMetrics? counts)
     {
         refusals.TakeLast();
         var system = ClusterNode.Start(node, workers, refusals);
+        metrics?.Health.Follow(system);
         var refusal = new TaskCompletionSource<WorkerRefused>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lastJob = new LastJob();
         try
@@ -138,9 +145,12 @@ public static class ClusterTrainer
             var self = Cluster.Get(system).SelfAddress;
             var stopped = Enumerable.Range(0, workers).Select(i =>
             {
-                var ws = new WorkerSettings($"{self.Host}:{self.Port}/worker-{i}", devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
-                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why, RunOver: steps => runOver.Steps = steps);
-                var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
+                string name = $"{self.Host}:{self.Port}/worker-{i}";
+                counts?.Admitted(name, false);   // joining
+                var ws = new WorkerSettings(name, devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
+                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why, RunOver: steps => runOver.Steps = steps,
+                    Admitted: counts is null ? null : admitted => counts.Admitted(name, admitted), Served: counts is null ? null : step => counts.Served(name, step));
+                var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i, metrics?.Traffic)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();
             var cancelled = Task.Delay(Timeout.Infinite, stop);
@@ -175,6 +185,7 @@ public static class ClusterTrainer
         }
         finally
         {
+            metrics?.Health.Release(system);
             if (!system.WhenTerminated.IsCompleted) await ClusterNode.LeaveAsync(system).ConfigureAwait(false);
             await system.WhenTerminated.ConfigureAwait(false);
         }

@@ -26,8 +26,10 @@ public static class EmbeddedTrainer
     }
 
     /// <summary>Runs the job <paramref name="setup"/> describes on <see cref="TrainingSettings.Workers"/> worker actors of this process.</summary>
+    /// <param name="health">Told the actor system, and ready once the coordinator and its workers are started (a metrics endpoint's).</param>
     /// <inheritdoc cref="RunAsync(TrainingSettings, ITrainingObserver, IImageDataset?, StopRequest?)"/>
-    public static async Task<TrainingResult> RunAsync(CoordinatorSetup setup, TrainingSettings settings, ITrainingObserver observer, IImageDataset train, StopRequest? stop = null)
+    public static async Task<TrainingResult> RunAsync(CoordinatorSetup setup, TrainingSettings settings, ITrainingObserver observer, IImageDataset train, StopRequest? stop = null,
+        Metrics.HealthState? health = null)
     {
         var devices = WorkerDevices(settings.Device, settings.Workers);
         set_num_threads(settings.Threads);
@@ -35,6 +37,7 @@ public static class EmbeddedTrainer
         var done = new TaskCompletionSource<TrainingSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var system = ActorSystem.Create(NodeSettings.SystemName,
             ConfigurationFactory.ParseString(LogLevels.Hocon(settings.LogLevel)).WithFallback(ConfigurationFactory.ParseString(AkkaDefaults.Hocon)));
+        health?.Follow(system);
         try
         {
             var coordinator = system.ActorOf(setup.Props(observer, done), "coordinator");
@@ -43,11 +46,13 @@ public static class EmbeddedTrainer
                 var ws = new WorkerSettings($"worker-{i}", devices[i], settings.Threads, settings.Cpus is { } cpus ? CpuAffinity.ShareOf(cpus, i, settings.Threads) : null);
                 system.ActorOf(WorkerActor.Props(coordinator, ws, _ => train).WithDispatcher(AkkaDefaults.WorkerDispatcher), ws.Name);
             }
+            health?.SetReady(true);
             using var stopping = stop?.Token.Register(() => coordinator.Tell(new StopTraining(stop.Reason!)));
             return await setup.ResultOf(done.Task).ConfigureAwait(false);
         }
         finally
         {
+            health?.Release(system);
             await system.Terminate().ConfigureAwait(false);
         }
     }

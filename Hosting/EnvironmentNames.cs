@@ -21,6 +21,7 @@ public static class EnvironmentNames
     public const string SecretFile = "DISTCLIP_SECRET_FILE";
     public const string TlsDirectory = "DISTCLIP_TLS_DIR";
     public const string LogLevel = "DISTCLIP_LOG_LEVEL";
+    public const string MetricsPort = "DISTCLIP_METRICS_PORT";
 
-    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, Linger, SecretFile, TlsDirectory, LogLevel];
+    public static IReadOnlyList<string> All { get; } = [Hostname, PublicHostname, Port, SeedNodes, BulkPort, SharedMemory, Workers, Device, Threads, Cpus, DataDir, MinWorkers, CoordinatorTimeout, Linger, SecretFile, TlsDirectory, LogLevel, MetricsPort];
 }

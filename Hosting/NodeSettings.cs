@@ -17,8 +17,9 @@ public sealed record NodeSettings(string Role, string Hostname, string? PublicHo
     bool SharedMemory = true, Protocol.JoinSecret? Secret = null, ClusterTls? Tls = null, string LogLevel = LogLevels.Default)
 {
     /// <summary>The bulk channel of this node's actor number <paramref name="index"/> (ports BulkPort, BulkPort+1, …).</summary>
-    public Exchange.ExchangeSettings Bulk(int index) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
-        SharedMemory ? Exchange.SharedMemory.SharedSegment.DefaultDirectory : null, Tls);
+    /// <param name="traffic">Where its links count the bytes they move (the metrics endpoint's); null: nowhere.</param>
+    public Exchange.ExchangeSettings Bulk(int index, Exchange.LinkTraffic? traffic = null) => new(Hostname, PublicHostname ?? Hostname, BulkPort == 0 ? 0 : BulkPort + index,
+        SharedMemory ? Exchange.SharedMemory.SharedSegment.DefaultDirectory : null, Tls, traffic);
 
     /// <summary>Name of the actor system on every node; part of every node address.</summary>
     public const string SystemName = "distclip";

@@ -17,6 +17,8 @@ public sealed class Observers(StopRequest? stop, params ITrainingObserver[] obse
 
     public void OnWorkerAdmitted(string worker, string device, LinkKind link) => Each(o => o.OnWorkerAdmitted(worker, device, link));
 
+    public void OnWorkerLeft(string worker) => Each(o => o.OnWorkerLeft(worker));
+
     private void Each(Action<ITrainingObserver> call)
     {
         foreach (var observer in _active.ToArray())

@@ -1,4 +1,5 @@
 // Where a run trains: this process's worker actors, or the workers of a cluster.
+using DistClip.Hosting.Metrics;
 using DistClip.Models.Data;
 
 namespace DistClip.Hosting;
@@ -13,12 +14,16 @@ namespace DistClip.Hosting;
 public sealed record TrainingTarget(int Workers, Func<CoordinatorSetup, RunOutputs, IImageDataset, Task<TrainingResult>> TrainAsync, bool SharesData = false)
 {
     /// <summary>The embedded trainer: <see cref="TrainingSettings.Workers"/> worker actors in this process.</summary>
-    public static TrainingTarget Embedded(int workers) =>
-        new(workers, (setup, run, train) => EmbeddedTrainer.RunAsync(setup, run.Settings, run.Observer, train, run.Stop), SharesData: true);
+    /// <param name="metrics">The run's metrics, health and readiness go there; null: no endpoint.</param>
+    public static TrainingTarget Embedded(int workers, MetricsEndpoint? metrics = null) =>
+        new(workers, (setup, run, train) => EmbeddedTrainer.RunAsync(setup, run.Settings, MetricsObserver.Beside(run.Observer, metrics, setup, run.Stop), train, run.Stop,
+            metrics?.Health), SharesData: true);
 
     /// <summary>A coordinator node started for this one job, which leaves the cluster when the job ends (a completed one after <paramref name="linger"/>).</summary>
-    public static TrainingTarget ClusterJob(NodeSettings node, int minWorkers, TextWriter output, CompletedRunLinger? linger = null) =>
-        new(minWorkers, (setup, run, _) => ClusterTrainer.RunCoordinatorAsync(setup, node, run.Settings.Threads, run.Observer, output, run.Stop, linger));
+    /// <param name="metrics">The run's and the node's metrics, health and readiness go there; null: no endpoint.</param>
+    public static TrainingTarget ClusterJob(NodeSettings node, int minWorkers, TextWriter output, CompletedRunLinger? linger = null, MetricsEndpoint? metrics = null) =>
+        new(minWorkers, (setup, run, _) => ClusterTrainer.RunCoordinatorAsync(setup, node, run.Settings.Threads, MetricsObserver.Beside(run.Observer, metrics, setup, run.Stop),
+            output, run.Stop, linger, metrics));
 
     /// <summary>A coordinator node that runs job after job (a sweep), on the workers that stay in its cluster.</summary>
     public static TrainingTarget OnNode(CoordinatorNode node, int minWorkers) =>

@@ -80,7 +80,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         AskToJoin();
     }
 
-    protected override void PostStop() => _replica?.Dispose();
+    protected override void PostStop()
+    {
+        _replica?.Dispose();
+        _settings.Admitted?.Invoke(false);
+    }
 
     /// <summary>Waiting for a job.</summary>
     private void Joining()
@@ -179,6 +183,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Worker {0} admitted at parameter version {1}{2}", _settings.Name, admitted.Version, admitted.SharedMemory ? ", exchanging through shared memory" : "");
         _settings.JobEnded?.Invoke(JobInProgress);   // until the coordinator says the run completed, it has not
         _replica!.Link.OnAdmitted(admitted.SharedMemory);
+        _settings.Admitted?.Invoke(true);
     }
 
     private void OnRunOver(TrainingFinished finished)
@@ -240,6 +245,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             if (_settings.SendsNaN) sum.Fill(float.NaN);
             return loss;
         });
+        _settings.Served?.Invoke(request.Step);
     }
 
     /// <summary>
@@ -248,6 +254,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void ReadyForNextJob()
     {
+        _settings.Admitted?.Invoke(false);
         _replica?.Dispose();
         (_replica, _version, _jobCoordinator, _challenger) = (null, -1, null, null);
         _early.Clear();

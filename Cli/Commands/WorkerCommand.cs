@@ -10,6 +10,7 @@ public static class WorkerCommand
     public static Command Create()
     {
         var node = new NodeOptions();
+        var metrics = new MetricsOption("--hostname's address");
         var workers = new Option<int>("--workers", "--devices") { Description = "Worker actors on this node, one per device (env DISTCLIP_WORKERS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.Workers, 1) };
         var device = new Option<string>("--device") { Description = "cpu, or cuda: workers spread over this node's GPUs (env DISTCLIP_DEVICE).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.Device, "cpu")! };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads per worker (env DISTCLIP_THREADS).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.Threads, 1) };
@@ -23,6 +24,7 @@ public static class WorkerCommand
             workers, device, threads, cpus, dataDir, coordinatorTimeout, logLevel, sendsNaN,
         };
         node.AddTo(command);
+        metrics.AddTo(command);
         command.SetAction(p => CommandGuard.Run(() =>
         {
             using var stop = new StopRequest().ListenToSignals();
@@ -33,10 +35,12 @@ public static class WorkerCommand
             if (waitSeconds < 1) throw new ArgumentException($"--coordinator-timeout must be at least 1 second (got {waitSeconds}).");
             const string cpusOption = "--cpus (or DISTCLIP_CPUS)";
             var pinned = CpuAffinity.Parse(p.GetValue(cpus), cpusOption) is { } list ? CpuAffinity.Validate(list, n, t, cpusOption) : null;
+            var nodeSettings = node.Read(p, "worker") with { LogLevel = LogLevels.Resolve(p.GetValue(logLevel)) };
+            using var endpoint = metrics.Start(p, nodeSettings.Hostname);
             try
             {
-                ClusterTrainer.RunWorkersAsync(node.Read(p, "worker") with { LogLevel = LogLevels.Resolve(p.GetValue(logLevel)) }, n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned,
-                    TimeSpan.FromSeconds(waitSeconds), Console.WriteLine, stop.Token, p.GetValue(sendsNaN)).GetAwaiter().GetResult();
+                ClusterTrainer.RunWorkersAsync(nodeSettings, n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned,
+                    TimeSpan.FromSeconds(waitSeconds), Console.WriteLine, stop.Token, p.GetValue(sendsNaN), endpoint).GetAwaiter().GetResult();
             }
             catch (TimeoutException e) { throw new RunEndedEarlyException(e.Message, ExitCodes.RunTimeFailure); }
             if (stop.Reason is { } reason) throw new RunEndedEarlyException($"{reason}; this worker left the cluster (the coordinator re-plans its shards).", stop.ExitCode);

@@ -13,9 +13,13 @@ public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDicti
     : ICheckpointWriter
 {
     private long _lastWritten = startStep;
+    private long _lastWrittenAtTicks;   // UTC; 0 before this process wrote one. Read from the metrics endpoint's thread.
 
     /// <summary>The step of the newest checkpoint of this run: the last one written, or the one it resumed from.</summary>
     public long NewestStep => _lastWritten;
+
+    /// <summary>When this process last wrote a checkpoint of the run (UTC); null before its first.</summary>
+    public DateTime? LastWrittenAt => Interlocked.Read(ref _lastWrittenAtTicks) is var ticks and > 0 ? new DateTime(ticks, DateTimeKind.Utc) : null;
 
     /// <summary>The folder the checkpoints are written into.</summary>
     public string Folder => store.Folder;
@@ -41,6 +45,7 @@ public sealed class RunCheckpoints(CheckpointStore store, int every, SortedDicti
                 c.Samples, master.ClipHistory.ToArray(), trajectory, compute).Write(Path.Combine(into, CheckpointState.FileName));
         });
         _lastWritten = c.Steps;
+        Interlocked.Exchange(ref _lastWrittenAtTicks, DateTime.UtcNow.Ticks);
         long bytes = Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);
         Written.Add((c.Steps, clock.Elapsed.TotalSeconds, bytes));
         written?.Invoke($"checkpoint after step {c.Steps} written to {folder} ({bytes / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F2} s)");

@@ -15,7 +15,8 @@ namespace DistClip.Tests.Deploy;
 /// Then checks what no schema can: the workers' seed address is the coordinator's DNS name and port; every DISTCLIP_*
 /// variable a container sets is one its command reads (from the CLI's own option declarations); every mounted
 /// ConfigMap and PVC is in the render and every Secret is one deploy/README.md has the operator create; every workload
-/// is a Job that never restarts a completed run, with the README's exit codes in its podFailurePolicy.
+/// is a Job that never restarts a completed run, with the README's exit codes in its podFailurePolicy; every container's
+/// liveness and readiness probes ask /healthz and /readyz on its declared metrics port (DISTCLIP_METRICS_PORT).
 /// </summary>
 public sealed class KustomizeRenderSpecs
 {
@@ -83,6 +84,29 @@ public sealed class KustomizeRenderSpecs
         var workerPublic = render.Workers.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == EnvironmentNames.PublicHostname);
         Assert.Equal("status.podIP", workerPublic.ValueFrom?.FieldRef?.FieldPath);
         Assert.Equal("0.0.0.0", Manifests.Env(render.Workers)[EnvironmentNames.Hostname]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void Should_probe_liveness_and_readiness_on_the_metrics_port_of_every_container(string kustomization)
+    {
+        foreach (var job in Manifests.Render(Path.Combine(K8s, kustomization)).Jobs)
+        {
+            var container = Assert.Single(job.Spec.Template.Spec.Containers);
+            var declared = container.Ports ?? [];
+            string where = $"{kustomization}: {job.Metadata.Name}";
+            // The endpoint's port is the one named metrics, and every probe asks a port the container declares.
+            var metrics = declared.SingleOrDefault(p => p.Name == "metrics");
+            Assert.True(metrics is not null, $"{where} declares no containerPort named metrics");
+            Assert.Equal($"{metrics.ContainerPort}", Manifests.Env(job)[EnvironmentNames.MetricsPort]);
+            foreach (var (kind, probe) in new[] { ("liveness", container.LivenessProbe), ("readiness", container.ReadinessProbe), ("startup", container.StartupProbe) })
+            {
+                if (probe?.HttpGet?.Port?.Value is not { } port) continue;
+                Assert.True(declared.Any(p => p.Name == port || $"{p.ContainerPort}" == port), $"{where}: the {kind} probe asks port {port}, which the container does not declare");
+            }
+            Assert.Equal(("/healthz", "metrics"), (container.LivenessProbe?.HttpGet?.Path, container.LivenessProbe?.HttpGet?.Port?.Value));
+            Assert.Equal(("/readyz", "metrics"), (container.ReadinessProbe?.HttpGet?.Path, container.ReadinessProbe?.HttpGet?.Port?.Value));
+        }
     }
 
     [Theory]
