@@ -74,12 +74,15 @@ public sealed class MetricsPortSpecs
                 client.Connect(IPAddress.Loopback, port);
                 held.Add(client);
             }
-            using var extra = new TcpClient();
-            extra.Connect(IPAddress.Loopback, port);   // the kernel accepts it; Kestrel then closes it
-            var deadline = DateTime.UtcNow + Timeout;
-            while (!LoopbackPorts.IsClosedByPeer(extra))
+            var extra = new TcpClient();
+            extra.Connect(IPAddress.Loopback, port);   // the kernel accepts it; Kestrel then closes one of them
+            held.Add(extra);
+            // Which one depends on the order Kestrel accepts them in, not the order they connected in (a busy machine
+            // reorders them). The deadline stays under Kestrel's keep-alive timeout (130 s), which would close them all.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!held.Any(LoopbackPorts.IsClosedByPeer))
             {
-                Assert.True(DateTime.UtcNow < deadline, $"connection {MetricsEndpoint.MaxConnections + 1} was not closed");
+                Assert.True(DateTime.UtcNow < deadline, $"none of {held.Count} connections was closed: no cap at {MetricsEndpoint.MaxConnections}");
                 Thread.Sleep(50);
             }
         }
