@@ -11,7 +11,8 @@
 # and the workers a hostAliases entry for distclip-coordinator.distclip-coordinator; it does not fill status.podIP from
 # the downward API, so each worker's pod gets a fixed address too, written into the variable; it ignores fsGroup, so
 # the certificates' Secret is mounted with mode 0444 instead of 0400; it makes an emptyDir a volume shared by every pod
-# that names it alike, so each pod's /tmp volume is named after the pod; and it ignores readinessProbe.
+# that names it alike, so each pod's /tmp volume is named after the pod; it ignores readinessProbe, and runs the httpGet
+# liveness probe as `curl` inside the container, which the image lacks (unhealthy, with no action: nothing follows).
 # Run by deploy/test-containers.sh; needs root, podman 5 and runc, the built image, and kubectl.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
