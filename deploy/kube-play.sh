@@ -88,11 +88,14 @@ cd "$work"   # kube play looks for a folder named like the image in the working 
 "${podman[@]}" network create --subnet "$subnet.0/24" "$net" >/dev/null
 play() {  # file, then kube play's own options
   played+=("$1")
+  # The pods, Secrets and volumes have the manifests' fixed names: what a try that was killed left is taken down first.
+  "${podman[@]}" kube down --force "$1" >/dev/null 2>&1 || true
   "${podman[@]}" kube play --build=false --network "$net" "${@:2}" "$1" >/dev/null
 }
-pod_exit() {  # pod name: the exit code of its one container, once it has ended
-  local container; container=$("${podman[@]}" pod inspect -f '{{range .Containers}}{{.Name}} {{end}}' "$1" | tr ' ' '\n' | awk '/./ && !/-infra$/ {print; exit}')
-  "${podman[@]}" wait "$container"
+pod_exit() {  # pod name: the exit code of its one container, once it has ended (within 600 s: else it prints nothing)
+  local container
+  container=$("${podman[@]}" pod inspect -f '{{range .Containers}}{{.Name}}{{"\n"}}{{end}}' "$1" | grep -v -e '-infra$' -e '^$' || true)
+  timeout 600 "${podman[@]}" wait "$container" || true
 }
 pod_logs() { "${podman[@]}" pod logs "$1" 2>&1; }
 
@@ -130,9 +133,9 @@ PY
   play "$work/distclip-worker-$index.yaml" --ip "$worker_ip"
 done
 
-code=$(pod_exit distclip-coordinator-pod); [ "$code" = 0 ] || { pod_logs distclip-coordinator-pod >&2; fail "the coordinator's pod exited $code"; }
+code=$(pod_exit distclip-coordinator-pod); [ "$code" = 0 ] || { pod_logs distclip-coordinator-pod >&2; fail "the coordinator's pod exited '$code' (nothing: not within 600 s)"; }
 for index in 0 1; do
-  code=$(pod_exit "distclip-worker-$index-pod"); [ "$code" = 0 ] || { pod_logs "distclip-worker-$index-pod" >&2; fail "worker pod $index exited $code"; }
+  code=$(pod_exit "distclip-worker-$index-pod"); [ "$code" = 0 ] || { pod_logs "distclip-worker-$index-pod" >&2; fail "worker pod $index exited '$code' (nothing: not within 600 s)"; }
 done
 grep -q "done: 300 steps" <<< "$(pod_logs distclip-coordinator-pod)" || { pod_logs distclip-coordinator-pod >&2; fail "the coordinator did not take every step"; }
 check "the smoke overlay's coordinator Job and two worker pods ran to the end under podman kube play (exit 0 each)"

@@ -34,15 +34,20 @@ logs() { "${podman[@]}" logs "$net-$1" 2>&1; }
 # Whether the container's log has the extended regex (not `logs | grep -q`: grep's early exit fails the pipe).
 log_has() { grep -qE "$2" <<< "$(logs "$1")"; }
 running() { [ "$("${podman[@]}" inspect -f '{{.State.Running}}' "$net-$1" 2>/dev/null)" = true ]; }
-exit_code() { "${podman[@]}" wait "$net-$1"; }
+# Every wait is bounded: a node that waits for a peer which died would otherwise hold CI until its own limit.
+patience=600
+dump_logs() { for c in "${containers[@]}"; do "${podman[@]}" container exists "$net-$c" 2>/dev/null && { echo "--- $c" >&2; logs "$c" | tail -40 >&2; }; done; }
 expect_exit() {  # container, expected code, what it is
-  local code; code=$(exit_code "$1")
+  local code
+  code=$(timeout "$patience" "${podman[@]}" wait "$net-$1") || { dump_logs; fail "$3 did not exit within $patience s"; }
   [ "$code" = "$2" ] || { logs "$1" >&2; fail "$3 exited $code, not $2"; }
 }
 # Waits until the container's log has the pattern at least n times (while it runs).
 wait_for_log() {  # container, extended regex, n
+  local deadline=$((SECONDS + patience))
   until [ "$(grep -cE "$2" <<< "$(logs "$1")" || true)" -ge "$3" ]; do
-    running "$1" || { logs "$1" >&2; fail "$1 ended before its log showed '$2' $3 times"; }
+    running "$1" || { dump_logs; fail "$1 ended before its log showed '$2' $3 times"; }
+    [ "$SECONDS" -lt "$deadline" ] || { dump_logs; fail "$1's log did not show '$2' $3 times within $patience s"; }
     sleep 0.2
   done
 }
@@ -83,8 +88,6 @@ workers
 expect_exit worker-a 0 worker-a; expect_exit worker-b 0 worker-b
 check "coordinator and two workers on $net (TLS, join secret, 0.0.0.0 + container names): both workers exited 0"
 wait_for_log coordinator "workers that ask to join are told so" 1
-same_as_embedded undisturbed
-check "weights bit-identical to the embedded run of the same job (sha256 ${embedded:0:16}…)"
 
 worker late -e DISTCLIP_SECRET_FILE=/secrets/join-secret
 expect_exit late 0 "the late worker"
@@ -93,11 +96,14 @@ check "a worker started after the run completed: told so, exit 0"
 
 worker stranger
 expect_exit stranger 2 "a worker without the secret"
+log_has stranger "requires the cluster's join secret" || { logs stranger >&2; fail "the worker without the secret exited 2, but not for the secret"; }
 check "a worker without the join secret: refused, exit 2"
 
 "${podman[@]}" kill -s TERM "$net-coordinator" >/dev/null
 expect_exit coordinator 0 "the lingering coordinator"
 check "coordinator: a SIGTERM ends its linger, exit 0"
+same_as_embedded undisturbed   # read once the coordinator has ended: its linger begins before the weights are written
+check "weights bit-identical to the embedded run of the same job (sha256 ${embedded:0:16}…)"
 remove_containers
 
 # 2. A worker container killed mid-run.

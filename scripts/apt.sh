@@ -32,10 +32,17 @@ PIN
   apt_update_once
 }
 
-# Installs packages at trixie's version. On Debian 12 the trixie source is the only place they are; on a machine whose
-# base files already say trixie (the C++ runtime upgrade can bring them) the default release may still be bookworm, so
-# the codename in /etc/os-release decides nothing: the target release is always named.
+# Installs packages at Debian 13's version on Debian: on Debian 12 the trixie source is the only place they are; on a
+# machine whose base files already say trixie (the C++ runtime upgrade can bring them) the default release may still be
+# bookworm, so the codename in /etc/os-release decides nothing: the target release is always named. Elsewhere (another
+# apt distribution) from the system's own sources: a Debian source would not be signed by a key it has.
 install_from_trixie() {
-  ensure_trixie_source
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie "$@" >/dev/null
+  local id; id=$(. /etc/os-release 2>/dev/null && echo "${ID:-}")
+  if [ "$id" = debian ]; then
+    ensure_trixie_source
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie "$@" >/dev/null
+  else
+    apt_update_once
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
 }

@@ -36,9 +36,11 @@ public static class SweepCommand
             int k = p.GetValue(folds);
             if (k is 1 or < 0) throw new ArgumentException($"--folds must be 0 (off) or at least 2 (got {k}).");
             if (k > 0 && p.GetValue(cluster)) throw new ArgumentException("--folds works with the embedded trainer only, not with --cluster (workers read whole splits).");
-            // Each run's config.yaml is a `train` config: without the sweep's own keys or a clip of its own.
+            // Each run's config.yaml is a `train` config: only keys `train` takes (not the sweep's own, nor the cluster
+            // node's), and not the clip, which each run adds.
+            var trainKeys = TrainCommand.Create().Options.Select(o => o.Name.TrimStart('-')).Where(k => k != "clip").ToHashSet();
             var trainYaml = string.Concat(ResolvedOptions.ToYaml(p).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Where(l => !l.StartsWith("clips:") && !l.StartsWith("out:") && !l.StartsWith("clip:") && !l.StartsWith("folds:") && !l.StartsWith("select:")).Select(l => l + "\n"));
+                .Where(l => trainKeys.Contains(l[..Math.Max(0, l.IndexOf(':'))])).Select(l => l + "\n"));
             var runSettings = clusterRuns.Apply(p, o.Read(p));
             var objective = SweepObjective.Parse(p.GetValue(select)!);
             if (objective.Under is { } under && !runSettings.EvalRobustness.Contains(under))

@@ -31,6 +31,9 @@ public sealed class MetricsEndpoint : IDisposable
     /// <summary>Where the node's links count their bytes (<see cref="Exchange.ExchangeSettings.Traffic"/>).</summary>
     public Exchange.LinkTraffic Traffic { get; } = new();
 
+    /// <summary>How long a connection may stay open without a request (Kestrel's keep-alive and request-headers timeouts).</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
+
     private MetricsEndpoint(System.Net.IPAddress address, int port)
     {
         LinkTrafficMetrics.Export(Registry, Traffic);
@@ -39,6 +42,10 @@ public sealed class MetricsEndpoint : IDisposable
         {
             kestrel.Listen(address, port);
             kestrel.Limits.MaxConcurrentConnections = MaxConnections;
+            // Idle connections go after IdleTimeout, not Kestrel's 130 s: a scraper or probe that opens connections and
+            // sends nothing cannot hold the cap for long, and the liveness probe gets through again.
+            kestrel.Limits.KeepAliveTimeout = IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = IdleTimeout;
             kestrel.AddServerHeader = false;
         });
         _server = builder.Build();

@@ -115,10 +115,10 @@ public class ShardedStepSpecs
                     Assert.Equal(master.AverageValues(), replicas[w].AverageValues());
                 }
                 // The replica check agrees: every replica's hash is the master's state's.
-                var hashes = replicas.Select((r, w) => (w, Hash: ReplicaHash.Of(r.Flat, r.Version))).ToDictionary(x => $"worker-{x.w}", x => x.Hash);
+                var hashes = replicas.Select((r, w) => (w, Hash: ReplicaHash.Of(r))).ToDictionary(x => $"worker-{x.w}", x => x.Hash);
                 var verdict = ReplicaAgreement.Judge(hashes);
                 Assert.True(verdict.Agreed, $"step {step}: replicas diverged: {string.Join(" | ", verdict.Groups.Select(g => string.Join(",", g)))}");
-                Assert.Equal(ReplicaHash.Of(expected, step + 1), verdict.Majority);
+                Assert.Equal(ReplicaHash.Of(expected, step + 1, master.AverageValues()), verdict.Majority);
             }
             Assert.Equal(Steps, replicas[0].Version);
         }

@@ -23,6 +23,13 @@ public class ReplicaAgreementSpecs
 
         float[] zero = [0f, 1f], negativeZero = [-0f, 1f];   // equal as numbers, not as bits
         Assert.NotEqual(ReplicaHash.Of(zero, 0), ReplicaHash.Of(negativeZero, 0));
+
+        var average = Values.Select(v => v / 2).ToArray();   // the moving average: nothing feeds it back into the weights
+        var averageOff = average.ToArray();
+        averageOff[3] = MathF.BitIncrement(averageOff[3]);
+        Assert.NotEqual(ReplicaHash.Of(Values, 40, average), ReplicaHash.Of(Values, 40, averageOff));
+        Assert.NotEqual(hash, ReplicaHash.Of(Values, 40, average));
+        Assert.Equal("(none)", default(ReplicaHash).ToString());
     }
 
     [Fact]
