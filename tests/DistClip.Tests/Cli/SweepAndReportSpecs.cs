@@ -49,6 +49,21 @@ public sealed class SweepAndReportSpecs : IDisposable
         Assert.Contains("metrics.jsonl is missing", missing.Stderr);
     }
 
+    /// <summary>Each run's config.yaml is a `train` config that trains that run again, bit for bit: it carried the sweep's
+    /// --min-workers, which `train --config` refuses as an unknown key.</summary>
+    [Fact]
+    public void Should_write_each_run_a_config_that_train_takes_and_trains_to_the_same_weights()
+    {
+        var sweep = CliProcess.Run(Timeout, "sweep", "--clips", "none,norm:0.5", "--model", "mlp", "--hidden", "32", "--dataset", "synthetic",
+            "--steps", "8", "--min-workers", "1", "--out", _dir);
+        Assert.True(sweep.ExitCode == 0, $"exit {sweep.ExitCode}\n{sweep.Stdout}\n{sweep.Stderr}");
+        var runDir = Path.Combine(_dir, "01-norm_0.5_2");
+        var again = Path.Combine(_dir, "again");
+        var train = CliProcess.Run(Timeout, "train", "--config", Path.Combine(runDir, "config.yaml"), "--run-dir", again);
+        Assert.True(train.ExitCode == 0, $"train --config {runDir}/config.yaml: exit {train.ExitCode}\n{train.Stderr}");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(runDir, "weights.safetensors")), File.ReadAllBytes(Path.Combine(again, "weights.safetensors")));
+    }
+
     [Fact]
     public void Should_judge_specs_by_k_fold_cross_validation()
     {
