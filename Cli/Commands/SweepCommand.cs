@@ -36,6 +36,8 @@ public static class SweepCommand
             int k = p.GetValue(folds);
             if (k is 1 or < 0) throw new ArgumentException($"--folds must be 0 (off) or at least 2 (got {k}).");
             if (k > 0 && p.GetValue(cluster)) throw new ArgumentException("--folds works with the embedded trainer only, not with --cluster (workers read whole splits).");
+            if (!p.GetValue(cluster) && p.GetValue(clusterRuns.AllowMixedCompute))
+                throw new ArgumentException("--allow-mixed-compute admits the workers of a cluster sweep: add --cluster (an embedded sweep's workers all compute alike).");
             // Each run's config.yaml is a `train` config: only keys `train` takes (not the sweep's own, nor the cluster
             // node's), and not the clip, which each run adds.
             var trainKeys = TrainCommand.Create().Options.Select(o => o.Name.TrimStart('-')).Where(k => k != "clip").ToHashSet();

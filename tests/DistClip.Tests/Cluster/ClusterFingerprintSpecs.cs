@@ -78,6 +78,10 @@ public sealed class ClusterFingerprintSpecs(ITestOutputHelper output) : IDisposa
         Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir, $"sweep-{port}", "sweep.csv")).Length - 1);
         Assert.Contains("--threads 2, the cluster runs 1): the run is no longer bit-reproducible", admitted.Stdout + admitted.Stderr);
         Assert.Equal(0, other.Finish(Timeout).ExitCode);
+
+        var embedded = CliProcess.Run(Timeout, "sweep", "--clips", "none", "--allow-mixed-compute", "--dataset", "synthetic", "--steps", "1", "--out", Path.Combine(_dir, "embedded"));
+        Assert.Equal(2, embedded.ExitCode);   // an option that would do nothing is one line, not silence
+        Assert.Contains("--allow-mixed-compute admits the workers of a cluster sweep: add --cluster", Assert.Single(embedded.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]
