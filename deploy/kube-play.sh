@@ -108,10 +108,10 @@ play "$work/distclip-coordinator.yaml" --ip "$coordinator_ip"
 # /etc/hosts (hostAliases), as the headless Service's record would have it.
 for index in 0 1; do
   worker_ip=$subnet.$((20 + index))
-  python3 - "$work/distclip-worker-$index.yaml" "$work/distclip-worker-$index.yaml" "$index" "$worker_ip" "$coordinator_ip" <<'PY'
+  python3 - "$work/distclip-worker-$index.yaml" "$index" "$worker_ip" "$coordinator_ip" <<'PY'
 import sys
-source, target, index, worker_ip, coordinator_ip = sys.argv[1:]
-text = open(source).read()
+job, index, worker_ip, coordinator_ip = sys.argv[1:]
+text = open(job).read()
 def replace_once(old, new):
     global text
     if text.count(old) != 1: sys.exit(f"kube-play: the workers' Job no longer has exactly one {old.strip()!r}")
@@ -128,7 +128,7 @@ replace_once("\n      containers:\n", f"""
         hostnames: [distclip-coordinator.distclip-coordinator]
       containers:
 """)
-open(target, "w").write(text)
+open(job, "w").write(text)
 PY
   play "$work/distclip-worker-$index.yaml" --ip "$worker_ip"
 done

@@ -19,18 +19,6 @@ public static class BFloat16Rounding
 
     public static float FromBFloat16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
 
-    public static void ToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        if (destination.Length != source.Length) throw new ArgumentException($"{destination.Length} bfloat16 slots for {source.Length} values", nameof(destination));
-        for (int i = 0; i < source.Length; i++) destination[i] = ToBFloat16(source[i]);
-    }
-
-    public static void FromBFloat16(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        if (destination.Length != source.Length) throw new ArgumentException($"{destination.Length} float slots for {source.Length} bfloat16 values", nameof(destination));
-        for (int i = 0; i < source.Length; i++) destination[i] = FromBFloat16(source[i]);
-    }
-
     /// <summary>Each value replaced by what it is after crossing a bfloat16 link: the in-process and shared-memory links' conversion.</summary>
     public static void RoundInPlace(Span<float> values)
     {

@@ -2,7 +2,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using DistClip.Core;
 
 namespace DistClip.Training.State;
 
@@ -17,8 +16,6 @@ namespace DistClip.Training.State;
 public readonly record struct ReplicaHash(string Hex)
 {
     public static ReplicaHash Of(ModelReplica replica) => Of(replica.Flat.ReadValues(), replica.Version, replica.AverageValues());
-
-    public static ReplicaHash Of(FlatParameters flat, long version) => Of(flat.ReadValues(), version);
 
     public static ReplicaHash Of(ReadOnlySpan<float> values, long version, ReadOnlySpan<float> average = default)
     {
