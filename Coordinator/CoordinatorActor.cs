@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using DistClip.Coordinator.Steps;
+using DistClip.Training.Reduction;
 using DistClip.Protocol;
 using DistClip.Exchange;
 
@@ -17,7 +18,7 @@ namespace DistClip.Coordinator;
 /// clips by the true global norm and steps the optimizer, and <see cref="WorkerLinks"/> moves parameters
 /// and gradients — however each worker is reached — handing this actor whole shard sums.
 /// </summary>
-public sealed class CoordinatorActor : ReceiveActor, IWithTimers
+public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 {
     private sealed record StepTimedOut(long Step, TimeSpan After);
 
@@ -63,7 +64,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JoinProof>(OnJoinProof);
-        Receive<RegisterWorker>(r => OnRegister(r, null));
+        Receive<RegisterWorker>(r => OnRegister(r, stepping: false));
         Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); });
         Receive<WorkerNodeReachability>(r => OnReachability(r, null));
         Receive<StopTraining>(stop => Finish(stop.Reason));
@@ -74,7 +75,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         Receive<JoinRequest>(OnJoinRequest);
         Receive<JoinProof>(OnJoinProof);
-        Receive<RegisterWorker>(r => OnRegister(r, step));
+        Receive<RegisterWorker>(r => OnRegister(r, stepping: true, step));
         Receive<IDataPlaneMessage>(t => OnGradientTransfer(t, step));
         Receive<ShardRefused>(r => OnShardRefused(r, step));
         Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, step); });
@@ -147,7 +148,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Sender.Tell(_links.Offer(Sender, _job) with { CoordinatorProof = _gate.CoordinatorProof(Sender, self) });
     }
 
-    private void OnRegister(RegisterWorker register, StepInFlight<IActorRef>? step)
+    /// <param name="stepping">A step is in flight: the worker joins at the next boundary.</param>
+    /// <param name="central">The central exchange's step in flight, whose orphaned shards the worker may take at once.</param>
+    private void OnRegister(RegisterWorker register, bool stepping, StepInFlight<IActorRef>? central = null)
     {
         if (!_gate.Admits(Sender, register.WorkerName))
         {
@@ -176,6 +179,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkerRefused(refusal));
             return;
         }
+        if (Sharded && WorkerLinks.ShardedRefusal(Sender, register) is { } noPeers)
+        {
+            _log.Error("Refused worker {0}: {1}", register.WorkerName, noPeers);
+            Sender.Tell(new WorkerRefused(noPeers));
+            return;
+        }
         if (_roster.Contains(Sender)) return;
         if (_plan.Fingerprint?.MixedCompute(register, _firstWorkerCompute) is { } mixed)
             _log.Warning("Admitting worker {0} with --allow-mixed-compute although it computes otherwise ({1}): the run is no longer bit-reproducible", register.WorkerName, mixed);
@@ -184,13 +193,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Context.Watch(Sender);
         var link = _links.Admit(Sender, register);
         Sender.Tell(new WorkerAdmitted(_master.Version, link == LinkKind.SharedMemory));
-        _links.SendParameters(Sender, _master.Version, _master.CopyValuesTo);
+        if (!Sharded) _links.SendParameters(Sender, _master.Version, _master.CopyValuesTo);   // sharded: the whole state, at its first step
         _log.Info("Admitted worker {0} on {1} ({2} parameters)", register.WorkerName, register.Device, register.Signature.ElementCount);
         _observer.OnWorkerAdmitted(register.WorkerName, register.Device, link);
-        _roster.Admit(Sender, stepInFlight: step is not null);
+        _roster.Admit(Sender, stepInFlight: stepping);
 
-        if (step is not null) AssignOrphans(step);
-        else if (_roster.Active.Count >= _plan.MinWorkers) StartTraining();
+        if (central is not null) AssignOrphans(central);
+        else if (!stepping && _clock.IsRunning) StartStep();   // a sharded run that had lost every worker
+        else if (!stepping && _roster.Active.Count >= _plan.MinWorkers) StartTraining();
     }
 
     private void StartTraining()
@@ -206,6 +216,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _roster.BeginStep();
         _faulty.BeginStep();
         _stepClock.Restart();
+        if (Sharded) { StartShardedStep(); return; }
         var workers = _roster.Active;
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
         var step = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
@@ -284,20 +295,32 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         try { outcome = _master.Apply(step.Step, reducer.MeanGradient()); }
         catch (NonFiniteGradientException e)
         {
-            _log.Error(e, "Training stopped at step {0}", step.Step);
-            foreach (var w in _roster.All) w.Tell(new TrainingFinished(_step, e.Message));
-            _done.TrySetException(new TrainingStoppedException(Summary(null), e));
-            Context.Stop(Self);
+            StopOnNonFinite(e);
             return;
         }
         _links.StepReduced(step.Step);
-        _samples += reducer.SampleCount;
-        if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", step.Step, outcome.GradNorm); }
+        StepDone(step.Step, reducer.SampleCount, reducer.LossSum, step.Shards.Length, outcome);
+    }
+
+    /// <summary>A non-finite global norm under <c>--nonfinite error</c>: the run stops at the last completed step.</summary>
+    private void StopOnNonFinite(NonFiniteGradientException e)
+    {
+        _log.Error(e, "Training stopped at step {0}", _step);
+        foreach (var w in _roster.All) w.Tell(new TrainingFinished(_step, e.Message));
+        _done.TrySetException(new TrainingStoppedException(Summary(null), e));
+        Context.Stop(Self);
+    }
+
+    /// <summary>The master has stepped (or skipped) step <paramref name="stepNumber"/>: the parameters out (central), the counts, the report, the checkpoint, the next step.</summary>
+    private void StepDone(long stepNumber, long samples, double lossSum, int shards, StepOutcome outcome)
+    {
+        _samples += samples;
+        if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", stepNumber, outcome.GradNorm); }
         if (outcome.Clipped) _clipped++;
-        if (!outcome.Skipped) _links.Broadcast(_roster.All, _master.Version, _master.CopyValuesTo);
+        if (!outcome.Skipped && !Sharded) _links.Broadcast(_roster.All, _master.Version, _master.CopyValuesTo);
         _deadline.StepTook(_stepClock.Elapsed.TotalSeconds);
-        _observer.OnStep(new StepReport(step.Step, (int)(step.Step / _batches.StepsPerEpoch), reducer.LossSum / reducer.SampleCount,
-            (int)reducer.SampleCount, step.Shards.Length, outcome, _stepClock.Elapsed.TotalSeconds, _faulty.ThisStep));
+        _observer.OnStep(new StepReport(stepNumber, (int)(stepNumber / _batches.StepsPerEpoch), lossSum / samples,
+            (int)samples, shards, outcome, _stepClock.Elapsed.TotalSeconds, _faulty.ThisStep));
         _step++;
         try { _checkpoints?.OnStepCompleted(Counters, _master); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -322,24 +345,27 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     /// A worker node the failure detector gave up on loses its workers' shards at once (the cluster removes the node
     /// later, or it comes back); when it is reachable again, those workers are told the job ended for them, and join again.
     /// </summary>
-    private void OnReachability(WorkerNodeReachability node, StepInFlight<IActorRef>? step)
+    /// <returns>The workers given up on (none when the node is reachable again).</returns>
+    private List<IActorRef> OnReachability(WorkerNodeReachability node, StepInFlight<IActorRef>? step)
     {
         if (!node.Reachable)
         {
-            foreach (var worker in _roster.All.Where(w => w.Path.Address.Equals(node.Node)).ToList())
+            var lost = _roster.All.Where(w => w.Path.Address.Equals(node.Node)).ToList();
+            foreach (var worker in lost)
             {
                 _log.Warning("Worker {0} is unreachable; its shards go to the others", worker.Path);
                 _unreachable.Add(worker);
                 OnWorkerLost(worker, step);
                 worker.Tell(new TrainingFinished(_step));   // should it be alive after all, it joins again
             }
-            return;
+            return lost;
         }
         foreach (var worker in _unreachable.Where(w => w.Path.Address.Equals(node.Node)).ToList())
         {
             _unreachable.Remove(worker);
             worker.Tell(new TrainingFinished(_step));
         }
+        return [];
     }
 
     private void OnWorkerLost(IActorRef worker, StepInFlight<IActorRef>? step)
@@ -347,6 +373,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _gate.Forget(worker);
         var names = _nameOf.Where(kv => kv.Value.Equals(worker)).Select(kv => kv.Key).ToList();
         foreach (var name in names) _nameOf.Remove(name);
+        _replicaAtStep.Remove(worker);
         if (!_roster.Remove(worker)) return;
         _links.Remove(worker);
         foreach (var name in names) _observer.OnWorkerLeft(name);

@@ -47,17 +47,30 @@ public sealed class MasterWeights : IDisposable
     /// parameters of the reduced gradient), then one optimizer and one scheduler step. A non-finite norm
     /// skips the optimizer step (weights untouched) or throws, by policy.
     /// </summary>
-    public StepOutcome Apply(long step, ReadOnlySpan<float> meanGradient)
+    public StepOutcome Apply(long step, ReadOnlySpan<float> meanGradient) => Step(Decide(step, meanGradient), meanGradient);
+
+    /// <summary>
+    /// The first two clipping steps on the master: loads the mean gradient of step <paramref name="step"/>, measures its
+    /// per-tensor norms and decides. <see cref="Step"/> applies the decision (the sharded exchange tells the workers the
+    /// decision in between). Throws <see cref="NonFiniteGradientException"/> for a non-finite norm under the error policy.
+    /// </summary>
+    public ClipDecision Decide(long step, ReadOnlySpan<float> meanGradient)
+    {
+        using var scope = NewDisposeScope();
+        _replica.LoadGradient(meanGradient);
+        var decision = _decider.Decide(ClipMeasure.TensorNorms(_replica.Gradients(), _decider.NormType));
+        if (!decision.NormIsFinite && _nonFinite == NonFinitePolicy.Error) throw new NonFiniteGradientException(step, decision.PreClipNorm);
+        return decision;
+    }
+
+    /// <summary>Applies <paramref name="decision"/> (of <see cref="Decide"/>, over the same gradient) and steps: the third clipping step, the optimizer, the schedule.</summary>
+    public StepOutcome Step(ClipDecision decision, ReadOnlySpan<float> meanGradient)
     {
         using var scope = NewDisposeScope();
         double learningRate = _replica.LearningRate;
-        _replica.LoadGradient(meanGradient);
-        double normType = _decider.NormType;
-        var decision = _decider.Decide(ClipMeasure.TensorNorms(_replica.Gradients(), normType));
-        if (!decision.NormIsFinite && _nonFinite == NonFinitePolicy.Error) throw new NonFiniteGradientException(step, decision.PreClipNorm);
         var clip = _replica.Step(decision, meanGradient);
         bool skipped = !decision.NormIsFinite;
-        double postClipNorm = skipped ? clip.PreClipNorm : ClipMeasure.GlobalNorm(_replica.Gradients(), normType);
+        double postClipNorm = skipped ? clip.PreClipNorm : ClipMeasure.GlobalNorm(_replica.Gradients(), _decider.NormType);
         return new StepOutcome(clip.PreClipNorm, postClipNorm, clip, skipped, learningRate);
     }
 
@@ -73,6 +86,9 @@ public sealed class MasterWeights : IDisposable
         _replica.ReadState(folder, steps, version);
         _decider.History.Restore(clipHistory);
     }
+
+    /// <summary>The replica's whole state as one byte string (<see cref="Training.State.StateBundle"/>): what a sharded exchange's worker loads.</summary>
+    public byte[] StateBundle() => Training.State.StateBundle.Of(_replica);
 
     /// <summary>The moving average of the parameters, flat in canonical order; null without <c>emaDecay</c>.</summary>
     public float[]? AverageValues() => _replica.AverageValues();

@@ -43,7 +43,11 @@ public sealed class CoordinatorLink : IDisposable
     /// <param name="info">Told why shared memory is not used, when the coordinator offered it.</param>
     public static CoordinatorLink Open(JobOffer offer, ExchangeSettings? bulk, string workerName, int length, IActorRef self, Action<string> info, Action<string> warn)
     {
-        var channel = bulk is not null && offer.BulkEndpoint is not null ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, token => token == offer.BulkToken) : null;
+        // A sharded job's peers send under pair tokens whose plan may not have reached this worker yet: its listener takes
+        // every frame, and the worker checks each range against its plan (PeerLinks); with --tls only the cluster's nodes connect.
+        bool sharded = offer.Job.Sharded is not null;
+        var channel = bulk is not null && offer.BulkEndpoint is not null
+            ? bulk.Open(length, m => self.Tell(new BulkArrival(m)), warn, token => sharded || token == offer.BulkToken) : null;
         SharedMemoryLink? shared = null;
         if (bulk is { SharedMemory: true } && offer.SharedMemoryPath is not null)
         {
@@ -55,6 +59,12 @@ public sealed class CoordinatorLink : IDisposable
 
     /// <summary>For <see cref="RegisterWorker.BulkEndpoint"/>.</summary>
     public string? BulkEndpoint => _bulk?.Endpoint;
+
+    /// <summary>This worker's bulk channel (its listener and its outgoing connections); null inside one process.</summary>
+    public BulkChannel? Bulk => _bulk;
+
+    /// <summary>Where the coordinator's bulk channel listens and this worker's token on it; null inside one process.</summary>
+    public (string Endpoint, long Token)? CoordinatorBulk => _bulk is not null && _offer.BulkEndpoint is { } e ? (e, _offer.BulkToken) : null;
 
     /// <summary>For <see cref="RegisterWorker.SharedMemoryPath"/>.</summary>
     public string? SharedMemoryPath => _shared?.GradientsPath;
@@ -92,6 +102,8 @@ public sealed class CoordinatorLink : IDisposable
                 if (values is null) return null;
                 Received(LinkKind.Chunks);
                 return LoadValues(c.Version, values, replica, current);
+            case BulkArrival { Message: var m } when m.Kind is BulkKind.ShardRange or BulkKind.ReducedRange:
+                return null;   // the sharded step's (PeerLinks)
             case BulkArrival { Message: var m }:
                 if (m.Token != _offer.BulkToken || m.Kind != BulkKind.Parameters)
                 {

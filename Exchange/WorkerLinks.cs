@@ -17,7 +17,8 @@ namespace DistClip.Exchange;
 /// </summary>
 public sealed class WorkerLinks : IDisposable
 {
-    private sealed record Link(string Worker, LinkKind Kind, string? BulkEndpoint, long BulkToken);
+    /// <param name="PeerEndpoint">Where a remote worker's bulk channel listens (its peers' ranges go there in the sharded exchange); null in one process.</param>
+    private sealed record Link(string Worker, LinkKind Kind, string? BulkEndpoint, long BulkToken, string? PeerEndpoint);
 
     private readonly int _length;
     private readonly long _bytes;                                      // of one whole transfer, for the traffic counts
@@ -66,7 +67,8 @@ public sealed class WorkerLinks : IDisposable
             : registration.BulkEndpoint is not null && _bulk is not null ? LinkKind.BulkChannel
             : worker.Path.Address.HasGlobalScope ? LinkKind.Chunks
             : LinkKind.InProcess;
-        _links[worker] = new Link(registration.WorkerName, kind, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null, _bulk is null ? 0 : _tokens.For(worker));
+        _links[worker] = new Link(registration.WorkerName, kind, kind == LinkKind.BulkChannel ? registration.BulkEndpoint : null, _bulk is null ? 0 : _tokens.For(worker),
+            worker.Path.Address.HasGlobalScope ? registration.BulkEndpoint : null);
         // Frames under its token are accepted from now on: a worker on shared memory sends a shard beyond its slots as a frame too.
         if (registration.BulkEndpoint is not null && _bulk is not null) _tokens.Admit(worker);
         return kind;
@@ -188,6 +190,44 @@ public sealed class WorkerLinks : IDisposable
                 rejection = $"{message.GetType().Name} is not a gradient transfer";
                 return null;
         }
+    }
+
+    /// <summary>
+    /// The sharded exchange's plan of one attempt, as <paramref name="recipient"/> gets it: every owner's actor path, bulk
+    /// endpoint (remote workers) and the pair tokens both ways (<see cref="BulkTokens.ForPair"/>).
+    /// </summary>
+    public StepRanges PlanFor(IActorRef recipient, long step, long plan, long version, int[] shardSamples, IReadOnlyList<IActorRef> owners) =>
+        new(step, plan, version, owners.ToList().IndexOf(recipient), shardSamples,
+            owners.Select(o => new RangeOwner(o.Path.Address.HasGlobalScope ? o.Path.ToSerializationFormat() : o.Path.ToStringWithoutAddress(),
+                _links.TryGetValue(o, out var link) ? link.PeerEndpoint : null, _tokens.ForPair(recipient, o))).ToArray(),
+            owners.Select(o => _tokens.ForPair(o, recipient)).ToArray());
+
+    /// <summary>
+    /// Why <paramref name="registration"/>'s worker cannot take part in the sharded exchange (a remote worker without a bulk
+    /// channel: its peers could not reach it), or null.
+    /// </summary>
+    public static string? ShardedRefusal(IActorRef worker, RegisterWorker registration) =>
+        worker.Path.Address.HasGlobalScope && registration.BulkEndpoint is null
+            ? $"the run uses the sharded exchange, and worker {registration.WorkerName} has no bulk channel its peers could reach"
+            : null;
+
+    /// <summary>
+    /// A reduced range of the sharded exchange, attributed to its owner: a frame under an admitted worker's token, or by
+    /// reference from a worker of this process. Null with <paramref name="rejection"/> for anything else.
+    /// </summary>
+    public (IActorRef Worker, BulkMessage Range)? ReceiveRange(BulkArrival arrival, IActorRef sender, out string? rejection)
+    {
+        rejection = null;
+        var m = arrival.Message;
+        var worker = _tokens.WorkerOf(m.Token)
+                     ?? (_links.TryGetValue(sender, out var link) && link.Kind == LinkKind.InProcess ? sender : null);
+        if (m.Kind != BulkKind.ReducedRange || worker is null || !_links.ContainsKey(worker))
+        {
+            rejection = "a bulk frame that is not a reduced range of a worker admitted to this run";
+            return null;
+        }
+        if (_traffic is not null) _traffic.Received(_links[worker].Worker, _bulk is null ? LinkKind.InProcess : LinkKind.BulkChannel, (long)m.Values.Length * sizeof(float));
+        return (worker, m);
     }
 
     /// <summary>Step <paramref name="step"/> is reduced: its receive buffers go back to the channel, its unfinished chunk transfers are dropped.</summary>

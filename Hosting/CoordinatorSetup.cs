@@ -48,7 +48,9 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
             throw;
         }
         var challenge = checkData ? DataFingerprint.Challenge(train.Count, settings.Seed) : null;
-        var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation, challenge);
+        var replica = settings.Exchange == ExchangeMode.Sharded
+            ? Worker.ReplicaFactory.SpecOf(settings.Optimizer, settings.Schedule, totalSteps, settings.Clip, settings.EmaDecay) : null;
+        var job = new JobSpec(spec, settings.Dataset, settings.Seed, settings.TrainSamples, settings.MicroBatch, settings.Augmentation, challenge, replica);
         var fingerprint = new ClusterFingerprint(compute, train.Name, train.Count, challenge is null ? null : DataFingerprint.Of(train, challenge), settings.AllowMixedCompute);
         var checkpoints = settings.CheckpointFolder is { } dir
             ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say, compute.Describe())

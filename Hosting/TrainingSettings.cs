@@ -27,6 +27,8 @@ public sealed record TrainingSettings
 
     /// <summary>DistClip's and Akka's log level (<see cref="LogLevels"/>).</summary>
     public string LogLevel { get; init => field = LogLevels.Resolve(value); } = LogLevels.Default;
+    // how gradients travel: through the coordinator, or reduced range by range peer to peer (the same bits either way)
+    public ExchangeMode Exchange { get; init; } = ExchangeMode.Central;
     // shards of every global batch, fixed for the run (default: the workers the coordinator waits for)
     public int? Shards { get; init => field = value is null ? null : AtLeastOne(value.Value, "--shards"); }
     // CPUs the workers are pinned to (Threads per worker), or none

@@ -14,6 +14,7 @@ namespace DistClip.Protocol;
 /// <param name="TrainSamples">Use only the first N training samples (null: all).</param>
 /// <param name="MicroBatch">Largest forward/backward pass on one worker.</param>
 /// <param name="Augmentation">Training-time augmentation (seeded by <paramref name="DataSeed"/>, epoch and sample index).</param>
+/// <param name="Sharded">The sharded exchange's replica configuration: workers step replicas of their own; null: the central exchange.</param>
 /// <param name="DataChallenge">Sample indices whose hash a worker returns at registration, to show its copy of the data is the coordinator's (DataFingerprint in Models); null: none asked.</param>
 [MessagePackObject]
 public sealed record JobSpec(
@@ -23,4 +24,5 @@ public sealed record JobSpec(
     [property: Key(3)] int? TrainSamples,
     [property: Key(4)] int MicroBatch,
     [property: Key(5)] Augmentation? Augmentation = null,
-    [property: Key(6)] int[]? DataChallenge = null);
+    [property: Key(6)] int[]? DataChallenge = null,
+    [property: Key(7)] ReplicaSpec? Sharded = null);

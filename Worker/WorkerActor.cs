@@ -22,7 +22,7 @@ namespace DistClip.Worker;
 /// How parameters and gradients travel is the link's business
 /// (<see cref="CoordinatorLink"/>). Run it on a pinned dispatcher: the tensor work blocks its thread.
 /// </summary>
-public sealed class WorkerActor : ReceiveActor, IWithTimers
+public sealed partial class WorkerActor : ReceiveActor, IWithTimers
 {
     /// <summary>What <see cref="WorkerSettings.JobEnded"/> is told while a job is served: should the coordinator leave now, the run did not complete.</summary>
     public const string JobInProgress = "the coordinator left while the run was in progress";
@@ -37,12 +37,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private static (long Step, int Shard, long Version) KeyOf(ComputeGradients r) => (r.Step, r.Shard, r.Version);
 
     /// <summary>What the worker holds while it serves a job.</summary>
-    private sealed record Replica(nn.Module<Tensor, Tensor> Model, FlatParameters Flat, ShardGradientComputer Computer, CoordinatorLink Link) : IDisposable
+    /// <param name="Stepper">In the sharded exchange: the replica of the whole training state this worker steps (it owns <paramref name="Model"/>); null in the central one.</param>
+    private sealed record Replica(nn.Module<Tensor, Tensor> Model, FlatParameters Flat, ShardGradientComputer Computer, CoordinatorLink Link,
+        Training.State.ModelReplica? Stepper = null) : IDisposable
     {
         public void Dispose()
         {
             Link.Dispose();
-            Model.Dispose();
+            if (Stepper is not null) Stepper.Dispose();
+            else Model.Dispose();
         }
     }
 
@@ -106,6 +109,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void Serving()
     {
+        Receive<BulkArrival>(m => m.Message.Kind is Exchange.Bulk.BulkKind.ShardRange or Exchange.Bulk.BulkKind.ReducedRange, OnPeerRange);
         Receive<BulkArrival>(m => Load(m));
         Receive<ParametersOverdue>(OnParametersOverdue);
         Receive<object>(_ => !Sender.Equals(_jobCoordinator), m => _log.Warning("Worker {0} ignored {1} from {2}: not its coordinator", _settings.Name, m.GetType().Name, Sender.Path));
@@ -113,6 +117,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerRefused>(OnRefused);
         Receive<IDataPlaneMessage>(Load);
         Receive<ComputeGradients>(OnComputeGradients);
+        Receive<StepRanges>(OnStepRanges);
+        Receive<ClipDecided>(OnClipDecided);
+        Receive<ReplicaStateChunk>(OnStateChunk);
         Receive<TrainingFinished>(finished =>
         {
             _settings.JobEnded?.Invoke(finished.StoppedBecause);
@@ -125,13 +132,23 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         if (_replica!.Link.Load(message, _replica.Flat, _version) is not { } version) return;
         _version = version;
-        foreach (var early in _early.Where(e => e.Request.Version <= version).ToList())
+        ServeWaiting();
+    }
+
+    /// <summary>Serves the requests that waited for what has now arrived (parameters, or in the sharded exchange the step before).</summary>
+    private void ServeWaiting()
+    {
+        foreach (var early in _early.Where(e => !MustWait(e.Request)).ToList())
         {
             _early.Remove(early);
             Timers.Cancel(KeyOf(early.Request));
             Serve(early.Request, early.Coordinator);
         }
     }
+
+    /// <summary>Whether <paramref name="request"/> needs what is still on its way: parameters of its version, or (sharded) the steps before it.</summary>
+    private bool MustWait(ComputeGradients request) =>
+        _replica!.Stepper is not null ? _stepsDone < request.Step || request.Version > _version : request.Version > _version;
 
     private void AskToJoin()
     {
@@ -161,21 +178,20 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             return;
         }
         _jobCoordinator = Sender;
-        var device = new Device(_settings.Device);
-        var model = ModelZoo.Create(offer.Job.Model, seed: 0).to(device);  // values arrive from the coordinator
-        model.train();
-        var flat = new FlatParameters(model);
+        _job = offer.Job;
+        _device = new Device(_settings.Device);
         var augmentation = offer.Job.Augmentation;
-        var augmenter = augmentation is null || augmentation.IsNone ? null : new Augmenter(augmentation, offer.Job.DataSeed);
-        var data = _dataFor(offer.Job);
-        var computer = new ShardGradientComputer(model, flat, data, device, offer.Job.MicroBatch, augmenter);
-        string? dataHash = offer.Job.DataChallenge is { } challenge ? DataFingerprint.Of(data, challenge) : null;
+        _augmenter = augmentation is null || augmentation.IsNone ? null : new Augmenter(augmentation, offer.Job.DataSeed);
+        _data = _dataFor(offer.Job);
+        var (model, flat, computer, stepper) = BuildReplica();
+        string? dataHash = offer.Job.DataChallenge is { } challenge ? DataFingerprint.Of(_data, challenge) : null;
         var log = _log;
         var link = CoordinatorLink.Open(offer, _exchange, _settings.Name, (int)flat.ExchangeLength, Self, m => log.Info(m), m => log.Warning(m));
-        _replica = new Replica(model, flat, computer, link);
+        _replica = new Replica(model, flat, computer, link, stepper);
+        if (stepper is not null) _peers = new PeerLinks(link, Self, path => Context.ActorSelection(path), m => log.Warning(m), _exchange?.Traffic, _settings.Name);
         Become(Serving);
         Sender.Tell(new RegisterWorker(_settings.Name, flat.Signature, _settings.Device, link.BulkEndpoint, link.SharedMemoryPath, link.SharedMemorySlots,
-            ComputeFingerprint.Of(_settings.Device, _settings.Threads), dataHash, data.Count));
+            ComputeFingerprint.Of(_settings.Device, _settings.Threads), dataHash, _data.Count));
     }
 
     private void OnAdmitted(WorkerAdmitted admitted)
@@ -210,7 +226,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         var replica = _replica!;
         if (request.Version > _version && replica.Link.TryLoad(request.Version, replica.Flat)) _version = request.Version;
-        if (request.Version > _version && replica.Link.ParametersTravelApart)
+        if (MustWait(request) && (replica.Link.ParametersTravelApart || replica.Stepper is not null))
         {
             var key = KeyOf(request);
             if (_early.Exists(e => KeyOf(e.Request) == key)) return;   // asked again while it waits: it is served once
@@ -234,9 +250,14 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void Serve(ComputeGradients request, IActorRef coordinator)
     {
         var replica = _replica!;
-        if (request.Version != _version)
+        if (request.Version != _version || (replica.Stepper is not null && _stepsDone != request.Step))
         {
-            coordinator.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"));
+            coordinator.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version} after {_stepsDone} steps, the step needs {request.Version}"));
+            return;
+        }
+        if (replica.Stepper is not null)
+        {
+            ServeSharded(request, coordinator);
             return;
         }
         replica.Link.SendGradients(coordinator, request, sum =>
@@ -258,6 +279,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _replica?.Dispose();
         (_replica, _version, _jobCoordinator, _challenger) = (null, -1, null, null);
         _early.Clear();
+        ForgetSharded();
         Timers.CancelAll();
         Become(Joining);
         AskToJoin();

@@ -18,6 +18,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder with the data set's files (env DISTCLIP_DATA_DIR; default: the Debian package's folder).", DefaultValueFactory = _ => EnvironmentValues.Process.Text(EnvironmentNames.DataDir) };
     private readonly Option<int?> _trainSamples = new("--train-samples") { Description = "Use only the first N training samples." };
     private readonly Option<int> _workers = new("--workers") { Description = "Number of worker actors (one device each).", DefaultValueFactory = _ => D.Workers };
+    private readonly Option<string> _exchange = new("--exchange") { Description = "How gradients travel: central (every worker to the coordinator and back: the reference) or sharded (each worker reduces one range and the workers all-gather peer to peer; the coordinator still decides the clip). Both give the same bits.", DefaultValueFactory = _ => D.Exchange.ToString().ToLowerInvariant() };
     private readonly Option<int?> _shards = new("--shards") { Description = "Shards of every global batch, fixed for the whole run: the result depends on it, not on how many workers computed it (default: --workers; for a coordinator --min-workers)." };
     private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (workers spread over the visible GPUs).", DefaultValueFactory = _ => D.Device };
     private readonly Option<string?> _cpus = new("--cpus") { Description = "Pin the workers to these CPUs, e.g. 0,1: worker i takes the i-th run of --threads CPUs (Linux; default: no pinning)." };
@@ -62,7 +63,7 @@ public sealed class TrainingOptions(bool workerOptions)
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _shards, _globalBatch, _microBatch,
+        foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _exchange, _shards, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
                      _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _evalRobustness, _ema, _augment, _runDir, _logLevel, _maxBadShards, _checkpointDir, _checkpointEvery, _keepCheckpoints, _resume, _config })
             command.Options.Add(option);
@@ -98,6 +99,12 @@ public sealed class TrainingOptions(bool workerOptions)
             Device = workerOptions ? p.GetValue(_device)! : D.Device,
             Threads = p.GetValue(_threads),
             Shards = p.GetValue(_shards),
+            Exchange = p.GetValue(_exchange) switch
+            {
+                "central" => ExchangeMode.Central,
+                "sharded" => ExchangeMode.Sharded,
+                var other => throw new ArgumentException($"--exchange must be central or sharded (got '{other}')."),
+            },
             Cpus = workerOptions ? Worker.CpuAffinity.Parse(p.GetValue(_cpus)) : null,
             GlobalBatch = p.GetValue(_globalBatch),
             MicroBatch = p.GetValue(_microBatch),

@@ -8,7 +8,8 @@ namespace DistClip.Exchange.Bulk;
 /// <summary>
 /// Reads and writes <see cref="BulkMessage"/>s on a stream. Layout, little-endian: magic "DCB" + protocol
 /// version (4 bytes), kind (1), token (8), step (8), version (8), shard (4), sample count (4), loss sum (8),
-/// element count (4), offset (4: where the values start in the exchange vector), then element count × 4 bytes of float32.
+/// element count (4), offset (4: where the values start in the exchange vector), plan (8: the sharded step's attempt; 0
+/// for the central kinds), then element count × 4 bytes of float32.
 /// A frame says nothing of who sent it: the receiver knows its sender by the token (<see cref="BulkTokens"/>) and the
 /// connection it arrived on.
 /// </summary>
@@ -16,7 +17,7 @@ public static class BulkFrame
 {
     private static readonly byte[] Magic = [(byte)'D', (byte)'C', (byte)'B', (byte)ProtocolVersion.Current];
     /// <summary>Bytes of a frame before its values.</summary>
-    public const int Header = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 8 + 4 + 4;
+    public const int Header = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 8 + 4 + 4 + 8;
 
     public static void Write(Stream stream, BulkMessage m)
     {
@@ -31,6 +32,7 @@ public static class BulkFrame
         BinaryPrimitives.WriteDoubleLittleEndian(h[37..], m.LossSum);
         BinaryPrimitives.WriteInt32LittleEndian(h[45..], m.Values.Length);
         BinaryPrimitives.WriteInt32LittleEndian(h[49..], m.Offset);
+        BinaryPrimitives.WriteInt64LittleEndian(h[53..], m.Plan);
         stream.Write(h);
         stream.Write(MemoryMarshal.AsBytes(m.Values.AsSpan()));  // float32 is little-endian on every platform .NET runs DistClip on
         stream.Flush();
@@ -68,7 +70,7 @@ public static class BulkFrame
         return new BulkMessage(kind, BinaryPrimitives.ReadInt64LittleEndian(h[5..]),
             BinaryPrimitives.ReadInt64LittleEndian(h[13..]), BinaryPrimitives.ReadInt64LittleEndian(h[21..]),
             BinaryPrimitives.ReadInt32LittleEndian(h[29..]), BinaryPrimitives.ReadInt32LittleEndian(h[33..]),
-            BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values) { Offset = offset };
+            BinaryPrimitives.ReadDoubleLittleEndian(h[37..]), values) { Offset = offset, Plan = BinaryPrimitives.ReadInt64LittleEndian(h[53..]) };
     }
 
     /// <summary>Reads <paramref name="count"/> float32 values straight into <paramref name="values"/>.</summary>
@@ -84,7 +86,7 @@ public static class BulkFrame
         if (!h[..3].SequenceEqual(Magic.AsSpan(0, 3))) throw new InvalidDataException("Not a DistClip bulk frame (bad magic).");
         if (h[3] != Magic[3]) throw new InvalidDataException($"Bulk frame of DistClip protocol v{h[3]}; this node speaks v{ProtocolVersion.Current}.");
         var kind = (BulkKind)h[4];
-        if (kind is not (BulkKind.Gradients or BulkKind.Parameters)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
+        if (kind is not (BulkKind.Gradients or BulkKind.Parameters or BulkKind.ShardRange or BulkKind.ReducedRange)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
         if (acceptsToken is not null && !acceptsToken(BinaryPrimitives.ReadInt64LittleEndian(h[5..])))
             throw new InvalidDataException("A bulk frame under a token this end does not accept (of another run, of a worker no longer admitted, or not the one its connection is bound to).");
         int count = BinaryPrimitives.ReadInt32LittleEndian(h[45..]);

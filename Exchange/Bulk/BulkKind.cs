@@ -10,4 +10,8 @@ public enum BulkKind : byte
     Gradients = 1,
     /// <summary>A <see cref="ParameterUpdate"/>, coordinator → worker.</summary>
     Parameters = 2,
+    /// <summary>The sharded exchange: one range of a shard's gradient sum, worker → the range's owner (a peer).</summary>
+    ShardRange = 3,
+    /// <summary>The sharded exchange: one range of the reduced (mean, not yet clipped) gradient, its owner → every other worker and the coordinator.</summary>
+    ReducedRange = 4,
 }

@@ -15,6 +15,9 @@ public sealed record BulkMessage(BulkKind Kind, long Token, long Step, long Vers
     /// <summary>Where <see cref="Values"/> start in the exchange vector.</summary>
     public int Offset { get; init; }
 
+    /// <summary>The sharded step's attempt (<see cref="StepRanges.Plan"/>) a range belongs to; 0 for the central kinds.</summary>
+    public long Plan { get; init; }
+
     public ShardGradients AsGradients() => new(Step, Version, Shard, SampleCount, LossSum, Values);
     public ParameterUpdate AsParameters() => new(Version, Values);
 

@@ -23,6 +23,13 @@ public sealed class BulkTokens
     public long For(IActorRef worker) =>
         BinaryPrimitives.ReadInt64LittleEndian(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(worker.Path.ToSerializationFormat())));
 
+    /// <summary>
+    /// The sharded exchange's token for frames <paramref name="from"/> sends to <paramref name="to"/>: one per ordered pair,
+    /// told to those two only (in their <c>StepRanges</c>), so a receiver knows which peer a frame is from.
+    /// </summary>
+    public long ForPair(IActorRef from, IActorRef to) =>
+        BinaryPrimitives.ReadInt64LittleEndian(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(from.Path.ToSerializationFormat() + " -> " + to.Path.ToSerializationFormat())));
+
     /// <summary>Frames under <paramref name="worker"/>'s token are accepted from now on, attributed to it.</summary>
     public void Admit(IActorRef worker) => _admitted[For(worker)] = worker;
 

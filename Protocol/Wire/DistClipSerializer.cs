@@ -38,6 +38,10 @@ public sealed class DistClipSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(ParametersShared)] = "parameters-shared",
         [typeof(JoinChallenge)] = "join-challenge",
         [typeof(JoinProof)] = "join-proof",
+        [typeof(StepRanges)] = "step-ranges",
+        [typeof(ShardComputed)] = "shard-computed",
+        [typeof(ClipDecided)] = "clip-decided",
+        [typeof(ReplicaStateChunk)] = "replica-state-chunk",
     };
 
     private static readonly string VersionSuffix = $".v{ProtocolVersion.Current}";

@@ -1,5 +1,6 @@
 // Faulty shards told apart from a gradient that is not finite anyway, without actors.
 using DistClip.Coordinator.Steps;
+using DistClip.Training.Reduction;
 using Xunit;
 
 namespace DistClip.Tests.Steps;

@@ -1,9 +1,9 @@
 // Is a shard's result usable: finite gradient sum and loss.
 using System.Numerics;
 
-namespace DistClip.Coordinator.Steps;
+namespace DistClip.Training.Reduction;
 
-/// <summary>The check every shard result passes before it is reduced.</summary>
+/// <summary>The check every shard result passes before it is reduced (by the coordinator, or by the worker that computed it in the sharded exchange).</summary>
 public static class ShardCheck
 {
     /// <summary>Whether every value is finite (no NaN, no ±∞): x − x is 0 exactly for finite x and NaN otherwise.</summary>

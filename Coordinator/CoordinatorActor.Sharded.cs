@@ -1,0 +1,154 @@
+// The coordinator's routing of the sharded step: plans, shard reports, reduced ranges, the decision.
+using Akka.Actor;
+using Akka.Event;
+using DistClip.Coordinator.Steps;
+using DistClip.Exchange;
+using DistClip.Protocol;
+using DistClip.Training.Clipping;
+
+namespace DistClip.Coordinator;
+
+/// <summary>
+/// The sharded exchange (docs/ARCHITECTURE.md, "The sharded step"): the workers carry the gradient's bytes to each other;
+/// this actor plans every attempt of a step (<see cref="ShardedStepInFlight{TWorker}"/>), receives each owner's reduced
+/// range — 4P bytes a step whatever the number of workers — and decides the clip on its own replica with the central
+/// code (<see cref="MasterWeights.Decide"/>), then tells every worker the decision and steps its replica as they step theirs.
+/// That replica is the run's: checkpoints, the result, and the whole state a worker gets when it takes part in a step
+/// for the first time or was found behind (<see cref="ReplicaStateChunk"/>). A worker lost before the step is complete
+/// makes it planned again among the others: the same shards, so the same bits.
+/// </summary>
+public sealed partial class CoordinatorActor
+{
+    private readonly Dictionary<IActorRef, long> _replicaAtStep = [];   // the step each worker's replica is at, as far as this actor knows
+    private (long Step, byte[] Bundle)? _stateBundle;                   // the master's state at a step, packed once for every worker behind
+    private long _nextPlan = 1;
+    private const int StateChunkBytes = Exchange.Chunks.Chunking.ChunkElements * sizeof(float);
+
+    private bool Sharded => _job.Sharded is not null;
+
+    /// <summary>A sharded step in flight: <paramref name="step"/> is its current attempt.</summary>
+    private void SteppingSharded(ShardedStepInFlight<IActorRef> step)
+    {
+        Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinProof>(OnJoinProof);
+        Receive<RegisterWorker>(r => OnRegister(r, stepping: true));
+        Receive<ShardComputed>(r => OnShardComputed(r, step));
+        Receive<BulkArrival>(a => OnReducedRange(a, step));
+        Receive<IDataPlaneMessage>(_ => { });   // a late transfer of the central exchange: nothing of this run
+        Receive<ShardRefused>(r => OnShardRefusedSharded(r, step));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); RePlanWithout(t.ActorRef, step); });
+        Receive<StepTimedOut>(t => OnShardedStepTimedOut(t, step));
+        Receive<WorkerNodeReachability>(r => { var lost = OnReachability(r, null); foreach (var w in lost) RePlanWithout(w, step); });
+        Receive<StopTraining>(stop => Finish(stop.Reason));
+    }
+
+    /// <summary>Plans step <see cref="_step"/> (again, after a loss) over the active workers and asks them for its shards.</summary>
+    private void StartShardedStep()
+    {
+        var workers = _roster.Active.ToList();
+        var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
+        if (workers.Count == 0)
+        {
+            _log.Warning("Step {0}: no workers left; waiting for one to join", _step);
+            Become(WaitingForAnyWorker);
+            return;
+        }
+        var step = new ShardedStepInFlight<IActorRef>(_step, _nextPlan++, _master.Version, shards, workers, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
+        Become(() => SteppingSharded(step));
+        var samples = shards.Select(s => s.Length).ToArray();
+        foreach (var worker in workers)
+        {
+            if (!_replicaAtStep.TryGetValue(worker, out var at) || at != _step) SendState(worker);
+            worker.Tell(_links.PlanFor(worker, step.Step, step.Plan, step.Version, samples, workers));
+        }
+        for (int r = 0; r < shards.Length; r++)
+        {
+            step.Assign(r, workers[r % workers.Count]);
+            workers[r % workers.Count].Tell(step.Request(r));
+        }
+        Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step, _deadline.Current), _deadline.Current);
+    }
+
+    /// <summary>No active worker is left in a sharded run: the step starts again once one is admitted.</summary>
+    private void WaitingForAnyWorker()
+    {
+        Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinProof>(OnJoinProof);
+        Receive<RegisterWorker>(r => OnRegister(r, stepping: false));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); });
+        Receive<WorkerNodeReachability>(r => OnReachability(r, null));
+        Receive<StopTraining>(stop => Finish(stop.Reason));
+        ReceiveAny(_ => { });
+    }
+
+    /// <summary>The master's whole state, to a worker whose replica is not at the current step.</summary>
+    private void SendState(IActorRef worker)
+    {
+        if (_stateBundle is not { } cached || cached.Step != _step) _stateBundle = cached = (_step, _master.StateBundle());
+        var bundle = cached.Bundle;
+        if (worker.Path.Address.HasLocalScope) worker.Tell(new ReplicaStateChunk(_master.Version, _step, bundle.Length, 0, bundle));
+        else
+            for (int offset = 0; offset < Math.Max(1, bundle.Length); offset += StateChunkBytes)
+                worker.Tell(new ReplicaStateChunk(_master.Version, _step, bundle.Length, offset, bundle.AsSpan(offset, Math.Min(StateChunkBytes, bundle.Length - offset)).ToArray()));
+        _replicaAtStep[worker] = _step;
+    }
+
+    private void OnShardComputed(ShardComputed report, ShardedStepInFlight<IActorRef> step)
+    {
+        if (step.Report(Sender, report) is { } rejection) { _log.Debug("Dropped a shard report from {0}: {1}", Sender.Path, rejection); return; }
+        if (!report.Finite) _log.Warning("Step {0}: shard {1} from {2} is not finite (the sharded exchange does not compute it again elsewhere)", report.Step, report.Shard, Sender.Path);
+        if (step.IsComplete) CompleteShardedStep(step);
+    }
+
+    private void OnReducedRange(BulkArrival arrival, ShardedStepInFlight<IActorRef> step)
+    {
+        if (_links.ReceiveRange(arrival, Sender, out var rejection) is not var (owner, range)) { _log.Warning("Dropped a bulk frame: {0}", rejection); return; }
+        if (step.Gather(owner, range.Step, range.Plan, range.Offset, range.Values) is { } why) { _log.Debug("Dropped a reduced range from {0}: {1}", owner.Path, why); return; }
+        if (step.IsComplete) CompleteShardedStep(step);
+    }
+
+    private void CompleteShardedStep(ShardedStepInFlight<IActorRef> step)
+    {
+        ClipDecision decision;
+        try { decision = _master.Decide(step.Step, step.Reduced); }
+        catch (NonFiniteGradientException e)
+        {
+            StopOnNonFinite(e);
+            return;
+        }
+        var decided = new ClipDecided(step.Step, step.Plan, decision.PreClipNorm, decision.Coefficient, decision.Threshold);
+        foreach (var owner in step.Owners) owner.Tell(decided);
+        var outcome = _master.Step(decision, step.Reduced);
+        foreach (var owner in step.Owners) _replicaAtStep[owner] = step.Step + 1;
+        StepDone(step.Step, step.SampleCount, step.LossSum, step.Shards.Length, outcome);
+    }
+
+    /// <summary>A worker of the plan was lost before the step was complete: the step is planned again among the others.</summary>
+    private void RePlanWithout(IActorRef worker, ShardedStepInFlight<IActorRef> step)
+    {
+        if (!step.IsOwner(worker) || step.IsComplete) return;
+        _log.Warning("Worker {0} left during step {1}; planning the step again over {2} worker(s)", worker.Path, step.Step, _roster.Active.Count);
+        Timers.Cancel(nameof(StepTimedOut));
+        _roster.BeginStep();
+        StartShardedStep();
+    }
+
+    private void OnShardedStepTimedOut(StepTimedOut timeout, ShardedStepInFlight<IActorRef> step)
+    {
+        if (step.Step != timeout.Step) return;
+        _log.Warning("Step {0} (plan {1}) is not complete after {2:F1} s; planning it again", step.Step, step.Plan, timeout.After.TotalSeconds);
+        foreach (var owner in step.Owners) _replicaAtStep.Remove(owner);   // one of them may be behind: every replica is sent again
+        _roster.BeginStep();
+        StartShardedStep();
+    }
+
+    /// <summary>A worker whose replica was not at the step's version: it gets the whole state, then the shard again.</summary>
+    private void OnShardRefusedSharded(ShardRefused refused, ShardedStepInFlight<IActorRef> step)
+    {
+        if (refused.Step != step.Step || !step.Outstanding(Sender).Contains(refused.Shard)) return;
+        _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; sending it the whole state", Sender.Path, refused.Shard, refused.Step, refused.Reason);
+        SendState(Sender);
+        Sender.Tell(_links.PlanFor(Sender, step.Step, step.Plan, step.Version, step.Shards.Select(s => s.Length).ToArray(), step.Owners));
+        foreach (var shard in step.Outstanding(Sender)) Sender.Tell(step.Request(shard));
+    }
+}
