@@ -8,7 +8,8 @@ namespace DistClip.Tests.Cluster;
 /// <summary>
 /// Real processes on loopback, killed with SIGKILL. The number of shards of every step is fixed for the run
 /// (<c>--shards</c>, by default the coordinator's <c>--min-workers</c>), so whichever workers compute them, the run
-/// ends with the same bits as <c>distclip train --workers 2</c> of the same configuration, which nothing interrupted.
+/// ends with the same bits as <c>distclip train --workers 2</c> of the same configuration, which nothing interrupted —
+/// with either exchange: the sharded one (workers that step replicas of their own) ends with the central one's bits.
 /// </summary>
 public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
 {
@@ -40,27 +41,31 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
         Assert.True(Uninterrupted().AsSpan().SequenceEqual(File.ReadAllBytes(weights)), "the run's weights differ from the uninterrupted run's");
     }
 
-    [Fact]
-    public void Should_end_bit_identical_when_a_worker_process_is_killed()
+    [Theory]
+    [InlineData("central")]
+    [InlineData("sharded")]
+    public void Should_end_bit_identical_when_a_worker_process_is_killed(string exchange)
     {
         int port = LoopbackPorts.Free();
-        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--save", At("run.safetensors")]);
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--exchange", exchange, "--save", At("run.safetensors")]);
         using var survivor = Worker(port);
         using var doomed = Worker(port);
         coordinator.WaitForOutput("step ", TestSeed.Random(output).Next(2, 10), Timeout);
         doomed.Kill();
 
         var run = coordinator.Finish(Timeout);
-        Assert.Contains("is unreachable; its shards go to the others", run.Stdout + run.Stderr);
+        Assert.Contains(exchange == "central" ? "is unreachable; its shards go to the others" : "planning the step again over 1 worker(s)", run.Stdout + run.Stderr);
         AssertFinishedBitIdentical(run, At("run.safetensors"));
         Assert.Equal(0, survivor.Finish(TimeSpan.FromSeconds(60)).ExitCode);
     }
 
-    [Fact]
-    public void Should_end_bit_identical_when_a_worker_joins_mid_run()
+    [Theory]
+    [InlineData("central")]
+    [InlineData("sharded")]
+    public void Should_end_bit_identical_when_a_worker_joins_mid_run(string exchange)
     {
         int port = LoopbackPorts.Free();
-        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--shards", "2", .. Job, "--save", At("run.safetensors")]);
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "1", "--shards", "2", .. Job, "--exchange", exchange, "--save", At("run.safetensors")]);
         using var first = Worker(port);
         coordinator.WaitForOutput("step ", TestSeed.Random(output).Next(2, 8), Timeout);
         using var second = Worker(port);
@@ -76,11 +81,13 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
     /// The coordinator is killed mid-run; restarted on the same address with <c>--resume auto</c>, it continues
     /// from its newest checkpoint with the same worker processes, which joined it again by themselves.
     /// </summary>
-    [Fact]
-    public void Should_end_bit_identical_when_the_coordinator_is_killed_and_restarted_with_resume_auto()
+    [Theory]
+    [InlineData("central")]
+    [InlineData("sharded")]
+    public void Should_end_bit_identical_when_the_coordinator_is_killed_and_restarted_with_resume_auto(string exchange)
     {
         int port = LoopbackPorts.Free();
-        string[] coordinatorArgs = ["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--run-dir", At("run"), "--checkpoint-every", "100",
+        string[] coordinatorArgs = ["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--exchange", exchange, "--run-dir", At("run"), "--checkpoint-every", "100",
             "--resume", "auto", "--save", At("run.safetensors")];
         using var first = Worker(port);
         using var second = Worker(port);
