@@ -44,4 +44,43 @@ public sealed class ShardedClusterSpecs(ITestOutputHelper output) : IDisposable
         var central = MultiProcessSpecs.Embedded(3);
         Assert.True(sharded.AsSpan().SequenceEqual(central), "the sharded cluster's weights are not the embedded central trainer's");
     }
+
+    /// <summary>
+    /// The sharded exchange under <c>--tls</c> and the join secret: the workers' connections to each other are mutual TLS
+    /// with the cluster's certificates (a worker's bulk port refuses a TLS client without one, as the coordinator's does)
+    /// and carry frames only under the pair tokens the coordinator issued; the run ends with the plaintext central bits.
+    /// </summary>
+    [Fact]
+    public async Task Should_train_sharded_over_mutual_TLS_with_the_join_secret_to_the_plaintext_central_bits()
+    {
+        string At(params string[] parts) => Path.Combine([_dir, .. parts]);
+        string[] job = ["--model", "lenet", "--train-samples", "2000", "--global-batch", "32", "--steps", "200", "--seed", "11", "--log-every", "50", "--no-eval"];
+        Assert.Equal(0, CliProcess.Run(Timeout, "certs", At("ours"), "--node", "coordinator", "--node", "worker-a", "--node", "worker-b").ExitCode);
+        File.WriteAllText(At("secret"), "correct horse battery staple 42\n");
+        int port = LoopbackPorts.Free(), workerBulkPort = LoopbackPorts.Free();
+        string seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", "--exchange", "sharded", "--tls", At("ours", "coordinator"),
+            "--secret-file", At("secret"), "--shared-memory", "off", .. job, "--save", At("run.safetensors")]);
+        using var first = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("ours", "worker-a"), "--secret-file", At("secret"), "--shared-memory", "off",
+            "--bulk-port", $"{workerBulkPort}");
+        using var second = CliProcess.Start("worker", "--seed-nodes", seed, "--tls", At("ours", "worker-b"), "--secret-file", At("secret"), "--shared-memory", "off");
+
+        coordinator.WaitForOutput("step ", 1, Timeout);
+        Assert.True(await Tls.CertificatelessClient.IsRefusedAsync(workerBulkPort, TimeSpan.FromSeconds(10)), "a TLS client without a certificate got past a worker's bulk port");
+
+        var run = coordinator.Finish(Timeout);
+        output.WriteLine(run.Stdout);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 200 steps", run.Stdout);
+        foreach (var worker in new[] { first, second })
+        {
+            var end = worker.Finish(TimeSpan.FromSeconds(60));
+            Assert.True(end.ExitCode == 0, $"worker exit {end.ExitCode}\n{end.Stdout}\n{end.Stderr}");
+            Assert.DoesNotContain("failed", end.Stdout + end.Stderr);
+        }
+        var reference = CliProcess.Run(Timeout, ["train", .. job, "--workers", "2", "--save", At("plaintext.safetensors")]);
+        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        Assert.True(File.ReadAllBytes(At("plaintext.safetensors")).AsSpan().SequenceEqual(File.ReadAllBytes(At("run.safetensors"))),
+            "the sharded TLS run differs from the plaintext central run");
+    }
 }
