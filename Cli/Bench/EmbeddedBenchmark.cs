@@ -25,7 +25,7 @@ public static class EmbeddedBenchmark
         var train = RunInputs.LoadTrainSplit(s);
         int timed = (int)(s.Steps ?? 200);
         var settings = s with { Steps = warmup + timed };
-        Console.WriteLine($"bench: {s.Model}, global batch {s.GlobalBatch}, {timed} timed steps after {warmup} warm-up steps, {train.Name}");
+        Console.WriteLine($"bench: {s.Model}, global batch {s.GlobalBatch}, {timed} timed steps after {warmup} warm-up steps, {train.Name}, {s.Exchange.ToString().ToLowerInvariant()} exchange");
 
         int n = s.Workers, t = s.Threads;
         double DistClip()
@@ -54,7 +54,7 @@ public static class EmbeddedBenchmark
             $"| single process, 1 thread, whole batch | {single1:F0} | {Of(r => r.Single1)} |",
             $"| single process, {n * t} threads, whole batch | {singleNT:F0} | {Of(r => r.SingleNT)} |",
             $"| {n} independent loops x {t} thread(s), 1/{n} of each batch, no exchange (parallel ceiling) | {ceiling:F0} | {Of(r => r.Ceiling)} |",
-            $"| DistClip embedded, {n} workers x {t} thread(s) | {distclip:F0} | {Of(r => r.DistClip)} |",
+            $"| DistClip embedded ({s.Exchange.ToString().ToLowerInvariant()}), {n} workers x {t} thread(s) | {distclip:F0} | {Of(r => r.DistClip)} |",
             "",
             $"DistClip / ({n} x single-process 1-thread) = **{distclip / (n * single1):F3}**; " +
             $"DistClip / single-process {n * t}-thread = **{distclip / singleNT:F3}**; " +

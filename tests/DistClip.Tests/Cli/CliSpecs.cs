@@ -81,9 +81,9 @@ public sealed class CliSpecs : IDisposable
     [Fact]
     public void The_benchmarks_should_measure_every_configuration_they_report()
     {
-        var bench = CliProcess.Run(Timeout, "bench", "--model", "mlp", "--dataset", "synthetic", "--global-batch", "32", "--steps", "4", "--warmup", "1");
+        var bench = CliProcess.Run(Timeout, "bench", "--model", "mlp", "--dataset", "synthetic", "--global-batch", "32", "--steps", "4", "--warmup", "1", "--exchange", "sharded");
         Assert.True(bench.ExitCode == 0, bench.Stderr);
-        foreach (var row in new[] { "single process, 1 thread", "single process, 2 threads", "parallel ceiling", "DistClip embedded, 2 workers" })
+        foreach (var row in new[] { "single process, 1 thread", "single process, 2 threads", "parallel ceiling", "DistClip embedded (sharded), 2 workers" })
             Assert.Matches($@"\|[^|]*{System.Text.RegularExpressions.Regex.Escape(row)}[^|]*\| [1-9]\d* \| [1-9]\d*, [1-9]\d* \|", bench.Stdout);
         Assert.Matches(@"DistClip / \(2 x single-process 1-thread\) = \*\*\d\.\d{3}\*\*", bench.Stdout);
 
