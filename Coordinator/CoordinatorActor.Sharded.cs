@@ -21,6 +21,7 @@ public sealed partial class CoordinatorActor
 {
     private readonly Dictionary<IActorRef, long> _replicaAtStep = [];   // the step each worker's replica is at, as far as this actor knows
     private (long Step, byte[] Bundle)? _stateBundle;                   // the master's state at a step, packed once for every worker behind
+    private readonly ReplicaChecks _checks = new();
     private long _nextPlan = 1;
     private const int StateChunkBytes = Exchange.Chunks.Chunking.ChunkElements * sizeof(float);
 
@@ -36,10 +37,61 @@ public sealed partial class CoordinatorActor
         Receive<BulkArrival>(a => OnReducedRange(a, step));
         Receive<IDataPlaneMessage>(_ => { });   // a late transfer of the central exchange: nothing of this run
         Receive<ShardRefused>(r => OnShardRefusedSharded(r, step));
-        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); RePlanWithout(t.ActorRef, step); });
+        Receive<ReplicaHashReport>(r => OnReplicaHash(r, step));
+        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnShardedWorkerLost(t.ActorRef, step); });
         Receive<StepTimedOut>(t => OnShardedStepTimedOut(t, step));
-        Receive<WorkerNodeReachability>(r => { var lost = OnReachability(r, null); foreach (var w in lost) RePlanWithout(w, step); });
+        Receive<WorkerNodeReachability>(r => { foreach (var (w, name) in OnReachability(r, null)) AfterShardedLoss(w, name, step); });
         Receive<StopTraining>(stop => Finish(stop.Reason));
+    }
+
+    /// <summary>Whether the plan of step <paramref name="step"/> asks every replica for its hash after it (not after the last: the run ends there).</summary>
+    private bool ChecksReplicaAfter(long step) => _plan.ReplicaCheckEvery > 0 && (step + 1) % _plan.ReplicaCheckEvery == 0 && step + 1 < _plan.TotalSteps;
+
+    private string? NameOf(IActorRef worker) => _nameOf.FirstOrDefault(kv => kv.Value.Equals(worker)).Key;
+
+    private void OnShardedWorkerLost(IActorRef worker, ShardedStepInFlight<IActorRef> step)
+    {
+        var name = NameOf(worker);
+        OnWorkerLost(worker, null);
+        AfterShardedLoss(worker, name, step);
+    }
+
+    /// <summary>A worker is gone: its step is planned again, and the replica checks that waited only for it are judged.</summary>
+    private void AfterShardedLoss(IActorRef worker, string? name, ShardedStepInFlight<IActorRef> step)
+    {
+        RePlanWithout(worker, step);
+        if (name is not null) foreach (var verdict in _checks.Forget(name)) Judge(verdict.Steps, verdict.Verdict, step);
+    }
+
+    private void OnReplicaHash(ReplicaHashReport report, ShardedStepInFlight<IActorRef> step)
+    {
+        if (NameOf(Sender) is not { } name) return;
+        if (_checks.Report(report.Steps, name, new Training.State.ReplicaHash(report.Hash)) is var (steps, verdict)) Judge(steps, verdict, step);
+    }
+
+    /// <summary>
+    /// A comparison of replicas: a worker outside a majority the coordinator is in is removed (named, its step planned
+    /// again); without such a majority nobody can tell which state is right, and the run stops at its last checkpoint.
+    /// </summary>
+    private void Judge(long steps, Training.State.ReplicaAgreement verdict, ShardedStepInFlight<IActorRef> step)
+    {
+        string groups = string.Join("; ", verdict.Groups.Select(g => string.Join(", ", g)));
+        if (verdict.Agreed) { _log.Debug("Every replica holds the run's state after {0} steps", steps); return; }
+        if (verdict.Majority is { } run && !verdict.Divergent.Contains(ReplicaChecks.Coordinator))
+        {
+            foreach (var name in verdict.Divergent)
+            {
+                if (!_nameOf.TryGetValue(name, out var worker)) continue;
+                var reason = $"its replica diverged from the run's after {steps} steps (the run's state, hash {run}, is held by: {string.Join(", ", verdict.Groups[0])})";
+                _log.Error("Removed worker {0}: {1}", name, reason);
+                worker.Tell(new WorkerRefused(reason, Removed: true));
+                OnShardedWorkerLost(worker, step);
+            }
+            return;
+        }
+        var why = $"the replicas disagree after {steps} steps and no majority holds the coordinator's state (groups: {groups})";
+        _log.Error("Training stopped: {0}", why);
+        Finish(why, checkpoint: false);
     }
 
     /// <summary>Plans step <see cref="_step"/> (again, after a loss) over the active workers and asks them for its shards.</summary>
@@ -59,7 +111,7 @@ public sealed partial class CoordinatorActor
         foreach (var worker in workers)
         {
             if (!_replicaAtStep.TryGetValue(worker, out var at) || at != _step) SendState(worker);
-            worker.Tell(_links.PlanFor(worker, step.Step, step.Plan, step.Version, samples, workers));
+            worker.Tell(_links.PlanFor(worker, step.Step, step.Plan, step.Version, samples, workers, ChecksReplicaAfter(step.Step)));
         }
         for (int r = 0; r < shards.Length; r++)
         {
@@ -120,6 +172,7 @@ public sealed partial class CoordinatorActor
         foreach (var owner in step.Owners) owner.Tell(decided);
         var outcome = _master.Step(decision, step.Reduced);
         foreach (var owner in step.Owners) _replicaAtStep[owner] = step.Step + 1;
+        if (ChecksReplicaAfter(step.Step)) _checks.Expect(step.Step + 1, _master.Hash(), step.Owners.Select(NameOf).OfType<string>());
         StepDone(step.Step, step.SampleCount, step.LossSum, step.Shards.Length, outcome);
     }
 
@@ -148,7 +201,7 @@ public sealed partial class CoordinatorActor
         if (refused.Step != step.Step || !step.Outstanding(Sender).Contains(refused.Shard)) return;
         _log.Warning("Worker {0} refused shard {1} of step {2}: {3}; sending it the whole state", Sender.Path, refused.Shard, refused.Step, refused.Reason);
         SendState(Sender);
-        Sender.Tell(_links.PlanFor(Sender, step.Step, step.Plan, step.Version, step.Shards.Select(s => s.Length).ToArray(), step.Owners));
+        Sender.Tell(_links.PlanFor(Sender, step.Step, step.Plan, step.Version, step.Shards.Select(s => s.Length).ToArray(), step.Owners, ChecksReplicaAfter(step.Step)));
         foreach (var shard in step.Outstanding(Sender)) Sender.Tell(step.Request(shard));
     }
 }

@@ -345,13 +345,13 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     /// A worker node the failure detector gave up on loses its workers' shards at once (the cluster removes the node
     /// later, or it comes back); when it is reachable again, those workers are told the job ended for them, and join again.
     /// </summary>
-    /// <returns>The workers given up on (none when the node is reachable again).</returns>
-    private List<IActorRef> OnReachability(WorkerNodeReachability node, StepInFlight<IActorRef>? step)
+    /// <returns>The workers given up on and their names (none when the node is reachable again).</returns>
+    private List<(IActorRef Worker, string? Name)> OnReachability(WorkerNodeReachability node, StepInFlight<IActorRef>? step)
     {
         if (!node.Reachable)
         {
-            var lost = _roster.All.Where(w => w.Path.Address.Equals(node.Node)).ToList();
-            foreach (var worker in lost)
+            var lost = _roster.All.Where(w => w.Path.Address.Equals(node.Node)).Select(w => (w, NameOf(w))).ToList();
+            foreach (var (worker, _) in lost)
             {
                 _log.Warning("Worker {0} is unreachable; its shards go to the others", worker.Path);
                 _unreachable.Add(worker);

@@ -16,8 +16,9 @@ namespace DistClip.Coordinator;
 /// <param name="Resumed">Where a resumed run starts (the master weights already restored to it); null for a fresh run.</param>
 /// <param name="MaxBadShards">A worker whose shard results were not finite (where another's were) this many times is removed.</param>
 /// <param name="Fingerprint">What a worker must match to be admitted (compute, data); null: anything.</param>
+/// <param name="ReplicaCheckEvery">The sharded exchange compares every replica's hash with the coordinator's after every this many steps; 0: never.</param>
 public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraOpThreads = 1, double StepTimeoutSeconds = 120, int? Shards = null,
-    RunCounters? Resumed = null, int MaxBadShards = 3, ClusterFingerprint? Fingerprint = null)
+    RunCounters? Resumed = null, int MaxBadShards = 3, ClusterFingerprint? Fingerprint = null, int ReplicaCheckEvery = 50)
 {
     /// <summary>Shards of every global batch.</summary>
     public int ShardCount => Shards ?? MinWorkers;
@@ -29,6 +30,7 @@ public sealed record CoordinatorPlan(long TotalSteps, int MinWorkers, int IntraO
         if (!(StepTimeoutSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(StepTimeoutSeconds), StepTimeoutSeconds, "must be positive");
         if (Shards is < 1) throw new ArgumentOutOfRangeException(nameof(Shards), Shards, "must be at least 1");
         if (MaxBadShards < 1) throw new ArgumentOutOfRangeException(nameof(MaxBadShards), MaxBadShards, "must be at least 1");
+        if (ReplicaCheckEvery < 0) throw new ArgumentOutOfRangeException(nameof(ReplicaCheckEvery), ReplicaCheckEvery, "must not be negative");
         if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "must be at least 1");
         return this;
     }

@@ -90,6 +90,9 @@ public sealed class MasterWeights : IDisposable
     /// <summary>The replica's whole state as one byte string (<see cref="Training.State.StateBundle"/>): what a sharded exchange's worker loads.</summary>
     public byte[] StateBundle() => Training.State.StateBundle.Of(_replica);
 
+    /// <summary>The hash of the replica's state (<see cref="ReplicaHash"/>), which every worker's must match in the sharded exchange.</summary>
+    public ReplicaHash Hash() => ReplicaHash.Of(_replica);
+
     /// <summary>The moving average of the parameters, flat in canonical order; null without <c>emaDecay</c>.</summary>
     public float[]? AverageValues() => _replica.AverageValues();
 

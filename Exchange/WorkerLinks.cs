@@ -196,11 +196,11 @@ public sealed class WorkerLinks : IDisposable
     /// The sharded exchange's plan of one attempt, as <paramref name="recipient"/> gets it: every owner's actor path, bulk
     /// endpoint (remote workers) and the pair tokens both ways (<see cref="BulkTokens.ForPair"/>).
     /// </summary>
-    public StepRanges PlanFor(IActorRef recipient, long step, long plan, long version, int[] shardSamples, IReadOnlyList<IActorRef> owners) =>
+    public StepRanges PlanFor(IActorRef recipient, long step, long plan, long version, int[] shardSamples, IReadOnlyList<IActorRef> owners, bool checkReplica = false) =>
         new(step, plan, version, owners.ToList().IndexOf(recipient), shardSamples,
             owners.Select(o => new RangeOwner(o.Path.Address.HasGlobalScope ? o.Path.ToSerializationFormat() : o.Path.ToStringWithoutAddress(),
                 _links.TryGetValue(o, out var link) ? link.PeerEndpoint : null, _tokens.ForPair(recipient, o))).ToArray(),
-            owners.Select(o => _tokens.ForPair(o, recipient)).ToArray());
+            owners.Select(o => _tokens.ForPair(o, recipient)).ToArray(), checkReplica);
 
     /// <summary>
     /// Why <paramref name="registration"/>'s worker cannot take part in the sharded exchange (a remote worker without a bulk

@@ -62,10 +62,12 @@ public static class ClusterTrainer
     /// <param name="stop">Leaves the cluster when cancelled (a signal).</param>
     /// <param name="say">Told when the coordinator is lost and when it is joined again.</param>
     /// <param name="sendsNaN">Fault injection for tests (<see cref="WorkerSettings.SendsNaN"/>).</param>
+    /// <param name="driftsReplica">Fault injection for tests (<see cref="WorkerSettings.DriftsReplica"/>).</param>
     /// <param name="metrics">Follows each membership's actor system, the actors' admissions and steps (<see cref="WorkerMetrics"/>) and their links' bytes; null: no endpoint.</param>
     /// <exception cref="TimeoutException">No coordinator could be reached for <paramref name="coordinatorTimeout"/>.</exception>
     public static async Task RunWorkersAsync(NodeSettings node, int workers, string device, int threads, string? dataDir, IReadOnlyList<int>? cpus,
-        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default, bool sendsNaN = false, MetricsEndpoint? metrics = null)
+        TimeSpan coordinatorTimeout, Action<string> say, CancellationToken stop = default, bool sendsNaN = false, MetricsEndpoint? metrics = null,
+        bool driftsReplica = false)
     {
         if (node.SeedNodes.Count == 0)
             throw new ArgumentException("A worker needs --seed-nodes (or DISTCLIP_SEED_NODES), for example akka.tcp://distclip@coordinator-host:4053.");
@@ -83,7 +85,7 @@ public static class ClusterTrainer
         for (int membership = 1; ; membership++)
         {
             var runOver = new RunOver();
-            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), sendsNaN, refusals, runOver, stop,
+            var end = await RunMembershipAsync(node, workers, devices, threads, data, cpus, Remaining(coordinatorTimeout, withoutCoordinator.Elapsed), (sendsNaN, driftsReplica), refusals, runOver, stop,
                 metrics, counts).ConfigureAwait(false);
             switch (end)
             {
@@ -129,7 +131,7 @@ public static class ClusterTrainer
 
     /// <summary>One membership of this node in the cluster: from joining to the coordinator's end, loss or absence.</summary>
     private static async Task<MembershipEnd> RunMembershipAsync(NodeSettings node, int workers, string[] devices, int threads, TrainingData data,
-        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, bool sendsNaN, RefusalNotices refusals, RunOver runOver, CancellationToken stop,
+        IReadOnlyList<int>? cpus, TimeSpan coordinatorTimeout, (bool SendsNaN, bool DriftsReplica) faults, RefusalNotices refusals, RunOver runOver, CancellationToken stop,
         MetricsEndpoint? metrics, WorkerMetrics? counts)
     {
         refusals.TakeLast();
@@ -148,8 +150,8 @@ public static class ClusterTrainer
                 string name = $"{self.Host}:{self.Port}/worker-{i}";
                 counts?.Admitted(name, false);   // joining
                 var ws = new WorkerSettings(name, devices[i], threads, cpus is null ? null : CpuAffinity.ShareOf(cpus, i, threads),
-                    node.Secret, reason => refusal.TrySetResult(reason), sendsNaN, JobEnded: why => lastJob.StoppedBecause = why, RunOver: steps => runOver.Steps = steps,
-                    Admitted: counts is null ? null : admitted => counts.Admitted(name, admitted), Served: counts is null ? null : step => counts.Served(name, step));
+                    node.Secret, reason => refusal.TrySetResult(reason), faults.SendsNaN, JobEnded: why => lastJob.StoppedBecause = why, RunOver: steps => runOver.Steps = steps,
+                    Admitted: counts is null ? null : admitted => counts.Admitted(name, admitted), Served: counts is null ? null : step => counts.Served(name, step), DriftsReplica: faults.DriftsReplica);
                 var worker = system.ActorOf(WorkerActor.Props(proxy, ws, data.For, node.Bulk(i, metrics?.Traffic)).WithDispatcher(AkkaDefaults.WorkerDispatcher), $"worker-{i}");
                 return worker.WatchAsync();
             }).ToArray();

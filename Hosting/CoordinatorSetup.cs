@@ -56,7 +56,7 @@ public sealed record CoordinatorSetup(JobSpec Job, MasterWeights Master, BatchOr
             ? new RunCheckpoints(new CheckpointStore(dir, settings.KeepCheckpoints), settings.CheckpointEvery, trajectory, resumed?.Steps ?? 0, say, compute.Describe())
             : null;
         return new CoordinatorSetup(job, master, batches, new CoordinatorPlan(totalSteps, minWorkers, settings.Threads, Shards: shards, Resumed: resumed,
-            MaxBadShards: settings.MaxBadShards, Fingerprint: fingerprint), checkpoints);
+            MaxBadShards: settings.MaxBadShards, Fingerprint: fingerprint, ReplicaCheckEvery: settings.ReplicaCheckEvery), checkpoints);
     }
 
     /// <summary>The checkpoint <see cref="TrainingSettings.Resume"/> asks for: null for a fresh run (no --resume, or auto with none yet).</summary>

@@ -65,6 +65,8 @@ public sealed record TrainingSettings
     public int LogEvery { get; init => field = AtLeastOne(value, "--log-every"); } = 100;
     // a worker whose shard results were not finite where another's were this many times is removed
     public int MaxBadShards { get; init => field = AtLeastOne(value, "--max-bad-shards"); } = 3;
+    // the sharded exchange compares the replicas after every this many steps (0: never)
+    public int ReplicaCheckEvery { get; init => field = value >= 0 ? value : throw new ArgumentException($"--replica-check-every must not be negative (got {value})."); } = 50;
 
     /// <summary>Admit workers whose compute differs from the cluster's (threads, CPU kernels, devices), with a warning, instead of refusing them.</summary>
     public bool AllowMixedCompute { get; init; }

@@ -11,7 +11,8 @@ namespace DistClip.Protocol;
 /// <paramref name="ShardSamples"/> are the step's shard sizes, in shard order (an owner adds the shards' ranges in that
 /// order and divides by their total). <paramref name="AcceptTokens"/>[k] is the token under which this recipient accepts
 /// frames from owner k (its proof, issued by the coordinator for that pair only); each owner's
-/// <see cref="RangeOwner.SendToken"/> is the token this recipient sends to it under.
+/// <see cref="RangeOwner.SendToken"/> is the token this recipient sends to it under. With <paramref name="CheckReplica"/> the
+/// recipient reports its replica's hash after the step (<see cref="ReplicaHashReport"/>).
 /// </summary>
 [MessagePackObject]
 public sealed record StepRanges(
@@ -21,7 +22,8 @@ public sealed record StepRanges(
     [property: Key(3)] int You,
     [property: Key(4)] int[] ShardSamples,
     [property: Key(5)] RangeOwner[] Owners,
-    [property: Key(6)] long[] AcceptTokens) : IWireMessage;
+    [property: Key(6)] long[] AcceptTokens,
+    [property: Key(7)] bool CheckReplica = false) : IWireMessage;
 
 /// <summary>
 /// One owner of a sharded step: its actor (<paramref name="Path"/>, how in-process peers reach it), its bulk endpoint

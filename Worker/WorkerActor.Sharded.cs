@@ -150,8 +150,18 @@ public sealed partial class WorkerActor
                 stepper.Step(new ClipDecision(d.PreClipNorm, d.Coefficient, d.Threshold), step.Reduced);
             }
             (_version, _stepsDone, stepped) = (stepper.Version, step.Plan.Step + 1, true);
+            if (_settings.DriftsReplica) Drift(stepper);
+            if (step.Plan.CheckReplica) _jobCoordinator!.Tell(new ReplicaHashReport(_stepsDone, ReplicaHash.Of(stepper).Hex));
         }
         if (stepped) ServeWaiting();
+    }
+
+    /// <summary>The fault of <see cref="WorkerSettings.DriftsReplica"/>: the first weight moves by 10⁻³.</summary>
+    private static void Drift(ModelReplica replica)
+    {
+        var values = replica.Flat.ReadValues();
+        values[0] += 1e-3f;
+        replica.Flat.WriteValues(values);
     }
 
     private void OnStateChunk(ReplicaStateChunk chunk)

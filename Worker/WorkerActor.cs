@@ -252,7 +252,9 @@ public sealed partial class WorkerActor : ReceiveActor, IWithTimers
         var replica = _replica!;
         if (request.Version != _version || (replica.Stepper is not null && _stepsDone != request.Step))
         {
-            coordinator.Tell(new ShardRefused(request.Step, request.Shard, $"{_settings.Name} holds parameter version {_version} after {_stepsDone} steps, the step needs {request.Version}"));
+            coordinator.Tell(new ShardRefused(request.Step, request.Shard, replica.Stepper is null
+                ? $"{_settings.Name} holds parameter version {_version}, the step needs {request.Version}"
+                : $"{_settings.Name} holds parameter version {_version} after {_stepsDone} steps, step {request.Step} needs version {request.Version}"));
             return;
         }
         if (replica.Stepper is not null)

@@ -14,6 +14,7 @@ namespace DistClip.Worker;
 /// <param name="JobEnded">Told, for each job it serves, why it has not completed: <see cref="WorkerActor.JobInProgress"/> once admitted, then why it stopped early, or null when it completed.</param>
 /// <param name="Admitted">Told true when the coordinator admits this worker to a job, false when the job ends or the actor stops (metrics, readiness).</param>
 /// <param name="Served">Told the step of each shard sum this worker sent (metrics).</param>
+/// <param name="DriftsReplica">Fault injection for tests: in the sharded exchange, this worker's replica moves off the run's after every step (a worker whose compute differs).</param>
 public sealed record WorkerSettings(string Name, string Device, int Threads, IReadOnlyList<int>? Cpus = null,
     Protocol.JoinSecret? Secret = null, Action<Protocol.WorkerRefused>? Refused = null, bool SendsNaN = false, Action<string?>? JobEnded = null, Action<long>? RunOver = null,
-    Action<bool>? Admitted = null, Action<long>? Served = null);
+    Action<bool>? Admitted = null, Action<long>? Served = null, bool DriftsReplica = false);

@@ -54,6 +54,7 @@ public sealed class TrainingOptions(bool workerOptions)
     private readonly Option<string?> _augment = new("--augment") { Description = "Training augmentation: flip, crop:P, resize:S, normalize:m1/m2/m3:s1/s2/s3 (comma-separated); draws depend on seed, epoch and sample only." };
     private readonly Option<string?> _runDir = new("--run-dir") { Description = "Write the run's config.yaml, metrics.jsonl, weights.safetensors, tensorboard/ and summary.json here." };
     private readonly Option<string?> _logLevel = new("--log-level") { Description = $"DistClip's and Akka's log level: {string.Join(", ", LogLevels.Names)} (env {EnvironmentNames.LogLevel}; default {LogLevels.Default})." };
+    private readonly Option<int> _replicaCheckEvery = new("--replica-check-every") { Description = "The sharded exchange compares every worker's replica with the coordinator's after every this many steps, and removes a worker whose replica diverged (0: never).", DefaultValueFactory = _ => D.ReplicaCheckEvery };
     private readonly Option<int> _maxBadShards = new("--max-bad-shards") { Description = "Remove a worker after this many shard results that were not finite where another worker's were (each is computed again elsewhere, so the step is exact).", DefaultValueFactory = _ => D.MaxBadShards };
     private readonly Option<string?> _checkpointDir = new("--checkpoint-dir") { Description = "Write checkpoints of the whole training state here (default: checkpoints/ in --run-dir; without either, none)." };
     private readonly Option<int> _checkpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints; one is also written when the run ends or is stopped (SIGTERM, SIGINT).", DefaultValueFactory = _ => D.CheckpointEvery };
@@ -65,7 +66,7 @@ public sealed class TrainingOptions(bool workerOptions)
     {
         foreach (var option in new Option[] { _model, _hidden, _dataset, _dataDir, _trainSamples, _threads, _exchange, _shards, _globalBatch, _microBatch,
                      _steps, _epochs, _seed, _shuffle, _noShuffle, _clip, _clipNorm, _clipNormType, _clipValue, _nonFinite, _optimizer, _lr, _momentum,
-                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _evalRobustness, _ema, _augment, _runDir, _logLevel, _maxBadShards, _checkpointDir, _checkpointEvery, _keepCheckpoints, _resume, _config })
+                     _nesterov, _weightDecay, _lrSchedule, _warmup, _lrStepSize, _lrGamma, _initFrom, _save, _metrics, _logEvery, _noEval, _evalRobustness, _ema, _augment, _runDir, _logLevel, _maxBadShards, _replicaCheckEvery, _checkpointDir, _checkpointEvery, _keepCheckpoints, _resume, _config })
             command.Options.Add(option);
         // Where the workers live (in this process, or on worker nodes with options of their own).
         if (workerOptions)
@@ -129,6 +130,7 @@ public sealed class TrainingOptions(bool workerOptions)
             Augmentation = p.GetValue(_augment) is { } augment ? ForOption("--augment", () => Core.Augmentation.Parse(augment)) : Core.Augmentation.None,
             LogEvery = p.GetValue(_logEvery),
             MaxBadShards = p.GetValue(_maxBadShards),
+            ReplicaCheckEvery = p.GetValue(_replicaCheckEvery),
             LogLevel = LogLevels.Resolve(p.GetValue(_logLevel)),
             CheckpointDir = p.GetValue(_checkpointDir),
             CheckpointEvery = p.GetValue(_checkpointEvery),

@@ -19,9 +19,10 @@ public static class WorkerCommand
         var coordinatorTimeout = new Option<int>("--coordinator-timeout") { Description = "Seconds to wait for a coordinator (at the start, or after losing it: the node joins the restarted one by itself) before giving up with exit 1 (env DISTCLIP_COORDINATOR_TIMEOUT).", DefaultValueFactory = _ => EnvironmentValues.Process.Int(EnvironmentNames.CoordinatorTimeout, 600) };
         var logLevel = new Option<string?>("--log-level") { Description = $"DistClip's and Akka's log level: {string.Join(", ", LogLevels.Names)} (env {EnvironmentNames.LogLevel}; default {LogLevels.Default})." };
         var sendsNaN = new Option<bool>("--fault-send-nan") { Description = "Fault injection for tests: every gradient sum this worker sends is NaN.", Hidden = true };
+        var driftsReplica = new Option<bool>("--fault-drift-replica") { Description = "Fault injection for tests: in the sharded exchange, this worker's replica moves off the run's after every step.", Hidden = true };
         var command = new Command("worker", "Run a worker node: it joins the cluster at --seed-nodes and computes gradients for the coordinator.")
         {
-            workers, device, threads, cpus, dataDir, coordinatorTimeout, logLevel, sendsNaN,
+            workers, device, threads, cpus, dataDir, coordinatorTimeout, logLevel, sendsNaN, driftsReplica,
         };
         node.AddTo(command);
         metrics.AddTo(command);
@@ -40,7 +41,7 @@ public static class WorkerCommand
             try
             {
                 ClusterTrainer.RunWorkersAsync(nodeSettings, n, p.GetValue(device)!, t, p.GetValue(dataDir), pinned,
-                    TimeSpan.FromSeconds(waitSeconds), Console.WriteLine, stop.Token, p.GetValue(sendsNaN), endpoint).GetAwaiter().GetResult();
+                    TimeSpan.FromSeconds(waitSeconds), Console.WriteLine, stop.Token, p.GetValue(sendsNaN), endpoint, p.GetValue(driftsReplica)).GetAwaiter().GetResult();
             }
             catch (TimeoutException e) { throw new RunEndedEarlyException(e.Message, ExitCodes.RunTimeFailure); }
             if (stop.Reason is { } reason) throw new RunEndedEarlyException($"{reason}; this worker left the cluster (the coordinator re-plans its shards).", stop.ExitCode);

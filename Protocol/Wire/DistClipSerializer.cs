@@ -42,6 +42,7 @@ public sealed class DistClipSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(ShardComputed)] = "shard-computed",
         [typeof(ClipDecided)] = "clip-decided",
         [typeof(ReplicaStateChunk)] = "replica-state-chunk",
+        [typeof(ReplicaHashReport)] = "replica-hash-report",
     };
 
     private static readonly string VersionSuffix = $".v{ProtocolVersion.Current}";

@@ -83,4 +83,31 @@ public sealed class ShardedClusterSpecs(ITestOutputHelper output) : IDisposable
         Assert.True(File.ReadAllBytes(At("plaintext.safetensors")).AsSpan().SequenceEqual(File.ReadAllBytes(At("run.safetensors"))),
             "the sharded TLS run differs from the plaintext central run");
     }
+
+    /// <summary>
+    /// A worker whose replica moves off the run's (a fault of its compute, injected): at the first replica check after it
+    /// drifted, its hash is outside the majority of the coordinator and the other two workers; it is named, removed
+    /// (exit 1, one line), its step planned again, and the others finish the run.
+    /// </summary>
+    [Fact]
+    public void Should_name_and_remove_a_worker_whose_replica_diverged_and_finish_with_the_others()
+    {
+        int port = LoopbackPorts.Free();
+        var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+        using var coordinator = CliProcess.StartWith(NoSharedMemory, ["coordinator", "--port", $"{port}", "--min-workers", "3", "--exchange", "sharded",
+            "--replica-check-every", "5", "--model", "lenet", "--train-samples", "600", "--global-batch", "48", "--steps", "40", "--log-every", "10", "--no-eval"]);
+        using var healthy = CliProcess.StartWith(NoSharedMemory, "worker", "--seed-nodes", seed, "--workers", "2");
+        using var drifting = CliProcess.StartWith(NoSharedMemory, "worker", "--seed-nodes", seed, "--fault-drift-replica");
+
+        var removed = drifting.Finish(Timeout);
+        output.WriteLine(removed.Stdout + removed.Stderr);
+        Assert.Equal(1, removed.ExitCode);
+        Assert.Contains("the coordinator removed this worker from the run: its replica diverged from the run's after 5 steps", removed.Stderr);
+        var run = coordinator.Finish(Timeout);
+        output.WriteLine(run.Stdout + run.Stderr);
+        Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        Assert.Contains("done: 40 steps", run.Stdout);
+        Assert.Matches(@"Removed worker [^ ]*/worker-0: its replica diverged from the run's after 5 steps \(the run's state, hash [0-9a-f]{16}, is held by: [^)]*coordinator", run.Stdout + run.Stderr);
+        Assert.Equal(0, healthy.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+    }
 }

@@ -43,6 +43,14 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         new JobOffer(new JobSpec(Spec, "fashion-mnist", 3, 5000, 256, DataChallenge: [4, 17, 4095])),
         new RegisterWorker("worker-2", Signature, "cpu", Compute: new ComputeFingerprint("cpu", 2, "0.107.0.0", "avx512", "MKL_CBWR=COMPATIBLE", null, "AuthenticAMD"),
             DataHash: "ab12", DataCount: 5000),
+        new JobOffer(new JobSpec(Spec, "fashion-mnist", 3, null, 256,
+            Sharded: new ReplicaSpec("adamw", 0.001, 0.0, false, 0.01, "step", 5, 100, 0.5, 1e-5, 900, "auto:90:inf", 0.999))),
+        new StepRanges(7, 12, 6, 1, [5, 5, 4], [new RangeOwner("/user/worker-0", null, 11), new RangeOwner("akka.tcp://distclip@10.0.0.2:4053/user/worker-0#7", "10.0.0.2:4060", -3)],
+            [21, 22], CheckReplica: true),
+        new ShardComputed(7, 12, 2, 4, 3.5, Finite: false),
+        new ClipDecided(7, 12, 1.5f, 0.25f, double.NaN),
+        new ReplicaStateChunk(6, 7, 9, 4, [1, 2, 3, 4, 5]),
+        new ReplicaHashReport(50, "00ff"),
     ];
 
     public static TheoryData<IWireMessage> Messages() => new(All);
@@ -76,6 +84,8 @@ public class SerializerSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.Hocon)
         GradientChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
         ParameterChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
         JoinChallenge c => $"challenge {Convert.ToHexString(c.Nonce)}",
+        StepRanges r => $"{r with { ShardSamples = [], Owners = [], AcceptTokens = [] }} {string.Join(',', r.ShardSamples)} {string.Join(',', r.Owners)} {string.Join(',', r.AcceptTokens)}",
+        ReplicaStateChunk c => $"{c with { Data = [] }} {Convert.ToHexString(c.Data)}",
         JoinProof p => $"proof {p.WorkerName} {Convert.ToHexString(p.Mac)}",
         _ => m.ToString()!,
     };
