@@ -5,7 +5,8 @@
 # the embedded run of the same job in the same image:
 #   1. undisturbed; then a worker started after the run completed (told it is over while the coordinator lingers:
 #      exit 0) and a worker without the join secret (refused: exit 2);
-#   2. a worker container killed (SIGKILL) mid-run: the survivor takes its shards;
+#   2. with the sharded exchange (the workers send each other their ranges, container to container), a worker container
+#      killed (SIGKILL) mid-run: the step is planned again over the survivor, which finishes the run;
 #   3. the coordinator container killed (SIGKILL) after a checkpoint, and a new one started on the same volume with
 #      --resume auto: the workers join it again by themselves and it finishes the run.
 # Prints one line per check; exits non-zero on the first that fails. Run by deploy/test-containers.sh (which installs
@@ -106,17 +107,17 @@ same_as_embedded undisturbed   # read once the coordinator has ended: its linger
 check "weights bit-identical to the embedded run of the same job (sha256 ${embedded:0:16}…)"
 remove_containers
 
-# 2. A worker container killed mid-run.
-coordinator worker-killed 0
+# 2. The sharded exchange, and a worker container killed mid-run.
+coordinator worker-killed 0 --exchange sharded
 workers
 wait_for_log coordinator "$steps_logged" 5
 "${podman[@]}" kill "$net-worker-b" >/dev/null
 expect_exit coordinator 0 "the coordinator that lost a worker"
 log_has coordinator "done: 1500 steps" || { logs coordinator >&2; fail "worker-killed: the run did not take every step"; }
-log_has coordinator "left during step|is unreachable|re-assigning" || { logs coordinator >&2; fail "worker-killed: the coordinator never saw the worker go (killed after the run?)"; }
+log_has coordinator "planning the step again over 1 worker" || { logs coordinator >&2; fail "worker-killed: the coordinator never saw the worker go (killed after the run?)"; }
 expect_exit worker-a 0 "the surviving worker"
 same_as_embedded worker-killed
-check "a worker container killed (SIGKILL) mid-run: the survivor finished it, weights bit-identical"
+check "the sharded exchange between worker containers, one killed (SIGKILL) mid-run: the step planned again, the survivor finished it, weights bit-identical"
 remove_containers
 
 # 3. The coordinator container killed after a checkpoint; a new one on the same volume resumes.
