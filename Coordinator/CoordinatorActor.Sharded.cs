@@ -22,6 +22,7 @@ public sealed partial class CoordinatorActor
     private readonly Dictionary<IActorRef, long> _replicaAtStep = [];   // the step each worker's replica is at, as far as this actor knows
     private (long Step, byte[] Bundle)? _stateBundle;                   // the master's state at a step, packed once for every worker behind
     private readonly ReplicaChecks _checks = new();
+    private readonly Dictionary<int, IActorRef> _movedShards = [];       // this step: shards given to another worker after a non-finite result
     private long _nextPlan = 1;
     private const int StateChunkBytes = Exchange.Chunks.Chunking.ChunkElements * sizeof(float);
 
@@ -95,14 +96,15 @@ public sealed partial class CoordinatorActor
     }
 
     /// <summary>Plans step <see cref="_step"/> (again, after a loss) over the active workers and asks them for its shards.</summary>
-    private void StartShardedStep()
+    /// <param name="deadline">How long the attempt may take (longer after one timed out); null: the current deadline.</param>
+    private void StartShardedStep(TimeSpan? deadline = null)
     {
         var workers = _roster.Active.ToList();
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
         if (workers.Count == 0)
         {
             _log.Warning("Step {0}: no workers left; waiting for one to join", _step);
-            Become(WaitingForAnyWorker);
+            Become(WaitingForWorkers);   // the step starts again once one is admitted
             return;
         }
         var step = new ShardedStepInFlight<IActorRef>(_step, _nextPlan++, _master.Version, shards, workers, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
@@ -115,22 +117,12 @@ public sealed partial class CoordinatorActor
         }
         for (int r = 0; r < shards.Length; r++)
         {
-            step.Assign(r, workers[r % workers.Count]);
-            workers[r % workers.Count].Tell(step.Request(r));
+            var worker = _movedShards.TryGetValue(r, out var moved) && workers.Contains(moved) ? moved : workers[r % workers.Count];
+            step.Assign(r, worker);
+            worker.Tell(step.Request(r));
         }
-        Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step, _deadline.Current), _deadline.Current);
-    }
-
-    /// <summary>No active worker is left in a sharded run: the step starts again once one is admitted.</summary>
-    private void WaitingForAnyWorker()
-    {
-        Receive<JoinRequest>(OnJoinRequest);
-        Receive<JoinProof>(OnJoinProof);
-        Receive<RegisterWorker>(r => OnRegister(r, stepping: false));
-        Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); });
-        Receive<WorkerNodeReachability>(r => OnReachability(r, null));
-        Receive<StopTraining>(stop => Finish(stop.Reason));
-        ReceiveAny(_ => { });
+        var after = deadline ?? _deadline.Current;
+        Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step, after), after);
     }
 
     /// <summary>The master's whole state, to a worker whose replica is not at the current step.</summary>
@@ -148,8 +140,43 @@ public sealed partial class CoordinatorActor
     private void OnShardComputed(ShardComputed report, ShardedStepInFlight<IActorRef> step)
     {
         if (step.Report(Sender, report) is { } rejection) { _log.Debug("Dropped a shard report from {0}: {1}", Sender.Path, rejection); return; }
-        if (!report.Finite) _log.Warning("Step {0}: shard {1} from {2} is not finite (the sharded exchange does not compute it again elsewhere)", report.Step, report.Shard, Sender.Path);
+        if (!report.Finite)
+        {
+            if (_faulty.Suspect(report.Shard, Sender) && ComputeAgainElsewhere(report, Sender, step)) return;
+            _faulty.Forgive(report.Shard);
+        }
+        else if (_faulty.Confirmed(report.Shard) is ({ } blamed, var count) && BlameSharded(blamed, report, count, step)) return;
         if (step.IsComplete) CompleteShardedStep(step);
+    }
+
+    /// <summary>
+    /// A shard whose result was not finite: the step is planned again with that shard on another worker (its owners have
+    /// added the bad ranges already). False when no other worker is there to ask.
+    /// </summary>
+    private bool ComputeAgainElsewhere(ShardComputed report, IActorRef sender, ShardedStepInFlight<IActorRef> step)
+    {
+        var others = _roster.Active.Where(w => !w.Equals(sender)).ToList();
+        if (others.Count == 0) return false;
+        var other = others[report.Shard % others.Count];
+        _log.Warning("Step {0}: shard {1} from {2} is not finite; computing it again on {3}", report.Step, report.Shard, sender.Path, other.Path);
+        _movedShards[report.Shard] = other;
+        Timers.Cancel(nameof(StepTimedOut));
+        StartShardedStep();
+        return true;
+    }
+
+    /// <summary>The worker whose non-finite result another's finite one replaced: named, counted; removed at the limit (true: the step was planned again).</summary>
+    private bool BlameSharded(IActorRef worker, ShardComputed report, int count, ShardedStepInFlight<IActorRef> step)
+    {
+        _log.Error("Worker {0} sent a non-finite result for shard {1} of step {2} that another worker computed finite ({3} of at most {4})",
+            worker.Path, report.Shard, report.Step, count, _plan.MaxBadShards);
+        if (!_faulty.Exhausted(count)) return false;
+        var reason = $"{count} shard results that were not finite where other workers' were (--max-bad-shards {_plan.MaxBadShards})";
+        _log.Error("Removed worker {0}: {1}", worker.Path, reason);
+        worker.Tell(new WorkerRefused(reason, Removed: true));
+        bool replanned = step.IsOwner(worker) && !step.IsComplete;
+        OnShardedWorkerLost(worker, step);
+        return replanned;
     }
 
     private void OnReducedRange(BulkArrival arrival, ShardedStepInFlight<IActorRef> step)
@@ -192,7 +219,7 @@ public sealed partial class CoordinatorActor
         _log.Warning("Step {0} (plan {1}) is not complete after {2:F1} s; planning it again", step.Step, step.Plan, timeout.After.TotalSeconds);
         foreach (var owner in step.Owners) _replicaAtStep.Remove(owner);   // one of them may be behind: every replica is sent again
         _roster.BeginStep();
-        StartShardedStep();
+        StartShardedStep(_deadline.Backoff(timeout.After));   // a step slower than the deadline must not be planned again for ever
     }
 
     /// <summary>A worker whose replica was not at the step's version: it gets the whole state, then the shard again.</summary>

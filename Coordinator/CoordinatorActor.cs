@@ -59,7 +59,10 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         WaitingForWorkers();
     }
 
-    /// <summary>Before the first step: admit workers until <see cref="CoordinatorPlan.MinWorkers"/> are in.</summary>
+    /// <summary>
+    /// Before the first step: admit workers until <see cref="CoordinatorPlan.MinWorkers"/> are in. In a sharded run that lost
+    /// every worker, until one is admitted (the step then starts again).
+    /// </summary>
     private void WaitingForWorkers()
     {
         Receive<JoinRequest>(OnJoinRequest);
@@ -216,7 +219,12 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         _roster.BeginStep();
         _faulty.BeginStep();
         _stepClock.Restart();
-        if (Sharded) { StartShardedStep(); return; }
+        if (Sharded)
+        {
+            _movedShards.Clear();
+            StartShardedStep();
+            return;
+        }
         var workers = _roster.Active;
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
         var step = new StepInFlight<IActorRef>(_step, _master.Version, shards, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));

@@ -225,7 +225,7 @@ public sealed partial class WorkerActor : ReceiveActor, IWithTimers
     private void OnComputeGradients(ComputeGradients request)
     {
         var replica = _replica!;
-        if (request.Version > _version && replica.Link.TryLoad(request.Version, replica.Flat)) _version = request.Version;
+        if (replica.Stepper is null && request.Version > _version && replica.Link.TryLoad(request.Version, replica.Flat)) _version = request.Version;
         if (MustWait(request) && (replica.Link.ParametersTravelApart || replica.Stepper is not null))
         {
             var key = KeyOf(request);

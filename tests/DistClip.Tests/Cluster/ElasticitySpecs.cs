@@ -124,11 +124,13 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
     /// healthy worker; after <c>--max-bad-shards</c> (3) it is removed (exit 1, one line). The run ends with the bits
     /// of the clean run: with fixed shards a recomputed shard is the one the faulty worker should have sent.
     /// </summary>
-    [Fact]
-    public void Should_recompute_the_shards_of_a_worker_that_sends_NaN_remove_it_and_end_bit_identical()
+    [Theory]
+    [InlineData("central")]
+    [InlineData("sharded")]
+    public void Should_recompute_the_shards_of_a_worker_that_sends_NaN_remove_it_and_end_bit_identical(string exchange)
     {
         int port = LoopbackPorts.Free();
-        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job,
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--exchange", exchange,
             "--save", At("run.safetensors"), "--metrics", At("metrics.jsonl")]);
         using var faulty = CliProcess.Start("worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", "--fault-send-nan");
         coordinator.WaitForOutput("admitted ", 1, Timeout);

@@ -18,17 +18,6 @@ namespace DistClip.Tests.Equivalence;
 /// </summary>
 public class ShardedExchangeSpecs
 {
-    public static TheoryData<string, string, string> Cases()
-    {
-        var cases = new TheoryData<string, string, string>();
-        foreach (var clip in new[] { "norm:0.1", "norm:0.3:1", "norm:0.05:inf", "value:0.005", "layer:0.05", "agc:0.02", "auto:50", "none" })
-            foreach (var optimizer in new[] { "sgd", "adam", "adamw" })
-                cases.Add("lenet", clip, optimizer);
-        cases.Add("resnet18_cifar", "norm:0.5", "sgd");
-        cases.Add("resnet18_cifar", "auto:50:inf", "adam");
-        return cases;
-    }
-
     private sealed class Departures : ITrainingObserver
     {
         public List<string> Left { get; } = [];
@@ -37,7 +26,7 @@ public class ShardedExchangeSpecs
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(ShardedStepSpecs.Cases), MemberType = typeof(ShardedStepSpecs))]
     public async Task Should_train_with_the_sharded_exchange_the_central_exchanges_bits(string model, string clipSpec, string optimizerName)
     {
         var data = model == "lenet" ? TestData.FashionMnist(200) : SyntheticClassification.Create("synthetic-bn", 48, 3, 32, 32, 10, 3);
