@@ -155,9 +155,7 @@ public sealed partial class CoordinatorActor
     /// </summary>
     private bool ComputeAgainElsewhere(ShardComputed report, IActorRef sender, ShardedStepInFlight<IActorRef> step)
     {
-        var others = _roster.Active.Where(w => !w.Equals(sender)).ToList();
-        if (others.Count == 0) return false;
-        var other = others[report.Shard % others.Count];
+        if (SecondOpinionFor(report.Shard, sender) is not { } other) return false;
         _log.Warning("Step {0}: shard {1} from {2} is not finite; computing it again on {3}", report.Step, report.Shard, sender.Path, other.Path);
         _movedShards[report.Shard] = other;
         Timers.Cancel(nameof(StepTimedOut));

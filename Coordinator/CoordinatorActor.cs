@@ -273,12 +273,17 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         if (step.IsComplete) CompleteStep(step);
     }
 
+    /// <summary>The active worker other than <paramref name="sender"/> that computes <paramref name="shard"/> again (either exchange); null when there is none.</summary>
+    private IActorRef? SecondOpinionFor(int shard, IActorRef sender)
+    {
+        var others = _roster.Active.Where(w => !w.Equals(sender)).ToList();
+        return others.Count == 0 ? null : others[shard % others.Count];
+    }
+
     /// <summary>Asks another active worker for a shard whose result was not finite; false when there is none.</summary>
     private bool RecomputeElsewhere(ShardSum result, IActorRef sender, StepInFlight<IActorRef> step)
     {
-        var others = _roster.Active.Where(w => !w.Equals(sender)).ToList();
-        if (others.Count == 0) return false;
-        var other = others[result.Shard % others.Count];
+        if (SecondOpinionFor(result.Shard, sender) is not { } other) return false;
         _log.Warning("Step {0}: shard {1} from {2} is not finite; computing it again on {3}", result.Step, result.Shard, sender.Path, other.Path);
         Send(step, result.Shard, other);
         return true;
