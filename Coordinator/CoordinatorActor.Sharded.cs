@@ -31,7 +31,7 @@ public sealed partial class CoordinatorActor
     /// <summary>A sharded step in flight: <paramref name="step"/> is its current attempt.</summary>
     private void SteppingSharded(ShardedStepInFlight<IActorRef> step)
     {
-        Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinRequest>(j => OnJoinRequest(j, w => OnShardedWorkerLost(w, step)));
         Receive<JoinProof>(OnJoinProof);
         Receive<RegisterWorker>(r => OnRegister(r, stepping: true));
         Receive<ShardComputed>(r => OnShardComputed(r, step));
@@ -131,6 +131,7 @@ public sealed partial class CoordinatorActor
         if (_stateBundle is not { } cached || cached.Step != _step) _stateBundle = cached = (_step, _master.StateBundle());
         var bundle = cached.Bundle;
         if (worker.Path.Address.HasLocalScope) worker.Tell(new ReplicaStateChunk(_master.Version, _step, bundle.Length, 0, bundle));
+        else if (_links.SendState(worker, bundle, _step, _master.Version, (int)_master.ExchangeLength)) { }   // not through Akka.Remote: its heartbeats would wait behind it
         else
             for (int offset = 0; offset < Math.Max(1, bundle.Length); offset += StateChunkBytes)
                 worker.Tell(new ReplicaStateChunk(_master.Version, _step, bundle.Length, offset, bundle.AsSpan(offset, Math.Min(StateChunkBytes, bundle.Length - offset)).ToArray()));

@@ -65,7 +65,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     /// </summary>
     private void WaitingForWorkers()
     {
-        Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinRequest>(j => OnJoinRequest(j, w => OnWorkerLost(w, null)));
         Receive<JoinProof>(OnJoinProof);
         Receive<RegisterWorker>(r => OnRegister(r, stepping: false));
         Receive<Terminated>(t => { _unreachable.Remove(t.ActorRef); OnWorkerLost(t.ActorRef, null); });
@@ -76,7 +76,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     /// <summary>Training, one state per step: <paramref name="step"/> is in flight (from the first step to the last there always is one).</summary>
     private void Stepping(StepInFlight<IActorRef> step)
     {
-        Receive<JoinRequest>(OnJoinRequest);
+        Receive<JoinRequest>(j => OnJoinRequest(j, w => OnWorkerLost(w, step)));
         Receive<JoinProof>(OnJoinProof);
         Receive<RegisterWorker>(r => OnRegister(r, stepping: true, step));
         Receive<IDataPlaneMessage>(t => OnGradientTransfer(t, step));
@@ -120,8 +120,15 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         _done.TrySetException(new TrainingStoppedException(Summary(null), new InvalidOperationException($"The coordinator stopped at step {_step} of {_plan.TotalSteps}.")));
     }
 
-    private void OnJoinRequest(JoinRequest join)
+    /// <param name="lost">How this state lets a worker go: a worker asks to join only without a replica, so an admitted one that asks again has left the job.</param>
+    private void OnJoinRequest(JoinRequest join, Action<IActorRef> lost)
     {
+        _unreachable.Remove(Sender);   // back, and joining: what it was told while given up on has reached it
+        if (_roster.Contains(Sender))
+        {
+            _log.Warning("Worker {0} asked to join again: it dropped its replica, and leaves the job until it is admitted anew", Sender.Path);
+            lost(Sender);
+        }
         if (join.Protocol != ProtocolVersion.Current)
         {
             var reason = $"protocol mismatch: worker {join.WorkerName} speaks DistClip protocol v{join.Protocol}, the coordinator v{ProtocolVersion.Current}";
@@ -369,14 +376,14 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
                 _log.Warning("Worker {0} is unreachable; its shards go to the others", worker.Path);
                 _unreachable.Add(worker);
                 OnWorkerLost(worker, step);
-                worker.Tell(new TrainingFinished(_step));   // should it be alive after all, it joins again
+                worker.Tell(new TrainingFinished(_step, GivenUp: true));   // should it be alive after all, it joins again
             }
             return lost;
         }
         foreach (var worker in _unreachable.Where(w => w.Path.Address.Equals(node.Node)).ToList())
         {
             _unreachable.Remove(worker);
-            worker.Tell(new TrainingFinished(_step));
+            worker.Tell(new TrainingFinished(_step, GivenUp: true));
         }
         return [];
     }

@@ -66,6 +66,9 @@ public sealed class CoordinatorLink : IDisposable
     /// <summary>Where the coordinator's bulk channel listens and this worker's token on it; null inside one process.</summary>
     public (string Endpoint, long Token)? CoordinatorBulk => _bulk is not null && _offer.BulkEndpoint is { } e ? (e, _offer.BulkToken) : null;
 
+    /// <summary>Whether a frame on this worker's bulk channel is its coordinator's: under the token of its offer.</summary>
+    public bool IsFromCoordinator(BulkMessage frame) => _bulk is not null && frame.Token == _offer.BulkToken;
+
     /// <summary>For <see cref="RegisterWorker.SharedMemoryPath"/>.</summary>
     public string? SharedMemoryPath => _shared?.GradientsPath;
 

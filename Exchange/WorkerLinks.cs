@@ -99,6 +99,24 @@ public sealed class WorkerLinks : IDisposable
     }
 
     /// <summary>
+    /// The sharded exchange's whole state (<paramref name="bundle"/>, after <paramref name="steps"/> steps at
+    /// <paramref name="version"/>) to a worker over its bulk channel, under its token (<see cref="Bulk.StatePieces"/>);
+    /// false when it has no bulk endpoint or the send failed (the caller then sends it through Akka).
+    /// </summary>
+    public bool SendState(IActorRef worker, byte[] bundle, long steps, long version, int exchangeLength)
+    {
+        if (_bulk is null || !_links.TryGetValue(worker, out var link) || link.PeerEndpoint is not { } endpoint) return false;
+        foreach (var piece in Bulk.StatePieces.Of(bundle, steps, version, exchangeLength))
+            if (!_bulk.TrySend(endpoint, piece with { Token = link.BulkToken }, out var failure))
+            {
+                _warn($"Bulk channel to {worker.Path} at {endpoint} failed ({failure}); sending the state through Akka instead");
+                return false;
+            }
+        _traffic?.Sent(link.Worker, LinkKind.BulkChannel, bundle.Length);
+        return true;
+    }
+
+    /// <summary>
     /// The parameters of <paramref name="version"/> to every worker given. Shared memory is written once for
     /// all workers on this host, with no message: the next step's request names the version, and a worker
     /// loads it from the segment then (the segment holds the master's version whenever a request is out).

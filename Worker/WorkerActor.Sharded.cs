@@ -164,6 +164,18 @@ public sealed partial class WorkerActor
         replica.Flat.WriteValues(values);
     }
 
+    /// <summary>A piece of the whole state on the bulk channel (<see cref="StatePieces"/>): taken only under the coordinator's token.</summary>
+    private void OnStatePiece(BulkArrival arrival)
+    {
+        var m = arrival.Message;
+        var link = _replica!.Link;
+        string? rejection = link.IsFromCoordinator(m) ? null : "not under its coordinator's token";
+        var piece = rejection is null ? StatePieces.Read(m, (int)_replica.Flat.ExchangeLength, out rejection) : null;
+        link.Bulk?.Buffers.Return(m.Values);
+        if (piece is not var (offset, total, data)) { _log.Warning("Worker {0} dropped a piece of the state: {1}", _settings.Name, rejection); return; }
+        OnStateChunk(new ReplicaStateChunk(m.Version, m.Step, total, offset, data));
+    }
+
     private void OnStateChunk(ReplicaStateChunk chunk)
     {
         if (_replica?.Stepper is null) return;

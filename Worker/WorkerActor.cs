@@ -97,7 +97,8 @@ public sealed partial class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerRefused>(r => _challenger is null || Sender.Equals(_challenger), OnRefused);
         // The answer to a request to join when the coordinator's last job has completed (JobHost, NoMoreJobs); with a join
         // secret, believed only from the coordinator that challenged this worker and proved the secret in turn.
-        Receive<TrainingFinished>(f => f.StoppedBecause is null, OnRunOver);
+        Receive<TrainingFinished>(f => f.StoppedBecause is null && !f.GivenUp, OnRunOver);
+        Receive<TrainingFinished>(f => f.GivenUp, _ => { });   // given up on while it was gone: it is joining again already
         Receive<ComputeGradients>(r => Sender.Tell(new ShardRefused(r.Step, r.Shard, $"{_settings.Name} has no replica yet")));
         Receive<IDataPlaneMessage>(_ => { });  // a late transfer of the job that ended
     }
@@ -110,6 +111,7 @@ public sealed partial class WorkerActor : ReceiveActor, IWithTimers
     private void Serving()
     {
         Receive<BulkArrival>(m => m.Message.Kind is Exchange.Bulk.BulkKind.ShardRange or Exchange.Bulk.BulkKind.ReducedRange, OnPeerRange);
+        Receive<BulkArrival>(m => m.Message.Kind == Exchange.Bulk.BulkKind.State, OnStatePiece);
         Receive<BulkArrival>(m => Load(m));
         Receive<ParametersOverdue>(OnParametersOverdue);
         Receive<object>(_ => !Sender.Equals(_jobCoordinator), m => _log.Warning("Worker {0} ignored {1} from {2}: not its coordinator", _settings.Name, m.GetType().Name, Sender.Path));

@@ -86,7 +86,7 @@ public static class BulkFrame
         if (!h[..3].SequenceEqual(Magic.AsSpan(0, 3))) throw new InvalidDataException("Not a DistClip bulk frame (bad magic).");
         if (h[3] != Magic[3]) throw new InvalidDataException($"Bulk frame of DistClip protocol v{h[3]}; this node speaks v{ProtocolVersion.Current}.");
         var kind = (BulkKind)h[4];
-        if (kind is not (BulkKind.Gradients or BulkKind.Parameters or BulkKind.ShardRange or BulkKind.ReducedRange)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
+        if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown bulk frame kind {h[4]}.");
         if (acceptsToken is not null && !acceptsToken(BinaryPrimitives.ReadInt64LittleEndian(h[5..])))
             throw new InvalidDataException("A bulk frame under a token this end does not accept (of another run, of a worker no longer admitted, or not the one its connection is bound to).");
         int count = BinaryPrimitives.ReadInt32LittleEndian(h[45..]);

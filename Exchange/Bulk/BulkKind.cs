@@ -14,4 +14,9 @@ public enum BulkKind : byte
     ShardRange = 3,
     /// <summary>The sharded exchange: one range of the reduced (mean, not yet clipped) gradient, its owner → every other worker and the coordinator.</summary>
     ReducedRange = 4,
+    /// <summary>
+    /// The sharded exchange: one piece of the whole training state (<c>StateBundle</c>'s bytes), coordinator → a worker whose
+    /// replica is not at the step (<see cref="StatePieces"/>): what would clog Akka.Remote's connection, and its heartbeats.
+    /// </summary>
+    State = 5,
 }

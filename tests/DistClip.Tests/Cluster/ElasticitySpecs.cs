@@ -59,6 +59,33 @@ public sealed class ElasticitySpecs(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, survivor.Finish(TimeSpan.FromSeconds(60)).ExitCode);
     }
 
+    /// <summary>
+    /// A worker process frozen with SIGSTOP keeps its connections open and answers nothing: the failure detector gives
+    /// up on its node, its shards (sharded: its ranges too) go to the survivor, and once continued it is told the job
+    /// ended for it and joins again.
+    /// </summary>
+    [Theory]
+    [InlineData("central")]
+    [InlineData("sharded")]
+    public void Should_end_bit_identical_when_a_worker_process_is_stopped_and_continued(string exchange)
+    {
+        int port = LoopbackPorts.Free();
+        using var coordinator = CliProcess.Start(["coordinator", "--port", $"{port}", "--min-workers", "2", .. Job, "--exchange", exchange, "--save", At("run.safetensors")]);
+        using var survivor = Worker(port);
+        using var frozen = Worker(port);
+        coordinator.WaitForOutput("step ", TestSeed.Random(output).Next(2, 6), Timeout);
+        frozen.Signal("STOP");
+        coordinator.WaitForOutput("is unreachable; its shards go to the others", 1, Timeout);
+        frozen.Signal("CONT");
+        coordinator.WaitForOutput("admitted ", 3, Timeout);   // the continued worker, admitted anew (should the detector flap, more than once)
+
+        var run = coordinator.Finish(Timeout);
+        AssertFinishedBitIdentical(run, At("run.safetensors"));
+        Assert.Equal(0, survivor.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        var continued = frozen.Finish(TimeSpan.FromSeconds(60));
+        Assert.True(continued.ExitCode == 0, $"the continued worker's exit {continued.ExitCode}\n{continued.Stdout}\n{continued.Stderr}");
+    }
+
     [Theory]
     [InlineData("central")]
     [InlineData("sharded")]

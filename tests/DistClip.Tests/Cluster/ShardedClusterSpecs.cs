@@ -46,6 +46,72 @@ public sealed class ShardedClusterSpecs(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
+    /// Every clip policy with one optimizer, as worker processes over TCP: a cluster sweep (one set of worker processes,
+    /// job after job) with the sharded exchange, three workers in two processes, four uneven shards, a moving average;
+    /// each spec's weights must be the embedded central sweep's bit for bit. (Batch norm over TCP: the next spec.)
+    /// </summary>
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("adam")]
+    [InlineData("adamw")]
+    public void Should_train_every_clip_policy_sharded_over_TCP_to_the_embedded_central_bits(string optimizer)
+    {
+        const string clips = "norm:0.1,norm:0.3:1,norm:0.05:inf,value:0.005,layer:0.05,agc:0.02,auto:50,none";
+        string[] job = ["--clips", clips, "--model", "lenet", "--train-samples", "300", "--global-batch", "23", "--shards", "4", "--steps", "6", "--seed", "4",
+            "--optimizer", optimizer, "--lr", optimizer == "sgd" ? "0.05" : "0.01", "--momentum", optimizer == "sgd" ? "0.9" : "0", "--weight-decay", "0.01",
+            "--ema", "0.9", "--no-eval"];
+        int port = LoopbackPorts.Free();
+        var seed = $"akka.tcp://distclip@127.0.0.1:{port}";
+        string sharded = Path.Combine(_dir, "sharded"), central = Path.Combine(_dir, "central");
+
+        using (var sweep = CliProcess.StartWith(NoSharedMemory, ["sweep", "--cluster", "--port", $"{port}", "--min-workers", "3", "--exchange", "sharded", .. job, "--out", sharded]))
+        using (var twoWorkers = CliProcess.StartWith(NoSharedMemory, "worker", "--seed-nodes", seed, "--workers", "2"))
+        using (var oneWorker = CliProcess.StartWith(NoSharedMemory, "worker", "--seed-nodes", seed))
+        {
+            var run = sweep.Finish(Timeout);
+            output.WriteLine(run.Stdout);
+            Assert.True(run.ExitCode == 0, $"sweep exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+            Assert.Equal(0, twoWorkers.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+            Assert.Equal(0, oneWorker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        }
+        var reference = CliProcess.Run(Timeout, ["sweep", "--workers", "3", .. job, "--out", central]);
+        Assert.True(reference.ExitCode == 0, $"central sweep exit {reference.ExitCode}\n{reference.Stderr}");
+
+        var runs = Directory.GetDirectories(central).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(8, runs.Count);
+        Assert.Equal(runs, Directory.GetDirectories(sharded).Select(Path.GetFileName).Order());
+        foreach (var name in runs)
+            foreach (var weights in new[] { "weights.safetensors", "weights.ema.safetensors" })
+                Assert.True(File.ReadAllBytes(Path.Combine(central, name!, weights)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(sharded, name!, weights))),
+                    $"{name} ({optimizer}): the sharded cluster's {weights} is not the embedded central trainer's");
+    }
+
+    /// <summary>
+    /// A model with batch norm over TCP: the running statistics travel in the exchange vector's ranges beside the
+    /// gradients and every replica must end with the central master's, as must the weights and the moving average.
+    /// </summary>
+    [Fact]
+    public void Should_train_a_batch_norm_model_sharded_over_TCP_to_the_embedded_central_bits()
+    {
+        string[] job = ["--model", "resnet18_cifar", "--dataset", "synthetic", "--train-samples", "46", "--global-batch", "23", "--shards", "4", "--steps", "3",
+            "--seed", "4", "--clip", "auto:50:inf", "--optimizer", "adam", "--lr", "0.01", "--ema", "0.9", "--no-eval"];
+        int port = LoopbackPorts.Free();
+        string At(string name) => Path.Combine(_dir, name);
+        using (var coordinator = CliProcess.StartWith(NoSharedMemory, ["coordinator", "--port", $"{port}", "--min-workers", "3", "--exchange", "sharded", .. job, "--save", At("sharded.safetensors")]))
+        using (var workers = CliProcess.StartWith(NoSharedMemory, "worker", "--seed-nodes", $"akka.tcp://distclip@127.0.0.1:{port}", "--workers", "3"))
+        {
+            var run = coordinator.Finish(Timeout);
+            output.WriteLine(run.Stdout);
+            Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+            Assert.Equal(0, workers.Finish(TimeSpan.FromSeconds(60)).ExitCode);
+        }
+        var reference = CliProcess.Run(Timeout, ["train", "--workers", "3", .. job, "--save", At("central.safetensors")]);
+        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        foreach (var (a, b) in new[] { ("central.safetensors", "sharded.safetensors"), ("central.ema.safetensors", "sharded.ema.safetensors") })
+            Assert.True(File.ReadAllBytes(At(a)).AsSpan().SequenceEqual(File.ReadAllBytes(At(b))), $"{b} is not {a}");
+    }
+
+    /// <summary>
     /// The sharded exchange under <c>--tls</c> and the join secret: the workers' connections to each other are mutual TLS
     /// with the cluster's certificates (a worker's bulk port refuses a TLS client without one, as the coordinator's does)
     /// and carry frames only under the pair tokens the coordinator issued; the run ends with the plaintext central bits.
