@@ -1,9 +1,9 @@
 #!/bin/bash
 # Measures what failures cost a cluster run on loopback (docs/BENCHMARKS.md, "Failures and checkpoints"):
-#   1. the longest step around a kill -9 of one of two worker processes,
+#   1. the longest step around a kill -9 or a SIGSTOP of one of two worker processes, with either exchange,
 #   2. the time from restarting a killed coordinator (--resume auto) to its first step,
 #   3. checkpoint write time and size for cnn and resnet18, and their share of training time at the default interval.
-# Usage: scripts/bench/failures.sh   (builds nothing: run ./distclip once first). Takes ~3 minutes on 2 cores.
+# Usage: scripts/bench/failures.sh   (builds nothing: run ./distclip once first). Takes ~5 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
@@ -13,21 +13,26 @@ port=4731
 seed="akka.tcp://distclip@127.0.0.1:$port"
 wait_for() { for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for '$2' in $1" >&2; return 1; }
 
-echo "== 1. kill -9 of one of two worker processes"
-./distclip coordinator --port $port --min-workers 2 "${job[@]}" --steps 1500 --metrics "$out/steps.jsonl" > "$out/c.log" 2>&1 &
-./distclip worker --seed-nodes "$seed" > "$out/w1.log" 2>&1 &
-./distclip worker --seed-nodes "$seed" > "$out/w2.log" 2>&1 &
-wait_for "$out/c.log" "step    500"
-kill -9 "$(pgrep -f 'distclip.dll worker' | tail -1)"
-wait_for "$out/c.log" "^done"
-python3 - "$out/steps.jsonl" <<'PY'
+echo "== 1. one of two worker processes killed (kill -9) or frozen (SIGSTOP, SIGCONT once it is given up on), each exchange"
+lost_worker() {   # $1 exchange, $2 KILL or STOP
+  ./distclip coordinator --port $port --min-workers 2 "${job[@]}" --steps 1500 --exchange "$1" --metrics "$out/steps.jsonl" > "$out/c.log" 2>&1 &
+  ./distclip worker --seed-nodes "$seed" > "$out/w1.log" 2>&1 &
+  ./distclip worker --seed-nodes "$seed" > "$out/w2.log" 2>&1 &
+  wait_for "$out/c.log" "step    500"
+  local victim; victim=$(pgrep -f 'distclip.dll worker' | tail -1)
+  kill -"$2" "$victim"
+  if [ "$2" = STOP ]; then wait_for "$out/c.log" "is unreachable"; kill -CONT "$victim"; fi
+  wait_for "$out/c.log" "^done"
+  python3 - "$out/steps.jsonl" "$1" "$2" <<'PY'
 import json, sys
 steps = [json.loads(l) for l in open(sys.argv[1])]
 seconds = sorted(s["seconds"] for s in steps)
 longest = max(steps, key=lambda s: s["seconds"])
-print(f"longest step {longest['step']}: {longest['seconds']:.2f} s; median step {seconds[len(seconds)//2]*1000:.1f} ms")
+print(f"{sys.argv[2]}, SIG{sys.argv[3]}: longest step {longest['step']}: {longest['seconds']:.2f} s; median step {seconds[len(seconds)//2]*1000:.1f} ms")
 PY
-sleep 3
+  sleep 3; pkill -f "distclip.dll worker" || true; sleep 1
+}
+for exchange in central sharded; do for signal in KILL STOP; do lost_worker $exchange $signal; done; done
 
 echo "== 2. kill -9 of the coordinator, restart with --resume auto"
 coordinator=(./distclip coordinator --port $port --min-workers 2 "${job[@]}" --steps 3000 --run-dir "$out/run" --checkpoint-every 200 --resume auto)
