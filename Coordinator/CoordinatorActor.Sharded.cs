@@ -131,8 +131,7 @@ public sealed partial class CoordinatorActor
         if (_stateBundle is not { } cached || cached.Step != _step) _stateBundle = cached = (_step, _master.StateBundle());
         var bundle = cached.Bundle;
         if (worker.Path.Address.HasLocalScope) worker.Tell(new ReplicaStateChunk(_master.Version, _step, bundle.Length, 0, bundle));
-        else if (_links.SendState(worker, bundle, _step, _master.Version, (int)_master.ExchangeLength)) { }   // not through Akka.Remote: its heartbeats would wait behind it
-        else
+        else if (!_links.SendState(worker, bundle, _step, _master.Version, (int)_master.ExchangeLength))   // the bulk channel first: Akka.Remote's heartbeats would wait behind the state
             for (int offset = 0; offset < Math.Max(1, bundle.Length); offset += StateChunkBytes)
                 worker.Tell(new ReplicaStateChunk(_master.Version, _step, bundle.Length, offset, bundle.AsSpan(offset, Math.Min(StateChunkBytes, bundle.Length - offset)).ToArray()));
         _replicaAtStep[worker] = _step;
