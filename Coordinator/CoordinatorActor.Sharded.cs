@@ -97,7 +97,8 @@ public sealed partial class CoordinatorActor
 
     /// <summary>Plans step <see cref="_step"/> (again, after a loss) over the active workers and asks them for its shards.</summary>
     /// <param name="deadline">How long the attempt may take (longer after one timed out); null: the current deadline.</param>
-    private void StartShardedStep(TimeSpan? deadline = null)
+    /// <param name="version">The parameter version the step starts from; null: the master's (one step behind it when the step is planned ahead).</param>
+    private void StartShardedStep(TimeSpan? deadline = null, long? version = null)
     {
         var workers = _roster.Active.ToList();
         var shards = ShardPlan.Split(_batches.GlobalBatch(_step), _plan.ShardCount);
@@ -107,7 +108,7 @@ public sealed partial class CoordinatorActor
             Become(WaitingForWorkers);   // the step starts again once one is admitted
             return;
         }
-        var step = new ShardedStepInFlight<IActorRef>(_step, _nextPlan++, _master.Version, shards, workers, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
+        var step = new ShardedStepInFlight<IActorRef>(_step, _nextPlan++, version ?? _master.Version, shards, workers, _reductionBuffer, (int)(_step / _batches.StepsPerEpoch));
         Become(() => SteppingSharded(step));
         var samples = shards.Select(s => s.Length).ToArray();
         foreach (var worker in workers)
@@ -194,11 +195,38 @@ public sealed partial class CoordinatorActor
             return;
         }
         var decided = new ClipDecided(step.Step, step.Plan, decision.PreClipNorm, decision.Coefficient, decision.Threshold);
-        foreach (var owner in step.Owners) owner.Tell(decided);
+        foreach (var owner in step.Owners)
+        {
+            owner.Tell(decided);
+            _replicaAtStep[owner] = step.Step + 1;
+        }
+        var timing = TimingOfThisStep();
+        _step++;
+        bool plannedAhead = PlanNextAhead(step, decision);
+        if (StepOwnReplica(step, decision, timing) && !plannedAhead) StartStep();
+    }
+
+    /// <summary>This actor's replica takes the step the workers were told (<paramref name="decision"/>), and the step is recorded; false when the run ended there.</summary>
+    private bool StepOwnReplica(ShardedStepInFlight<IActorRef> step, ClipDecision decision, StepTiming timing)
+    {
         var outcome = _master.Step(decision, step.Reduced);
-        foreach (var owner in step.Owners) _replicaAtStep[owner] = step.Step + 1;
         if (ChecksReplicaAfter(step.Step)) _checks.Expect(step.Step + 1, _master.Hash(), step.Owners.Select(NameOf).OfType<string>());
-        StepDone(step.Step, step.SampleCount, step.LossSum, step.Shards.Length, outcome);
+        return Record(step.Step, step.SampleCount, step.LossSum, step.Shards.Length, outcome, timing);
+    }
+
+    /// <summary>
+    /// Plans step <see cref="_step"/> before this actor steps its own replica by <paramref name="decision"/> (its version
+    /// after the decision is known), so that the workers, which step theirs on the decision, find the next step waiting
+    /// while this replica steps: it is off the critical path. Only when
+    /// every admitted worker took part in <paramref name="done"/> (a worker whose replica is behind gets this replica's
+    /// whole state, which needs it stepped) and a next step is to come. False when the step is left to <see cref="StartStep"/>.
+    /// </summary>
+    private bool PlanNextAhead(ShardedStepInFlight<IActorRef> done, ClipDecision decision)
+    {
+        if (_step >= _plan.TotalSteps || !_roster.All.Any() || !_roster.All.All(done.IsOwner)) return false;
+        BeginStepBoundary();
+        StartShardedStep(version: _master.Version + (decision.NormIsFinite ? 1 : 0));
+        return true;
     }
 
     /// <summary>A worker of the plan was lost before the step was complete: the step is planned again among the others.</summary>

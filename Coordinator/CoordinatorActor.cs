@@ -97,7 +97,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         TaskCompletionSource<TrainingSummary> done, ExchangeSettings? exchange = null, ICheckpointWriter? checkpoints = null, JoinSecret? secret = null) =>
         Akka.Actor.Props.Create(() => new CoordinatorActor(job, master, batches, plan, observer, done, exchange, checkpoints, secret));
 
-    /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets the pinned thread's intra-op threads.</summary>
+    /// <summary>Run on <see cref="AkkaDefaults.CoordinatorDispatcher"/>, this sets its own thread's intra-op threads.</summary>
     protected override void PreStart()
     {
         TorchSharp.torch.set_num_threads(_plan.IntraOpThreads);
@@ -223,12 +223,9 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private void StartStep()
     {
         if (_step >= _plan.TotalSteps) { Finish(); return; }
-        _roster.BeginStep();
-        _faulty.BeginStep();
-        _stepClock.Restart();
+        BeginStepBoundary();
         if (Sharded)
         {
-            _movedShards.Clear();
             StartShardedStep();
             return;
         }
@@ -239,6 +236,15 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         if (workers.Count == 0) _log.Warning("Step {0}: no workers left; waiting for one to join", _step);
         else for (int r = 0; r < shards.Length; r++) Send(step, r, workers[r % workers.Count]);
         Timers.StartSingleTimer(nameof(StepTimedOut), new StepTimedOut(_step, _deadline.Current), _deadline.Current);
+    }
+
+    /// <summary>A step boundary: the workers admitted during the last step become active, the step's counts and clock start.</summary>
+    private void BeginStepBoundary()
+    {
+        _roster.BeginStep();
+        _faulty.BeginStep();
+        _movedShards.Clear();
+        _stepClock.Restart();
     }
 
     private void OnStepTimedOut(StepTimedOut timeout, StepInFlight<IActorRef> step)
@@ -331,25 +337,40 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
-    /// <summary>The master has stepped (or skipped) step <paramref name="stepNumber"/>: the parameters out (central), the counts, the report, the checkpoint, the next step.</summary>
+    /// <summary>How a step went, taken when it was decided: seconds from its planning, faulty shards confirmed in it.</summary>
+    private readonly record struct StepTiming(double Seconds, int FaultyShards);
+
+    private StepTiming TimingOfThisStep() => new(_stepClock.Elapsed.TotalSeconds, _faulty.ThisStep);
+
+    /// <summary>The master has stepped (or skipped) step <paramref name="stepNumber"/>: it is recorded, then the next step starts.</summary>
     private void StepDone(long stepNumber, long samples, double lossSum, int shards, StepOutcome outcome)
+    {
+        var timing = TimingOfThisStep();
+        _step++;
+        if (Record(stepNumber, samples, lossSum, shards, outcome, timing)) StartStep();
+    }
+
+    /// <summary>
+    /// Step <paramref name="stepNumber"/> is done (<see cref="_step"/> counts it already): the parameters out (central), the
+    /// counts, the report, the checkpoint. False when the run ended here (the checkpoint could not be written).
+    /// </summary>
+    private bool Record(long stepNumber, long samples, double lossSum, int shards, StepOutcome outcome, StepTiming timing)
     {
         _samples += samples;
         if (outcome.Skipped) { _skipped++; _log.Warning("Skipped step {0}: global gradient norm is {1}", stepNumber, outcome.GradNorm); }
         if (outcome.Clipped) _clipped++;
         if (!outcome.Skipped && !Sharded) _links.Broadcast(_roster.All, _master.Version, _master.CopyValuesTo);
-        _deadline.StepTook(_stepClock.Elapsed.TotalSeconds);
+        _deadline.StepTook(timing.Seconds);
         _observer.OnStep(new StepReport(stepNumber, (int)(stepNumber / _batches.StepsPerEpoch), lossSum / samples,
-            (int)samples, shards, outcome, _stepClock.Elapsed.TotalSeconds, _faulty.ThisStep));
-        _step++;
+            (int)samples, shards, outcome, timing.Seconds, timing.FaultyShards));
         try { _checkpoints?.OnStepCompleted(Counters, _master); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Error("The checkpoint after step {0} could not be written: {1}", _step, e.Message);
             Finish($"the checkpoint after step {_step} could not be written ({e.Message})", checkpoint: false);
-            return;
+            return false;
         }
-        StartStep();
+        return true;
     }
 
     private void OnShardRefused(ShardRefused refused, StepInFlight<IActorRef> step)

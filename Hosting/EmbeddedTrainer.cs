@@ -12,7 +12,7 @@ namespace DistClip.Hosting;
 /// <summary>
 /// The embedded deployment: coordinator and workers as actors of one ActorSystem, messages passed by
 /// reference. Each worker gets a device (<c>cuda:i</c> round-robin over visible GPUs, or <c>cpu</c>)
-/// and a pinned thread.
+/// and a thread of its own.
 /// </summary>
 public static class EmbeddedTrainer
 {

@@ -45,12 +45,13 @@ public static class AkkaDefaults
           }
         }
         distclip {
-          # Tensor work blocks a thread for the whole forward/backward pass: one OS thread per worker.
+          # Tensor work blocks a thread for the whole forward/backward pass: one OS thread per worker, which sleeps
+          # without spinning when it has nothing to do (OwnThreadDispatcher.cs).
           worker-dispatcher {
-            type = PinnedDispatcher
+            type = "DistClip.Protocol.OwnThreadDispatcherConfigurator, DistClip.Protocol"
           }
           coordinator-dispatcher {
-            type = PinnedDispatcher
+            type = "DistClip.Protocol.OwnThreadDispatcherConfigurator, DistClip.Protocol"
           }
         }
         """;

@@ -20,7 +20,7 @@ namespace DistClip.Worker;
 /// asks to join the next one. Parameters that travel on the bulk channel may arrive just after the request that needs
 /// them (the request comes through Akka.Remote): such a request waits for them, up to <see cref="ParametersGrace"/>.
 /// How parameters and gradients travel is the link's business
-/// (<see cref="CoordinatorLink"/>). Run it on a pinned dispatcher: the tensor work blocks its thread.
+/// (<see cref="CoordinatorLink"/>). Run it on <see cref="AkkaDefaults.WorkerDispatcher"/>: the tensor work blocks its thread.
 /// </summary>
 public sealed partial class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -77,7 +77,7 @@ public sealed partial class WorkerActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        // Intra-op threads are per OS thread (OpenMP); the pinned dispatcher gives this actor its own.
+        // Intra-op threads are per OS thread (OpenMP); its dispatcher gives this actor its own.
         if (_settings.Cpus is { } cpus) CpuAffinity.PinCurrentThread(cpus);  // before OpenMP starts threads: they inherit it
         set_num_threads(_settings.Threads);
         AskToJoin();
