@@ -50,7 +50,7 @@ public class OwnThreadDispatcherSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
     }
 
     /// <summary>
-    /// An idle actor thread that shares its CPU with a busy one must leave that CPU once per message, not again and again:
+    /// An idle actor thread that shares its CPU with a busy one must leave that CPU about once per message (here: once), not again and again (here: ~7 times):
     /// Akka's pinned dispatcher yields ~100 times before it blocks, and each yield switched a computing worker off its core
     /// (docs/BENCHMARKS.md, "Where an embedded step's time goes"). Counted, not timed: the kernel's switch counters.
     /// </summary>
@@ -79,6 +79,6 @@ public class OwnThreadDispatcherSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         stop.Cancel();
         busy.Join();
 
-        Assert.True(switches <= 5 * messages, $"the idle actor thread left its CPU {switches} times for {messages} messages");
+        Assert.True(switches <= 2 * messages, $"the idle actor thread left its CPU {switches} times for {messages} messages");
     }
 }
