@@ -9,6 +9,8 @@ using DistClip.Models.Zoo;
 using DistClip.Protocol;
 using Xunit;
 using DistClip.Core;
+using DistClip.Exchange;
+using DistClip.Exchange.Bulk;
 
 namespace DistClip.Tests.Actors;
 
@@ -248,5 +250,46 @@ public class CoordinatorActorSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaults.
         ExpectAdmission(worker);
 
         foreach (var refused in new[] { guesser, skipper, relay }) ExpectNothingBeforeASentinel(refused, coordinator);
+    }
+
+    /// <summary>Holds the coordinator in its report of every step until the test lets it go (or a minute has passed).</summary>
+    private sealed class HeldObserver : ITrainingObserver
+    {
+        public SemaphoreSlim Go { get; } = new(0);
+        public void OnStep(StepReport report) => Go.Wait(TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>
+    /// The sharded exchange: once the decision of a step is out, the next step is planned before the coordinator steps its
+    /// own replica and records the step, so that the workers, which step theirs on the decision, never wait for it. Seen
+    /// from a probe worker while the coordinator is held in its report of step 0: step 1 has been asked for already.
+    /// </summary>
+    [Fact]
+    public void Should_plan_the_next_sharded_step_before_it_steps_its_own_replica()
+    {
+        var master = NewMaster(3);
+        var job = new JobSpec(Spec, "synthetic", 0, null, 256,
+            Sharded: new ReplicaSpec("sgd", 0.1, 0, false, 0, "constant", 0, 1, 1, 0, 3, "none"));
+        var observer = new HeldObserver();
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(job, master, new BatchOrder(8, 4, false, 0), new CoordinatorPlan(3, 1, Shards: 2), observer,
+            new TaskCompletionSource<TrainingSummary>()));
+        long elements = master.ExchangeLength;
+        var worker = CreateTestProbe();
+        Register(worker, coordinator, master.Signature);
+        worker.ExpectMsg<WorkerAdmitted>(Wait);
+        worker.ExpectMsg<ReplicaStateChunk>(Wait);
+        var plan = worker.ExpectMsg<StepRanges>(Wait);
+        foreach (var request in new[] { worker.ExpectMsg<ComputeGradients>(Wait), worker.ExpectMsg<ComputeGradients>(Wait) })
+            worker.Reply(new ShardComputed(request.Step, plan.Plan, request.Shard, request.SampleIndices.Length, 1.0, Finite: true));
+        worker.Reply(new BulkArrival(new BulkMessage(BulkKind.ReducedRange, 0, plan.Step, plan.Version, 0, 0, 0, Gradient(0, 0, elements))
+            { Offset = 0, Plan = plan.Plan }));
+        try
+        {
+            Assert.Equal(0, worker.ExpectMsg<ClipDecided>(Wait).Step);
+            var next = worker.ExpectMsg<StepRanges>(Wait);   // while the coordinator is still in its report of step 0
+            Assert.Equal((1L, plan.Version + 1), (next.Step, next.Version));
+            Assert.Equal(1, worker.ExpectMsg<ComputeGradients>(Wait).Step);
+        }
+        finally { observer.Go.Release(3); }
     }
 }
