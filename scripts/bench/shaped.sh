@@ -74,6 +74,7 @@ distclip() {   # $1 = exchange, $2 = workers; prints "median tx rx"
 
 ddp() {   # $1 = workers; prints "median tx rx" (the busiest worker node: DDP has no coordinator)
   local workers=$1 pids=() n port=$((29500 + RANDOM % 1000))
+  rm -f "$out"/ddp-*.log   # a larger N's logs would count
   for n in $(seq 1 "$workers"); do
     GLOO_SOCKET_IFNAME="v$n$id" ip netns exec "sh$n$id" "$py" "$root/scripts/bench/ddp_peer.py" --rank $((n - 1)) --world "$workers" \
         --master "$(addr 1)" --port "$port" --model "$model" --batch "$per_worker" --steps "$steps" --warmup "$warmup" --iface "v$n$id" \
