@@ -29,7 +29,7 @@ public sealed class MultiProcessSpecs(ITestOutputHelper output) : IDisposable
     {
         Model = "lenet", TrainSamples = 600, Shuffle = false, GlobalBatch = 50, Steps = 24, Seed = 11, Workers = workers,
         Schedule = new ScheduleSettings("constant"), Optimizer = new OptimizerSettings("sgd", 0.05, 0.9),
-        Clip = new ClipPolicy.GlobalNorm(0.16, 2.0), Evaluate = false,
+        Clip = new ClipPolicy.GlobalNorm(0.16, 2.0), Evaluate = false, Exchange = ExchangeMode.Central,   // the reference exchange
     };
 
     internal static float[] Embedded(int workers)

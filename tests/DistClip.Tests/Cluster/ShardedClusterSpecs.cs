@@ -74,7 +74,7 @@ public sealed class ShardedClusterSpecs(ITestOutputHelper output) : IDisposable
             Assert.Equal(0, twoWorkers.Finish(TimeSpan.FromSeconds(60)).ExitCode);
             Assert.Equal(0, oneWorker.Finish(TimeSpan.FromSeconds(60)).ExitCode);
         }
-        var reference = CliProcess.Run(Timeout, ["sweep", "--workers", "3", .. job, "--out", central]);
+        var reference = CliProcess.Run(Timeout, ["sweep", "--workers", "3", "--exchange", "central", .. job, "--out", central]);
         Assert.True(reference.ExitCode == 0, $"central sweep exit {reference.ExitCode}\n{reference.Stderr}");
 
         var runs = Directory.GetDirectories(central).Select(Path.GetFileName).Order().ToList();
@@ -105,7 +105,7 @@ public sealed class ShardedClusterSpecs(ITestOutputHelper output) : IDisposable
             Assert.True(run.ExitCode == 0, $"coordinator exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
             Assert.Equal(0, workers.Finish(TimeSpan.FromSeconds(60)).ExitCode);
         }
-        var reference = CliProcess.Run(Timeout, ["train", "--workers", "3", .. job, "--save", At("central.safetensors")]);
+        var reference = CliProcess.Run(Timeout, ["train", "--workers", "3", "--exchange", "central", .. job, "--save", At("central.safetensors")]);
         Assert.True(reference.ExitCode == 0, reference.Stderr);
         foreach (var (a, b) in new[] { ("central.safetensors", "sharded.safetensors"), ("central.ema.safetensors", "sharded.ema.safetensors") })
             Assert.True(File.ReadAllBytes(At(a)).AsSpan().SequenceEqual(File.ReadAllBytes(At(b))), $"{b} is not {a}");
@@ -144,7 +144,7 @@ public sealed class ShardedClusterSpecs(ITestOutputHelper output) : IDisposable
             Assert.True(end.ExitCode == 0, $"worker exit {end.ExitCode}\n{end.Stdout}\n{end.Stderr}");
             Assert.DoesNotContain("failed", end.Stdout + end.Stderr);
         }
-        var reference = CliProcess.Run(Timeout, ["train", .. job, "--workers", "2", "--save", At("plaintext.safetensors")]);
+        var reference = CliProcess.Run(Timeout, ["train", .. job, "--workers", "2", "--exchange", "central", "--save", At("plaintext.safetensors")]);
         Assert.True(reference.ExitCode == 0, reference.Stderr);
         Assert.True(File.ReadAllBytes(At("plaintext.safetensors")).AsSpan().SequenceEqual(File.ReadAllBytes(At("run.safetensors"))),
             "the sharded TLS run differs from the plaintext central run");

@@ -36,7 +36,7 @@ public class ShardedExchangeSpecs
             Clip = ClipPolicy.Parse(clipSpec),
             Optimizer = new OptimizerSettings(optimizerName, optimizerName == "sgd" ? 0.05 : 0.01, optimizerName == "sgd" ? 0.9 : 0.0, WeightDecay: 0.01),
         };
-        var central = await EmbeddedTrainer.RunAsync(settings, new Departures(), data).WaitAsync(TimeSpan.FromMinutes(2));
+        var central = await EmbeddedTrainer.RunAsync(settings with { Exchange = ExchangeMode.Central }, new Departures(), data).WaitAsync(TimeSpan.FromMinutes(2));
         var departures = new Departures();
         var sharded = await EmbeddedTrainer.RunAsync(settings with { Exchange = ExchangeMode.Sharded }, departures, data).WaitAsync(TimeSpan.FromMinutes(2));
         central.Model.Dispose();
