@@ -10,34 +10,25 @@ source "$root/scripts/build.sh"
 distclip_ensure_built
 [ "$(id -u)" = 0 ] || { echo "exchange-bytes: needs root (network namespaces)" >&2; exit 2; }
 workers=${1:-3} model=${2:-cnn} steps=${3:-20}
-id=$$ subnet=$((20 + RANDOM % 200)) hub="xbh$id"
-nodes=$((workers + 1))
-cleanup() { for n in $(seq 0 $workers); do ip netns del "xb$n$id" 2>/dev/null || true; done; ip netns del "$hub" 2>/dev/null || true; }
-trap cleanup EXIT
-ip netns add "$hub"; ip -n "$hub" link add br0 type bridge; ip -n "$hub" link set br0 up
-for n in $(seq 0 $workers); do
-  ip netns add "xb$n$id"
-  ip link add "v$n$id" type veth peer name "p$n$id"
-  ip link set "v$n$id" netns "xb$n$id"; ip link set "p$n$id" netns "$hub"
-  ip -n "$hub" link set "p$n$id" master br0; ip -n "$hub" link set "p$n$id" up
-  ip -n "xb$n$id" addr add "10.78.$subnet.$((n + 1))/24" dev "v$n$id"
-  ip -n "xb$n$id" link set "v$n$id" up; ip -n "xb$n$id" link set lo up
-done
-addr() { echo "10.78.$subnet.$(($1 + 1))"; }
-bytes() { ip netns exec "xb$1$id" cat "/sys/class/net/v$1$id/statistics/$2_bytes"; }
+source "$root/scripts/bench/bridged-nodes.sh"
+fabric="xb$$" net="10.78.$((20 + RANDOM % 200))"
+trap 'bridged_nodes_remove "$fabric" $((workers + 1))' EXIT
+bridged_nodes "$fabric" $((workers + 1)) "$net"
+addr() { node_addr "$net" "$1"; }
+bytes() { node_bytes "$fabric" "$1" "$2"; }
 job=(--model "$model" --dataset synthetic --global-batch $((8 * workers)) --micro-batch 64 --seed 3 --no-eval --log-every 1000 --threads 1)
 # Runs one exchange for $2 steps; prints "tx0 rx0 tx1 rx1 ..." (node 0 is the coordinator).
 run() {
   local before=() after=() n
   for n in $(seq 0 $workers); do before+=("$(bytes $n tx) $(bytes $n rx)"); done
-  DISTCLIP_SHARED_MEMORY=off ip netns exec "xb0$id" dotnet "$DISTCLIP_DLL" coordinator --hostname "$(addr 0)" --port 4053 --min-workers "$workers" \
-      --exchange "$1" --steps "$2" "${job[@]}" > "/tmp/exchange-bytes-$id.log" 2>&1 &
+  DISTCLIP_SHARED_MEMORY=off ip netns exec "$fabric-0" dotnet "$DISTCLIP_DLL" coordinator --hostname "$(addr 0)" --port 4053 --min-workers "$workers" \
+      --exchange "$1" --steps "$2" "${job[@]}" > "/tmp/exchange-bytes-$$.log" 2>&1 &
   local coordinator=$! pids=()
   for n in $(seq 1 $workers); do
-    DISTCLIP_SHARED_MEMORY=off ip netns exec "xb$n$id" dotnet "$DISTCLIP_DLL" worker --hostname "$(addr $n)" --seed-nodes "akka.tcp://distclip@$(addr 0):4053" \
+    DISTCLIP_SHARED_MEMORY=off ip netns exec "$fabric-$n" dotnet "$DISTCLIP_DLL" worker --hostname "$(addr $n)" --seed-nodes "akka.tcp://distclip@$(addr 0):4053" \
         --threads 1 > /dev/null 2>&1 & pids+=($!)
   done
-  wait "$coordinator" || { cat "/tmp/exchange-bytes-$id.log" >&2; exit 1; }
+  wait "$coordinator" || { cat "/tmp/exchange-bytes-$$.log" >&2; exit 1; }
   for p in "${pids[@]}"; do wait "$p" || true; done
   for n in $(seq 0 $workers); do after+=("$(bytes $n tx) $(bytes $n rx)"); done
   for n in $(seq 0 $workers); do
@@ -54,8 +45,8 @@ echo "| --- | --- | ---: | ---: |"
 for exchange in central sharded; do
   short=($(run "$exchange" 5)); long=($(run "$exchange" $((5 + steps))))
   for n in $(seq 0 $workers); do
-    name=$([ "$n" = 0 ] && echo coordinator || echo "worker $n")
-    awk -v e="$exchange" -v name="$name" -v t=$((long[2*n] - short[2*n])) -v r=$((long[2*n+1] - short[2*n+1])) -v s="$steps" \
+    node=$([ "$n" = 0 ] && echo coordinator || echo "worker $n")
+    awk -v e="$exchange" -v name="$node" -v t=$((long[2*n] - short[2*n])) -v r=$((long[2*n+1] - short[2*n+1])) -v s="$steps" \
       'BEGIN { printf "| %s | %s | %.2f | %.2f |\n", e, name, t / s / 1e6, r / s / 1e6 }'
   done
 done

@@ -16,28 +16,21 @@ py=/usr/bin/python3   # Debian's, with python3-torch (a pyenv python earlier on 
 "$py" -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch > /dev/null
 "$py" -c "import torch" 2>/dev/null || { echo "shaped: the DDP peer needs python3-torch, which apt-get could not install" >&2; exit 2; }
 worker_counts=${1:-"2 3"} rates=${2:-"200mbit 1gbit"} model=${3:-cnn} steps=${4:-20} per_worker=${5:-32}
-warmup=5 id=$$ subnet=$((20 + RANDOM % 200)) hub="shh$id" out=$(mktemp -d)
+warmup=5 out=$(mktemp -d)
 max_nodes=$(( $(tr ' ' '\n' <<< "$worker_counts" | sort -n | tail -1) + 1 ))
-cleanup() { for n in $(seq 0 $max_nodes); do ip netns del "sh$n$id" 2>/dev/null || true; done; ip netns del "$hub" 2>/dev/null || true; }
-trap cleanup EXIT
-ip netns add "$hub"; ip -n "$hub" link add br0 type bridge; ip -n "$hub" link set br0 up
-for n in $(seq 0 $((max_nodes - 1))); do
-  ip netns add "sh$n$id"
-  ip link add "v$n$id" type veth peer name "p$n$id"
-  ip link set "v$n$id" netns "sh$n$id"; ip link set "p$n$id" netns "$hub"
-  ip -n "$hub" link set "p$n$id" master br0; ip -n "$hub" link set "p$n$id" up
-  ip -n "sh$n$id" addr add "10.79.$subnet.$((n + 1))/24" dev "v$n$id"
-  ip -n "sh$n$id" link set "v$n$id" up; ip -n "sh$n$id" link set lo up
-done
-addr() { echo "10.79.$subnet.$(($1 + 1))"; }
-bytes() { ip netns exec "sh$1$id" cat "/sys/class/net/v$1$id/statistics/$2_bytes"; }
+source "$root/scripts/bench/bridged-nodes.sh"
+fabric="sh$$" net="10.79.$((20 + RANDOM % 200))"
+trap 'bridged_nodes_remove "$fabric" "$max_nodes"' EXIT
+bridged_nodes "$fabric" "$max_nodes" "$net"
+addr() { node_addr "$net" "$1"; }
+bytes() { node_bytes "$fabric" "$1" "$2"; }
 shape() {   # $1 = rate or "none"
   for n in $(seq 0 $((max_nodes - 1))); do
-    ip netns exec "sh$n$id" tc qdisc del dev "v$n$id" root 2>/dev/null || true
-    ip netns exec "$hub" tc qdisc del dev "p$n$id" root 2>/dev/null || true
+    ip netns exec "$fabric-$n" tc qdisc del dev "v$n$fabric" root 2>/dev/null || true
+    ip netns exec "$fabric-hub" tc qdisc del dev "p$n$fabric" root 2>/dev/null || true
     [ "$1" = none ] && continue
-    ip netns exec "sh$n$id" tc qdisc add dev "v$n$id" root tbf rate "$1" burst 256kb latency 100ms
-    ip netns exec "$hub" tc qdisc add dev "p$n$id" root tbf rate "$1" burst 256kb latency 100ms
+    ip netns exec "$fabric-$n" tc qdisc add dev "v$n$fabric" root tbf rate "$1" burst 256kb latency 100ms
+    ip netns exec "$fabric-hub" tc qdisc add dev "p$n$fabric" root tbf rate "$1" burst 256kb latency 100ms
   done
 }
 # The busiest node's bytes per step: max over nodes 0..$1 of sent and of received, between two snapshots.
@@ -52,32 +45,33 @@ median_of() { "$py" -c "import json,statistics,sys; s=[json.loads(l)['seconds'] 
 distclip() {   # $1 = exchange, $2 = workers; prints "median tx rx"
   local exchange=$1 workers=$2 metrics="$out/$1-$2.jsonl" pids=() n before after
   rm -f "$metrics"
-  DISTCLIP_SHARED_MEMORY=off ip netns exec "sh0$id" dotnet "$DISTCLIP_DLL" coordinator --hostname "$(addr 0)" --port 4053 --min-workers "$workers" \
+  DISTCLIP_SHARED_MEMORY=off ip netns exec "$fabric-0" dotnet "$DISTCLIP_DLL" coordinator --hostname "$(addr 0)" --port 4053 --min-workers "$workers" \
       --exchange "$exchange" --model "$model" --dataset synthetic --global-batch $((per_worker * workers)) --micro-batch 256 --seed 3 --no-eval \
       --log-every 1000 --threads 1 --optimizer sgd --lr 0.01 --momentum 0.9 --lr-schedule constant --clip-norm 1 \
       --steps $((warmup + steps)) --metrics "$metrics" > "$out/c-$exchange-$workers.log" 2>&1 &
   local coordinator=$!
   for n in $(seq 1 "$workers"); do
-    DISTCLIP_SHARED_MEMORY=off ip netns exec "sh$n$id" dotnet "$DISTCLIP_DLL" worker --hostname "$(addr $n)" \
+    DISTCLIP_SHARED_MEMORY=off ip netns exec "$fabric-$n" dotnet "$DISTCLIP_DLL" worker --hostname "$(addr $n)" \
         --seed-nodes "akka.tcp://distclip@$(addr 0):4053" --threads 1 > "$out/w$n-$exchange-$workers.log" 2>&1 & pids+=($!)
   done
   until [ -f "$metrics" ] && [ "$(wc -l < "$metrics")" -ge "$warmup" ]; do
     kill -0 "$coordinator" 2>/dev/null || { cat "$out/c-$exchange-$workers.log" >&2; exit 1; }
     sleep 0.05
   done
-  before=$(snapshot "$workers")
+  before=$(snapshot "$workers") at=$(wc -l < "$metrics")   # the poll may see a later step than the warm-up's last
   wait "$coordinator" || { cat "$out/c-$exchange-$workers.log" >&2; exit 1; }
   after=$(snapshot "$workers")
   for p in "${pids[@]}"; do wait "$p" || true; done
-  echo "$(median_of "$metrics") $(busiest "$workers" "$before" "$after" "$steps")"
+  local counted=$(( $(wc -l < "$metrics") - at ))
+  echo "$(median_of "$metrics") $([ "$counted" -gt 0 ] && busiest "$workers" "$before" "$after" "$counted" || echo "n/a n/a")"
 }
 
 ddp() {   # $1 = workers; prints "median tx rx" (the busiest worker node: DDP has no coordinator)
   local workers=$1 pids=() n port=$((29500 + RANDOM % 1000))
   rm -f "$out"/ddp-*.log   # a larger N's logs would count
   for n in $(seq 1 "$workers"); do
-    GLOO_SOCKET_IFNAME="v$n$id" ip netns exec "sh$n$id" "$py" "$root/scripts/bench/ddp_peer.py" --rank $((n - 1)) --world "$workers" \
-        --master "$(addr 1)" --port "$port" --model "$model" --batch "$per_worker" --steps "$steps" --warmup "$warmup" --iface "v$n$id" \
+    GLOO_SOCKET_IFNAME="v$n$fabric" ip netns exec "$fabric-$n" "$py" "$root/scripts/bench/ddp_peer.py" --rank $((n - 1)) --world "$workers" \
+        --master "$(addr 1)" --port "$port" --model "$model" --batch "$per_worker" --steps "$steps" --warmup "$warmup" --iface "v$n$fabric" \
         > "$out/ddp-$n.log" 2>&1 & pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || { cat "$out"/ddp-*.log >&2; exit 1; }; done
