@@ -3,7 +3,8 @@
 #   sudo scripts/bench/shaped.sh [workers="2 3"] [rates="200mbit 1gbit"] [model=cnn] [steps=20] [batch per worker=32]
 # Every node is a network namespace with one veth on a bridge; both ends of each veth are shaped with tbf to the rate
 # (each node's link carries the rate in each direction). The coordinator has a node of its own; DDP runs on the worker
-# nodes only (rank 0 on worker 1). Shared memory off: every byte crosses a link. One thread per process. Per point: the
+# nodes only (rank 0 on worker 1), for the models without batch norm it builds (cnn, lenet); other models run
+# DistClip only. Shared memory off: every byte crosses a link. One thread per process. Per point: the
 # median step after 5 warm-up steps, samples/s, and the bytes the busiest node sent and received per step over the timed
 # steps (the interfaces' own counters). The DDP peer needs Debian's python3-torch: installed here if missing (a
 # benchmark's reference, never a dependency of the product).
@@ -17,6 +18,7 @@ py=/usr/bin/python3   # Debian's, with python3-torch (a pyenv python earlier on 
 "$py" -c "import torch" 2>/dev/null || { echo "shaped: the DDP peer needs python3-torch, which apt-get could not install" >&2; exit 2; }
 worker_counts=${1:-"2 3"} rates=${2:-"200mbit 1gbit"} model=${3:-cnn} steps=${4:-20} per_worker=${5:-32}
 warmup=5 out=$(mktemp -d)
+case "$model" in cnn|lenet) ddp_model=yes ;; *) ddp_model=no ;; esac   # the models scripts/bench/ddp_peer.py builds
 max_nodes=$(( $(tr ' ' '\n' <<< "$worker_counts" | sort -n | tail -1) + 1 ))
 source "$root/scripts/bench/bridged-nodes.sh"
 fabric="sh$$" net="10.79.$((20 + RANDOM % 200))"
@@ -89,13 +91,16 @@ echo "| --- | ---: | --- | ---: | ---: | ---: | ---: |"
 for rate in $rates; do
   shape "$rate"
   for workers in $worker_counts; do
-    read -r dm dtx drx <<< "$(ddp "$workers")"
+    dm=0   # DDP's step, or 0 for a model its peer does not build (batch norm: DDP broadcasts buffers DistClip averages)
+    if [ "$ddp_model" = yes ]; then read -r dm dtx drx <<< "$(ddp "$workers")"; fi
     for exchange in central sharded; do
       read -r m tx rx <<< "$(distclip "$exchange" "$workers")"
       awk -v r="$rate" -v n="$workers" -v e="$exchange" -v m="$m" -v b=$((per_worker * workers)) -v tx="$tx" -v rx="$rx" -v d="$dm" \
-        'BEGIN { printf "| %s | %d | DistClip %s | %.0f ms | %.0f | %s, %s | %.2f |\n", r, n, e, m * 1000, b / m, tx, rx, m / d }'
+        'BEGIN { printf "| %s | %d | DistClip %s | %.0f ms | %.0f | %s, %s | %s |\n", r, n, e, m * 1000, b / m, tx, rx, (d > 0 ? sprintf("%.2f", m / d) : "—") }'
     done
-    awk -v r="$rate" -v n="$workers" -v m="$dm" -v b=$((per_worker * workers)) -v tx="$dtx" -v rx="$drx" \
-      'BEGIN { printf "| %s | %d | PyTorch DDP (gloo) | %.0f ms | %.0f | %s, %s | 1 |\n", r, n, m * 1000, b / m, tx, rx }'
+    if [ "$ddp_model" = yes ]; then
+      awk -v r="$rate" -v n="$workers" -v m="$dm" -v b=$((per_worker * workers)) -v tx="$dtx" -v rx="$drx" \
+        'BEGIN { printf "| %s | %d | PyTorch DDP (gloo) | %.0f ms | %.0f | %s, %s | 1 |\n", r, n, m * 1000, b / m, tx, rx }'
+    fi
   done
 done
