@@ -50,8 +50,9 @@ public class OwnThreadDispatcherSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
     }
 
     /// <summary>
-    /// An idle actor thread that shares its CPU with a busy one must leave that CPU about once per message (here: once), not again and again (here: ~7 times):
-    /// Akka's pinned dispatcher yields ~100 times before it blocks, and each yield switched a computing worker off its core
+    /// An idle actor thread that shares its CPU with a busy one must leave that CPU about once per message (measured: once),
+    /// not again and again (Akka's pinned dispatcher, measured: ~7 times): that one yields ~100 times before it blocks,
+    /// and each yield switched a computing worker off its core
     /// (docs/BENCHMARKS.md, "Where an embedded step's time goes"). Counted, not timed: the kernel's switch counters.
     /// </summary>
     [Fact]
@@ -69,15 +70,22 @@ public class OwnThreadDispatcherSpecs() : Akka.TestKit.Xunit2.TestKit(AkkaDefaul
         await Task.Delay(50);   // the busy thread is on CPU 0
 
         const int messages = 20;
-        long before = OsThread.Switches(tid);
-        for (int i = 0; i < messages; i++)
+        long switches;
+        try
         {
-            Assert.Equal(tid, await actor.Ask<int>("which", Wait));
-            await Task.Delay(20);   // idle time, in which a spinning thread would yield to the busy one over and over
+            long before = OsThread.Switches(tid);
+            for (int i = 0; i < messages; i++)
+            {
+                Assert.Equal(tid, await actor.Ask<int>("which", Wait));
+                await Task.Delay(20);   // idle time, in which a spinning thread would yield to the busy one over and over
+            }
+            switches = OsThread.Switches(tid) - before;
         }
-        long switches = OsThread.Switches(tid) - before;
-        stop.Cancel();
-        busy.Join();
+        finally
+        {
+            stop.Cancel();   // the busy thread never outlives the test, whatever failed
+            busy.Join();
+        }
 
         Assert.True(switches <= 2 * messages, $"the idle actor thread left its CPU {switches} times for {messages} messages");
     }
