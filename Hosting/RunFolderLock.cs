@@ -65,6 +65,19 @@ public sealed class RunFolderLock : IDisposable
         }
     }
 
+    /// <summary>Whether another run holds <paramref name="folder"/>'s lock now: a probe, nothing is kept or created.</summary>
+    public static bool IsHeld(string folder)
+    {
+        var path = Path.Combine(folder, LockFile);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException e) when (IsSharingViolation(e)) { return true; }
+    }
+
     /// <summary>
     /// A lock held elsewhere: on Linux .NET reports flock's EWOULDBLOCK with the raw errno (11) as the HResult; elsewhere
     /// it is ERROR_SHARING_VIOLATION (32).

@@ -33,6 +33,9 @@ public static class ResumeFromCheckpoint
         var given = args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
         string? folder = resume == "auto" ? CheckpointFolder(args) : resume;
         if (folder is null) return args;  // the settings' own check names what is missing
+        // A folder another run holds is refused by this run's own lock (TrainingPipeline), whatever that run's checkpoint
+        // retention does meanwhile: a checkpoint chosen here could be gone before the lock says why.
+        if (Directory.Exists(folder) && Hosting.RunFolderLock.IsHeld(folder)) return args;
         var found = CheckpointCatalog.Newest(folder, state => ForeignModel(state, args), output.WriteLine);
         if (found is not var (chosen, state)) return args;
         var tokens = new List<string>();
