@@ -35,11 +35,11 @@ shape() {   # $1 = rate or "none"
     ip netns exec "$fabric-hub" tc qdisc add dev "p$n$fabric" root tbf rate "$1" burst 256kb latency 100ms
   done
 }
-# The busiest node's bytes per step: max over nodes 0..$1 of sent and of received, between two snapshots.
+# Nodes 0..$1's sent and received byte counters; then the most any node sent and received per step between two of them.
 snapshot() { local n; for n in $(seq 0 "$1"); do printf '%s %s ' "$(bytes $n tx)" "$(bytes $n rx)"; done; }
-busiest() {   # $1 = nodes-1, $2 = before, $3 = after, $4 = steps, $5 = first node
-  awk -v b="$2" -v a="$3" -v s="$4" -v first="${5:-0}" 'BEGIN { nb = split(b, B, " "); split(a, A, " "); tx = 0; rx = 0
-    for (i = 1 + 2 * first; i <= nb; i += 2) { t = (A[i] - B[i]) / s; r = (A[i + 1] - B[i + 1]) / s; if (t > tx) tx = t; if (r > rx) rx = r }
+busiest() {   # $1 = before, $2 = after, $3 = steps
+  awk -v b="$1" -v a="$2" -v s="$3" 'BEGIN { nb = split(b, B, " "); split(a, A, " "); tx = 0; rx = 0
+    for (i = 1; i <= nb; i += 2) { t = (A[i] - B[i]) / s; r = (A[i + 1] - B[i + 1]) / s; if (t > tx) tx = t; if (r > rx) rx = r }
     printf "%.1f %.1f", tx / 1e6, rx / 1e6 }'
 }
 median_of() { "$py" -c "import json,statistics,sys; s=[json.loads(l)['seconds'] for l in open(sys.argv[1])][int(sys.argv[2]):]; print(f'{statistics.median(s):.4f}')" "$1" "$warmup"; }
@@ -65,7 +65,7 @@ distclip() {   # $1 = exchange, $2 = workers; prints "median tx rx"
   after=$(snapshot "$workers")
   for p in "${pids[@]}"; do wait "$p" || true; done
   local counted=$(( $(wc -l < "$metrics") - at ))
-  echo "$(median_of "$metrics") $([ "$counted" -gt 0 ] && busiest "$workers" "$before" "$after" "$counted" || echo "n/a n/a")"
+  echo "$(median_of "$metrics") $([ "$counted" -gt 0 ] && busiest "$before" "$after" "$counted" || echo "n/a n/a")"
 }
 
 ddp() {   # $1 = workers; prints "median tx rx" (the busiest worker node: DDP has no coordinator)
